@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.applicants.schemas import ApplicantCreate, ApplicantOut, TrainingCreate, TrainingOut
+from loans.applicants.service import ApplicantService, reveals_full_id
+from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.core.schemas import Page
+from loans.settings import Settings
+
+
+class ApplicantController(Controller):
+    path = "/api/v1/applicants"
+    tags = ["applicants"]
+
+    @post("/")
+    async def register_applicant(
+        self, data: ApplicantCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicantOut:
+        day = today(settings)
+        applicant = await ApplicantService(db_session, actor, settings).register(data, day)
+        return ApplicantOut.of(applicant, today=day, reveal_id=reveals_full_id(actor))
+
+    @get("/")
+    async def list_applicants(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        q: str | None = Parameter(default=None, description="name prefix or full national ID"),
+        region_code: str | None = None,
+        category: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> Page[ApplicantOut]:
+        rows, total = await ApplicantService(db_session, actor, settings).search(
+            q=q, region_code=region_code, category=category, limit=limit, offset=offset
+        )
+        day, reveal = today(settings), reveals_full_id(actor)
+        items = [ApplicantOut.of(a, today=day, reveal_id=reveal) for a in rows]
+        return Page[ApplicantOut](items=items, total=total, limit=limit, offset=offset)
+
+    @get("/{applicant_id:uuid}")
+    async def get_applicant(
+        self, applicant_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicantOut:
+        applicant = await ApplicantService(db_session, actor, settings).get(applicant_id)
+        return ApplicantOut.of(applicant, today=today(settings), reveal_id=reveals_full_id(actor))
+
+    @post("/{applicant_id:uuid}/trainings")
+    async def add_training(
+        self, applicant_id: UUID, data: TrainingCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> TrainingOut:
+        training = await ApplicantService(db_session, actor, settings).add_training(applicant_id, data)
+        return TrainingOut.model_validate(training)
+
+    @get("/{applicant_id:uuid}/trainings")
+    async def list_trainings(
+        self, applicant_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> list[TrainingOut]:
+        trainings = await ApplicantService(db_session, actor, settings).trainings(applicant_id)
+        return [TrainingOut.model_validate(t) for t in trainings]

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.applicants.models import Applicant, Training
+from loans.applicants.national_id import InvalidNationalId, validate_applicant_id
+from loans.applicants.schemas import ApplicantCreate, TrainingCreate
+from loans.audit.service import record_event
+from loans.core.actor import Actor
+from loans.core.errors import Conflict, InvalidInput, NotFound
+from loans.core.reference import require_region
+from loans.core.roles import Role
+from loans.regions.codes import RegionLevel, region_path
+from loans.settings import Settings
+
+ROLES_SEEING_FULL_ID = frozenset({Role.TOWNSHIP_STAFF, Role.BANK_LIAISON})
+
+
+def reveals_full_id(actor: Actor) -> bool:
+    return actor.role in ROLES_SEEING_FULL_ID
+
+
+@dataclass
+class ApplicantService:
+    session: AsyncSession
+    actor: Actor
+    settings: Settings
+
+    async def register(self, data: ApplicantCreate, today: date) -> Applicant:
+        self.actor.require(Role.TOWNSHIP_STAFF)
+        try:
+            national_id = validate_applicant_id(
+                data.national_id,
+                today=today,
+                min_age=self.settings.applicant_min_age,
+                max_age=self.settings.applicant_max_age,
+            )
+        except InvalidNationalId as exc:
+            raise InvalidInput("national_id", exc.message_en, exc.message_zh) from exc
+        await require_region(self.session, "village_code", data.village_code, RegionLevel.VILLAGE)
+        county, township, village = region_path(data.village_code)
+        if not self.actor.covers_region(county, township, village):
+            raise InvalidInput("village_code", "the village is outside your area", "该村不在您的辖区内")
+        await self._refuse_duplicate(national_id.number)
+        applicant = Applicant(
+            national_id=national_id.number,
+            name=data.name,
+            phone=data.phone,
+            birth_date=national_id.birth_date,
+            county_code=county,
+            township_code=township,
+            village_code=village,
+            categories=sorted({c.value for c in data.categories}),
+            created_by=self.actor.user_id,
+        )
+        self.session.add(applicant)
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError:
+            await self._refuse_duplicate(national_id.number)
+            raise
+        record_event(self.session, self.actor, entity_type="applicant", entity_id=applicant.id,
+                     action="register_applicant",
+                     after={"name": data.name, "village_code": village, "categories": applicant.categories})
+        return applicant
+
+    async def _refuse_duplicate(self, number: str) -> None:
+        existing = await self.session.scalar(select(Applicant.id).where(Applicant.national_id == number))
+        if existing is not None:
+            raise Conflict(
+                "an applicant with this national ID is already registered",
+                "该身份证号的申请人已登记",
+                existing_id=str(existing),
+            )
+
+    async def get(self, applicant_id: UUID) -> Applicant:
+        applicant = await self.session.scalar(
+            select(Applicant).where(Applicant.id == applicant_id, self.actor.region_filter(Applicant))
+        )
+        if applicant is None:
+            raise NotFound("applicant", "申请人", applicant_id)
+        return applicant
+
+    async def search(
+        self, *, q: str | None, region_code: str | None, category: str | None, limit: int, offset: int
+    ) -> tuple[list[Applicant], int]:
+        conditions = [self.actor.region_filter(Applicant)]
+        if q:
+            conditions.append(or_(Applicant.name.startswith(q), Applicant.national_id == q.upper()))
+        if region_code:
+            conditions.append(
+                or_(
+                    Applicant.county_code == region_code,
+                    Applicant.township_code == region_code,
+                    Applicant.village_code == region_code,
+                )
+            )
+        if category:
+            conditions.append(Applicant.categories.any_() == category)
+        total = await self.session.scalar(select(func.count()).select_from(Applicant).where(*conditions))
+        rows = await self.session.scalars(
+            select(Applicant).where(*conditions).order_by(Applicant.created_at.desc()).limit(limit).offset(offset)
+        )
+        return list(rows), int(total or 0)
+
+    async def add_training(self, applicant_id: UUID, data: TrainingCreate) -> Training:
+        self.actor.require(Role.TOWNSHIP_STAFF)
+        await self.get(applicant_id)
+        training = Training(applicant_id=applicant_id, **data.model_dump())
+        self.session.add(training)
+        await self.session.flush()
+        record_event(self.session, self.actor, entity_type="applicant", entity_id=applicant_id,
+                     action="record_training", after=data.model_dump(mode="json"))
+        return training
+
+    async def trainings(self, applicant_id: UUID) -> list[Training]:
+        await self.get(applicant_id)
+        query = select(Training).where(Training.applicant_id == applicant_id).order_by(Training.started_on)
+        return list(await self.session.scalars(query))

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.applications.schemas import (
+    ApplicationCreate,
+    ApplicationOut,
+    BankDecision,
+    BankTermsOut,
+    CountyReview,
+    Disbursement,
+    DisbursementOut,
+    HistoryEntry,
+    ProjectOut,
+    VillageCertificateOut,
+    VillageCertification,
+    Withdrawal,
+)
+from loans.applications.service import ApplicationService, ApplicationView
+from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.core.schemas import Page
+from loans.money import fen_to_str
+from loans.settings import Settings
+
+
+def application_out(view: ApplicationView) -> ApplicationOut:
+    a = view.application
+    certificate = (
+        VillageCertificateOut(certificate_no=a.village_certificate_no, committee=a.village_committee,
+                              issued_on=a.village_certified_on)
+        if a.village_certificate_no
+        else None
+    )
+    bank_terms = (
+        BankTermsOut(amount=fen_to_str(a.approved_amount), annual_rate=str(a.approved_rate),
+                     term_months=a.approved_term_months, repayment_method=a.approved_method)
+        if a.approved_amount is not None
+        else None
+    )
+    return ApplicationOut(
+        id=a.id,
+        status=a.status,
+        applicant_id=a.applicant_id,
+        member_applicant_ids=view.member_ids,
+        product_code=view.product_code,
+        borrower_kind=a.borrower_kind,
+        enterprise_name=a.enterprise_name,
+        credit_code=a.credit_code,
+        amount_requested=fen_to_str(a.amount_requested),
+        term_months=a.term_months,
+        repayment_method=a.repayment_method,
+        has_business_licence=a.has_business_licence,
+        business_licence_no=a.business_licence_no,
+        guarantee_fund_id=a.guarantee_fund_id,
+        bank_code=a.bank_code,
+        county_code=a.county_code,
+        township_code=a.township_code,
+        village_code=a.village_code,
+        project=ProjectOut(type=a.project_type, description=a.project_description,
+                           investment=fen_to_str(a.project_investment), jobs_expected=a.jobs_expected),
+        village_certificate=certificate,
+        county_opinion=a.county_opinion,
+        bank_terms=bank_terms,
+        decision_reason=a.decision_reason,
+        loan_id=view.loan_id,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )
+
+
+class ApplicationController(Controller):
+    path = "/api/v1/applications"
+    tags = ["applications"]
+
+    @post("/")
+    async def create_application(
+        self, data: ApplicationCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicationOut:
+        service = ApplicationService(db_session, actor, settings)
+        application = await service.create(data, today(settings))
+        return application_out(await service.view(application.id))
+
+    @get("/")
+    async def list_applications(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        status: str | None = None,
+        region_code: str | None = None,
+        applicant_id: UUID | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> Page[ApplicationOut]:
+        views, total = await ApplicationService(db_session, actor, settings).search(
+            status=status, region_code=region_code, applicant_id=applicant_id, limit=limit, offset=offset
+        )
+        return Page[ApplicationOut](items=[application_out(v) for v in views], total=total, limit=limit, offset=offset)
+
+    @get("/{application_id:uuid}")
+    async def get_application(
+        self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicationOut:
+        return application_out(await ApplicationService(db_session, actor, settings).view(application_id))
+
+    @post("/{application_id:uuid}/village-certification", status_code=200)
+    async def certify_village(
+        self, application_id: UUID, data: VillageCertification, db_session: AsyncSession, actor: Actor,
+        settings: Settings,
+    ) -> ApplicationOut:
+        service = ApplicationService(db_session, actor, settings)
+        await service.certify_village(application_id, data, today(settings))
+        return application_out(await service.view(application_id))
+
+    @post("/{application_id:uuid}/submit", status_code=200)
+    async def submit(
+        self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicationOut:
+        service = ApplicationService(db_session, actor, settings)
+        await service.submit(application_id)
+        return application_out(await service.view(application_id))
+
+    @post("/{application_id:uuid}/county-review", status_code=200)
+    async def county_review(
+        self, application_id: UUID, data: CountyReview, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicationOut:
+        service = ApplicationService(db_session, actor, settings)
+        await service.county_review(application_id, data)
+        return application_out(await service.view(application_id))
+
+    @post("/{application_id:uuid}/bank-decision", status_code=200)
+    async def bank_decision(
+        self, application_id: UUID, data: BankDecision, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicationOut:
+        service = ApplicationService(db_session, actor, settings)
+        await service.bank_decision(application_id, data)
+        return application_out(await service.view(application_id))
+
+    @post("/{application_id:uuid}/disburse", status_code=201)
+    async def disburse(
+        self, application_id: UUID, data: Disbursement, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> DisbursementOut:
+        loan = await ApplicationService(db_session, actor, settings).disburse(application_id, data, today(settings))
+        return DisbursementOut(
+            loan_id=loan.id,
+            application_id=application_id,
+            status="disbursed",
+            contract_no=loan.contract_no,
+            principal=fen_to_str(loan.principal),
+            disbursed_on=loan.disbursed_on,
+            maturity_date=loan.maturity_date,
+        )
+
+    @post("/{application_id:uuid}/withdraw", status_code=200)
+    async def withdraw(
+        self, application_id: UUID, data: Withdrawal, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> ApplicationOut:
+        service = ApplicationService(db_session, actor, settings)
+        await service.withdraw(application_id, data)
+        return application_out(await service.view(application_id))
+
+    @get("/{application_id:uuid}/history")
+    async def history(
+        self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> list[HistoryEntry]:
+        events = await ApplicationService(db_session, actor, settings).history(application_id)
+        return [HistoryEntry.model_validate(e) for e in events]

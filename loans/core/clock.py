@@ -1,0 +1,12 @@
+"""Business dates are in the deployment's timezone (Asia/Shanghai by default), not the server's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from loans.settings import Settings
+
+
+def today(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()

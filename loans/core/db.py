@@ -1,0 +1,33 @@
+"""Database wiring: declarative bases, engine and session configuration."""
+
+from __future__ import annotations
+
+from advanced_alchemy.base import DefaultBase, UUIDv7AuditBase, orm_registry
+from advanced_alchemy.extensions.litestar import (
+    AlembicAsyncConfig,
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+)
+
+from loans.settings import Settings
+
+metadata = orm_registry.metadata
+
+__all__ = ["DefaultBase", "UUIDv7AuditBase", "metadata", "sqlalchemy_config"]
+
+
+def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+    return SQLAlchemyAsyncConfig(
+        connection_string=settings.async_database_url,
+        engine_config=EngineConfig(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=False,
+            echo=settings.sql_echo,
+        ),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+        alembic_config=AlembicAsyncConfig(script_location="migrations"),
+        create_all=False,
+    )

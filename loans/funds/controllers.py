@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.funds.models import FundEntry, GuaranteeFund
+from loans.funds.schemas import DepositCreate, FundCreate, FundEntryOut, FundOut
+from loans.funds.service import FundService
+from loans.money import fen_to_str
+
+
+async def _fund_out(service: FundService, fund: GuaranteeFund) -> FundOut:
+    figures = await service.figures(fund)
+    return FundOut(
+        id=fund.id,
+        county_code=fund.county_code,
+        bank_code=fund.bank_code,
+        name=fund.name,
+        leverage=str(fund.leverage),
+        compensation_after_days=fund.compensation_after_days,
+        compensation_share=str(fund.compensation_share),
+        risk_threshold=str(fund.risk_threshold),
+        balance=fen_to_str(figures.balance),
+        guaranteed_outstanding=fen_to_str(figures.guaranteed_outstanding),
+        capacity_left=fen_to_str(figures.capacity_left),
+        leverage_used=str(figures.leverage_used),
+        compensation_rate=str(figures.compensation_rate),
+    )
+
+
+def _entry_out(entry: FundEntry) -> FundEntryOut:
+    return FundEntryOut(
+        id=entry.id,
+        fund_id=entry.fund_id,
+        kind=entry.kind,
+        amount=fen_to_str(entry.amount),
+        occurred_on=entry.occurred_on,
+        reference=entry.reference,
+        loan_id=entry.loan_id,
+    )
+
+
+class GuaranteeFundController(Controller):
+    path = "/api/v1/guarantee-funds"
+    tags = ["guarantee funds"]
+
+    @post("/")
+    async def create_fund(self, data: FundCreate, db_session: AsyncSession, actor: Actor) -> FundOut:
+        service = FundService(db_session, actor)
+        return await _fund_out(service, await service.create(data))
+
+    @get("/")
+    async def list_funds(self, db_session: AsyncSession, actor: Actor) -> list[FundOut]:
+        service = FundService(db_session, actor)
+        return [await _fund_out(service, fund) for fund in await service.list()]
+
+    @get("/{fund_id:uuid}")
+    async def get_fund(self, fund_id: UUID, db_session: AsyncSession, actor: Actor) -> FundOut:
+        service = FundService(db_session, actor)
+        return await _fund_out(service, await service.get(fund_id))
+
+    @post("/{fund_id:uuid}/deposits")
+    async def deposit(self, fund_id: UUID, data: DepositCreate, db_session: AsyncSession, actor: Actor) -> FundEntryOut:
+        return _entry_out(await FundService(db_session, actor).deposit(fund_id, data))
+
+    @get("/{fund_id:uuid}/entries")
+    async def list_entries(self, fund_id: UUID, db_session: AsyncSession, actor: Actor) -> list[FundEntryOut]:
+        return [_entry_out(e) for e in await FundService(db_session, actor).entries(fund_id)]

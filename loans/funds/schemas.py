@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import Field
+
+from loans.core.schemas import Amount, OutSchema, Rate, RegionCode, Schema
+
+
+class FundCreate(Schema):
+    county_code: RegionCode
+    bank_code: str = Field(min_length=2, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    leverage: Decimal = Field(gt=0, le=20)
+    compensation_after_days: int = Field(ge=1, le=720)
+    compensation_share: Rate = Decimal(1)
+    risk_threshold: Rate
+
+
+class DepositCreate(Schema):
+    amount: Amount
+    deposited_on: date
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class FundEntryOut(OutSchema):
+    id: UUID
+    fund_id: UUID
+    kind: str
+    amount: str
+    occurred_on: date
+    reference: str
+    loan_id: UUID | None
+
+
+class FundOut(Schema):
+    id: UUID
+    county_code: str
+    bank_code: str
+    name: str
+    leverage: str
+    compensation_after_days: int
+    compensation_share: str
+    risk_threshold: str
+    balance: str
+    guaranteed_outstanding: str
+    capacity_left: str
+    leverage_used: str
+    compensation_rate: str

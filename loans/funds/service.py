@@ -1,0 +1,156 @@
+"""Guarantee fund figures (SPEC section 5): balance, guaranteed outstanding, capacity, leverage, compensation rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.applications.models import Application
+from loans.audit.service import record_event
+from loans.core.actor import Actor
+from loans.core.errors import Conflict, InvalidInput, NotFound
+from loans.core.reference import require_bank, require_region
+from loans.core.roles import Role
+from loans.funds.models import FundEntry, GuaranteeFund
+from loans.funds.schemas import DepositCreate, FundCreate
+from loans.loans.models import Loan
+from loans.money import round_fen, yuan_to_fen
+from loans.regions.codes import RegionLevel, ancestor_code
+
+RATIO_PLACES = Decimal("0.0001")
+LIVE_LOAN_STATUSES = ("active", "overdue")
+COMPENSATED_STATUSES = ("compensated", "recovered", "written_off")
+
+
+@dataclass(frozen=True, slots=True)
+class FundFigures:
+    balance: int
+    guaranteed_outstanding: int
+    capacity_left: int
+    leverage_used: Decimal
+    compensation_rate: Decimal
+
+
+def _ratio(numerator: int, denominator: int) -> Decimal:
+    if denominator == 0:
+        return Decimal(0).quantize(RATIO_PLACES)
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES)
+
+
+@dataclass
+class FundService:
+    session: AsyncSession
+    actor: Actor
+
+    def _visible(self):
+        conditions = []
+        if self.actor.region_code is not None:
+            conditions.append(GuaranteeFund.county_code == ancestor_code(self.actor.region_code, RegionLevel.COUNTY))
+        if self.actor.role == Role.BANK_LIAISON:
+            conditions.append(GuaranteeFund.bank_code == self.actor.bank_code)
+        return conditions
+
+    async def create(self, data: FundCreate) -> GuaranteeFund:
+        self.actor.require(Role.COUNTY_OFFICER, Role.ADMIN)
+        await require_region(self.session, "county_code", data.county_code, RegionLevel.COUNTY)
+        if self.actor.region_code is not None and data.county_code != self.actor.region_code:
+            raise InvalidInput("county_code", "outside your county", "不在您的辖区内")
+        bank = await require_bank(self.session, "bank_code", data.bank_code)
+        if bank.county_code != data.county_code:
+            raise InvalidInput("bank_code", "the bank is not a partner in this county", "该银行不是本县合作银行")
+        fund = GuaranteeFund(**data.model_dump())
+        self.session.add(fund)
+        await self.session.flush()
+        record_event(self.session, self.actor, entity_type="guarantee_fund", entity_id=fund.id,
+                     action="create_fund", after=data.model_dump(mode="json"))
+        return fund
+
+    async def get(self, fund_id: UUID, *, for_update: bool = False) -> GuaranteeFund:
+        query = select(GuaranteeFund).where(GuaranteeFund.id == fund_id, *self._visible())
+        if for_update:
+            query = query.with_for_update()
+        fund = await self.session.scalar(query)
+        if fund is None:
+            raise NotFound("guarantee fund", "担保基金", fund_id)
+        return fund
+
+    async def list(self) -> list[GuaranteeFund]:
+        query = select(GuaranteeFund).where(*self._visible()).order_by(GuaranteeFund.created_at)
+        return list(await self.session.scalars(query))
+
+    async def deposit(self, fund_id: UUID, data: DepositCreate) -> FundEntry:
+        self.actor.require(Role.COUNTY_OFFICER)
+        await self.get(fund_id, for_update=True)
+        duplicate = await self.session.scalar(
+            select(FundEntry.id).where(FundEntry.fund_id == fund_id, FundEntry.reference == data.reference)
+        )
+        if duplicate is not None:
+            raise Conflict(
+                f"reference {data.reference} is already recorded on this fund",
+                f"凭证号 {data.reference} 已登记",
+                existing_id=str(duplicate),
+            )
+        entry = FundEntry(
+            fund_id=fund_id,
+            kind="deposit",
+            amount=yuan_to_fen(data.amount),
+            occurred_on=data.deposited_on,
+            reference=data.reference,
+            created_by=self.actor.user_id,
+        )
+        self.session.add(entry)
+        await self.session.flush()
+        record_event(self.session, self.actor, entity_type="guarantee_fund", entity_id=fund_id, action="deposit",
+                     after={"entry_id": str(entry.id), **data.model_dump(mode="json")})
+        return entry
+
+    async def entries(self, fund_id: UUID) -> list[FundEntry]:
+        await self.get(fund_id)
+        query = select(FundEntry).where(FundEntry.fund_id == fund_id).order_by(FundEntry.occurred_on, FundEntry.id)
+        return list(await self.session.scalars(query))
+
+    async def figures(self, fund: GuaranteeFund, today: date | None = None) -> FundFigures:
+        today = today or date.today()
+        signed = case(
+            (FundEntry.kind.in_(("deposit", "recovery")), FundEntry.amount), else_=-FundEntry.amount
+        )
+        balance = await self.session.scalar(
+            select(func.coalesce(func.sum(signed), 0)).where(FundEntry.fund_id == fund.id)
+        )
+        loans_outstanding = await self.session.scalar(
+            select(func.coalesce(func.sum(Loan.outstanding_principal), 0)).where(
+                Loan.guarantee_fund_id == fund.id, Loan.status.in_(LIVE_LOAN_STATUSES)
+            )
+        )
+        approved_not_disbursed = await self.session.scalar(
+            select(func.coalesce(func.sum(Application.approved_amount), 0)).where(
+                Application.guarantee_fund_id == fund.id, Application.status == "bank_approved"
+            )
+        )
+        compensated, matured_or_compensated = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(Loan.principal).filter(Loan.status.in_(COMPENSATED_STATUSES)), 0),
+                    func.coalesce(
+                        func.sum(Loan.principal).filter(
+                            Loan.status.in_(COMPENSATED_STATUSES) | (Loan.maturity_date <= today)
+                        ),
+                        0,
+                    ),
+                ).where(Loan.guarantee_fund_id == fund.id)
+            )
+        ).one()
+        guaranteed = int(loans_outstanding) + int(approved_not_disbursed)
+        capacity_left = round_fen(Decimal(int(balance)) * fund.leverage) - guaranteed
+        return FundFigures(
+            balance=int(balance),
+            guaranteed_outstanding=guaranteed,
+            capacity_left=capacity_left,
+            leverage_used=_ratio(guaranteed, int(balance)),
+            compensation_rate=_ratio(int(compensated), int(matured_or_compensated)),
+        )

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.core.schemas import Page
+from loans.loans.models import Loan, LoanInstallment
+from loans.loans.schemas import InstallmentOut, LoanOut, ScheduleOut
+from loans.loans.service import LoanBalances, LoanService, balances_for
+from loans.money import fen_to_str
+
+
+def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
+    return LoanOut(
+        id=loan.id,
+        application_id=loan.application_id,
+        applicant_id=loan.applicant_id,
+        contract_no=loan.contract_no,
+        bank_code=loan.bank_code,
+        guarantee_fund_id=loan.guarantee_fund_id,
+        county_code=loan.county_code,
+        township_code=loan.township_code,
+        village_code=loan.village_code,
+        status=loan.status,
+        principal=fen_to_str(loan.principal),
+        outstanding_principal=fen_to_str(loan.outstanding_principal),
+        outstanding_interest=fen_to_str(balances.outstanding_interest),
+        outstanding_penalty=fen_to_str(balances.outstanding_penalty),
+        annual_rate=str(loan.annual_rate),
+        subsidy_share=str(loan.subsidy_share),
+        penalty_markup=str(loan.penalty_markup),
+        term_months=loan.term_months,
+        repayment_method=loan.repayment_method,
+        guarantee_mode=loan.guarantee_mode,
+        disbursed_on=loan.disbursed_on,
+        maturity_date=loan.maturity_date,
+        next_due_date=balances.next_due_date,
+        next_due_amount=None if balances.next_due_amount is None else fen_to_str(balances.next_due_amount),
+        days_past_due=loan.days_past_due,
+        bucket=loan.bucket,
+        five_class=loan.five_class,
+        settled_on=loan.settled_on,
+    )
+
+
+def installment_out(row: LoanInstallment) -> InstallmentOut:
+    return InstallmentOut(
+        seq=row.seq,
+        period_start=row.period_start,
+        due_date=row.due_date,
+        principal=fen_to_str(row.principal),
+        interest=fen_to_str(row.interest),
+        subsidy_interest=fen_to_str(row.subsidy_interest),
+        borrower_interest=fen_to_str(row.borrower_interest),
+        cancelled_interest=fen_to_str(row.cancelled_interest),
+        penalty=fen_to_str(row.penalty_accrued),
+        paid_principal=fen_to_str(row.paid_principal),
+        paid_interest=fen_to_str(row.paid_interest),
+        paid_penalty=fen_to_str(row.paid_penalty),
+        status=row.status,
+    )
+
+
+class LoanController(Controller):
+    path = "/api/v1/loans"
+    tags = ["loans"]
+
+    @get("/")
+    async def list_loans(
+        self,
+        db_session: AsyncSession,
+        actor: Actor,
+        status: str | None = None,
+        region_code: str | None = None,
+        bank_code: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> Page[LoanOut]:
+        conditions = [actor.scope_filter(Loan)]
+        if status:
+            conditions.append(Loan.status == status)
+        if bank_code:
+            conditions.append(Loan.bank_code == bank_code)
+        if region_code:
+            conditions.append(
+                (Loan.county_code == region_code) | (Loan.township_code == region_code) | (Loan.village_code == region_code)
+            )
+        total = await db_session.scalar(select(func.count()).select_from(Loan).where(*conditions))
+        loans = list(
+            await db_session.scalars(
+                select(Loan).where(*conditions).order_by(Loan.disbursed_on.desc(), Loan.id).limit(limit).offset(offset)
+            )
+        )
+        balances = await balances_for(db_session, [loan.id for loan in loans])
+        items = [loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans]
+        return Page[LoanOut](items=items, total=int(total or 0), limit=limit, offset=offset)
+
+    @get("/{loan_id:uuid}")
+    async def get_loan(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> LoanOut:
+        loan = await LoanService(db_session, actor).get(loan_id)
+        balances = await balances_for(db_session, [loan.id])
+        return loan_out(loan, balances.get(loan.id, LoanBalances()))
+
+    @get("/{loan_id:uuid}/schedule")
+    async def get_schedule(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> ScheduleOut:
+        service = LoanService(db_session, actor)
+        loan = await service.get(loan_id)
+        rows = await service.installments(loan.id)
+        return ScheduleOut(loan_id=loan.id, installments=[installment_out(r) for r in rows])

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.applications.models import Application
+from loans.core.actor import Actor
+from loans.core.errors import NotFound
+from loans.loans.models import Loan, LoanInstallment
+from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
+from loans.products.models import LoanProduct
+
+
+@dataclass(frozen=True, slots=True)
+class SigningTerms:
+    contract_no: str
+    bank_txn_ref: str
+    disbursed_on: date
+    principal: int
+
+
+@dataclass
+class LoanService:
+    session: AsyncSession
+    actor: Actor
+
+    async def open_loan(self, application: Application, product: LoanProduct, signing: SigningTerms) -> Loan:
+        """Create the loan with the terms it is signed under, and freeze its repayment schedule."""
+        assert application.approved_rate is not None and application.approved_term_months is not None
+        method = RepaymentMethod(application.approved_method)
+        terms = LoanTerms(
+            principal=signing.principal,
+            annual_rate=Decimal(application.approved_rate),
+            term_months=application.approved_term_months,
+            method=method,
+            disbursed_on=signing.disbursed_on,
+            subsidy_share=Decimal(product.subsidy_share),
+        )
+        schedule = build_schedule(terms)
+        loan = Loan(
+            application_id=application.id,
+            applicant_id=application.applicant_id,
+            product_id=product.id,
+            bank_code=application.bank_code,
+            guarantee_fund_id=application.guarantee_fund_id,
+            county_code=application.county_code,
+            township_code=application.township_code,
+            village_code=application.village_code,
+            contract_no=signing.contract_no,
+            bank_txn_ref=signing.bank_txn_ref,
+            disbursed_on=signing.disbursed_on,
+            principal=signing.principal,
+            annual_rate=terms.annual_rate,
+            term_months=terms.term_months,
+            repayment_method=method,
+            subsidy_share=terms.subsidy_share,
+            penalty_markup=product.penalty_markup,
+            guarantee_mode=product.guarantee_mode,
+            maturity_date=maturity_date(signing.disbursed_on, terms.term_months),
+            status="active",
+            outstanding_principal=signing.principal,
+            days_past_due=0,
+            bucket="current",
+            five_class="normal",
+        )
+        self.session.add(loan)
+        await self.session.flush()
+        await self.session.execute(
+            insert(LoanInstallment),
+            [
+                {
+                    "loan_id": loan.id,
+                    "seq": row.seq,
+                    "period_start": row.period_start,
+                    "due_date": row.due_date,
+                    "principal": row.principal,
+                    "interest": row.interest,
+                    "subsidy_interest": row.subsidy_interest,
+                    "borrower_interest": row.borrower_interest,
+                    "paid_principal": 0,
+                    "paid_interest": 0,
+                    "paid_penalty": 0,
+                    "penalty_accrued": 0,
+                    "cancelled_interest": 0,
+                    "status": "pending",
+                }
+                for row in schedule
+            ],
+        )
+        return loan
+
+    async def get(self, loan_id: UUID) -> Loan:
+        loan = await self.session.scalar(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
+        if loan is None:
+            raise NotFound("loan", "贷款", loan_id)
+        return loan
+
+    async def installments(self, loan_id: UUID) -> list[LoanInstallment]:
+        query = select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+        return list(await self.session.scalars(query))
+
+    async def count_for_applicant(self, applicant_id: UUID) -> tuple[int, int]:
+        """(loans ever disbursed to her, of which not yet settled)."""
+        total, unsettled = (
+            await self.session.execute(
+                select(func.count(), func.count().filter(Loan.status != "settled")).where(
+                    Loan.applicant_id == applicant_id
+                )
+            )
+        ).one()
+        return int(total), int(unsettled)
+
+
+@dataclass(frozen=True, slots=True)
+class LoanBalances:
+    outstanding_interest: int = 0
+    outstanding_penalty: int = 0
+    next_due_date: date | None = None
+    next_due_amount: int | None = None
+
+
+async def balances_for(session: AsyncSession, loan_ids: list[UUID]) -> dict[UUID, LoanBalances]:
+    """What the borrower still owes on each loan, and her next installment, for a page of loans in one query."""
+    i = LoanInstallment
+    interest_left = i.borrower_interest - i.cancelled_interest - i.paid_interest
+    penalty_left = i.penalty_accrued - i.paid_penalty
+    amount_left = i.principal - i.paid_principal + interest_left + penalty_left
+    open_row = amount_left > 0
+    rows = await session.execute(
+        select(
+            i.loan_id,
+            func.sum(interest_left),
+            func.sum(penalty_left),
+            func.min(i.due_date).filter(open_row),
+            func.array_agg(aggregate_order_by(amount_left, i.seq)).filter(open_row),
+        )
+        .where(i.loan_id.in_(loan_ids))
+        .group_by(i.loan_id)
+    )
+    result = {}
+    for loan_id, interest, penalty, next_due, open_amounts in rows:
+        result[loan_id] = LoanBalances(
+            outstanding_interest=int(interest or 0),
+            outstanding_penalty=int(penalty or 0),
+            next_due_date=next_due,
+            next_due_amount=int(open_amounts[0]) if open_amounts else None,
+        )
+    return result

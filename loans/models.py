@@ -1,0 +1,29 @@
+"""Every mapped class, imported once so that metadata (and Alembic) sees the whole schema."""
+
+from loans.applicants.models import Applicant, Training
+from loans.applications.models import Application, ApplicationMember
+from loans.audit.models import AuditEvent
+from loans.banks.models import Bank
+from loans.core.db import metadata
+from loans.funds.models import FundEntry, GuaranteeFund
+from loans.loans.models import Loan, LoanInstallment
+from loans.products.models import LoanProduct
+from loans.regions.models import Region
+from loans.users.models import User
+
+__all__ = [
+    "Applicant",
+    "Application",
+    "ApplicationMember",
+    "AuditEvent",
+    "Bank",
+    "FundEntry",
+    "GuaranteeFund",
+    "Loan",
+    "LoanInstallment",
+    "LoanProduct",
+    "Region",
+    "Training",
+    "User",
+    "metadata",
+]

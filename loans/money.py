@@ -1,0 +1,44 @@
+"""Money is integer fen everywhere; Decimal only where a rate is applied.
+
+Every rounding of an amount to the fen goes through :func:`round_fen` (half-up), so the
+whole system rounds in exactly one place.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN_PER_YUAN = 100
+_ONE = Decimal(1)
+_CENT = Decimal("0.01")
+
+
+def round_fen(amount_in_fen: Decimal) -> int:
+    """Round an exact amount expressed in fen to a whole fen, half-up."""
+    return int(amount_in_fen.quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def yuan_to_fen(value: Decimal | str | int) -> int:
+    """Convert an exact yuan amount with at most two decimals to fen.
+
+    Raises ValueError when the amount has more precision than a fen or is not a number.
+    """
+    try:
+        amount = Decimal(value) if not isinstance(value, Decimal) else value
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    fen = amount * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise ValueError(f"amount has more than two decimals: {value!r}")
+    return int(fen)
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(_CENT)
+
+
+def fen_to_str(fen: int) -> str:
+    """The API's decimal-string form of an amount: ``"50000.00"``."""
+    return str(fen_to_yuan(fen))

@@ -1,0 +1,98 @@
+"""The Litestar application: plugins, auth, controllers, error handling."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from arq import create_pool
+from arq.connections import RedisSettings
+from litestar import Litestar, Request, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from loans.applicants.controllers import ApplicantController
+from loans.applications.controllers import ApplicationController
+from loans.banks.controllers import BankController
+from loans.core.actor import Actor
+from loans.core.db import sqlalchemy_config
+from loans.funds.controllers import GuaranteeFundController
+from loans.loans.controllers import LoanController
+from loans.logging import configure_logging
+from loans.products.controllers import ProductController
+from loans.regions.controllers import RegionController
+from loans.server.errors import exception_handlers
+from loans.server.health import health
+from loans.settings import Settings, get_settings
+from loans.users.auth import build_jwt_auth
+from loans.users.controllers import AuthController, UserController
+from loans.users.service import token_lifetime
+
+CONTROLLERS = [
+    AuthController,
+    UserController,
+    RegionController,
+    BankController,
+    ProductController,
+    GuaranteeFundController,
+    ApplicantController,
+    ApplicationController,
+    LoanController,
+]
+
+
+def provide_actor(request: Request) -> Actor:
+    return request.user
+
+
+@get("/", include_in_schema=False)
+async def index() -> dict[str, str]:
+    return {"service": "Jinguo Loans 巾帼贷款", "openapi": "/schema/swagger", "health": "/health"}
+
+
+def secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging()
+    jwt_auth = build_jwt_auth(secret_key(settings), token_lifetime(settings.token_ttl_minutes))
+
+    @asynccontextmanager
+    async def redis_pool(app: Litestar) -> AsyncIterator[None]:
+        app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url or "redis://localhost"))
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+
+    return Litestar(
+        route_handlers=[index, health, *CONTROLLERS],
+        plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings))],
+        on_app_init=[jwt_auth.on_app_init],
+        lifespan=[redis_pool],
+        dependencies={
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+        },
+        exception_handlers=exception_handlers,
+        state=State({"jwt_auth": jwt_auth, "settings": settings}),
+        openapi_config=OpenAPIConfig(
+            title="Jinguo Loans 巾帼贷款",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+    )

@@ -1,0 +1,41 @@
+"""Deployment settings, read from the environment (prefix-free names as the README documents)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    data_dir: Path = Field(default=Path(".data"), validation_alias="LOANS_DATA_DIR")
+    secret_key: str | None = Field(default=None, validation_alias="LOANS_SECRET_KEY")
+    token_ttl_minutes: int = Field(default=8 * 60, validation_alias="LOANS_TOKEN_TTL_MINUTES")
+    admin_password: str | None = Field(default=None, validation_alias="LOANS_ADMIN_PASSWORD")
+    timezone: str = Field(default="Asia/Shanghai", validation_alias="LOANS_TIMEZONE")
+    applicant_min_age: int = Field(default=18, validation_alias="LOANS_APPLICANT_MIN_AGE")
+    applicant_max_age: int = Field(default=60, validation_alias="LOANS_APPLICANT_MAX_AGE")
+    db_pool_size: int = Field(default=5, validation_alias="LOANS_DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=5, validation_alias="LOANS_DB_MAX_OVERFLOW")
+    sql_echo: bool = Field(default=False, validation_alias="LOANS_SQL_ECHO")
+
+    @property
+    def async_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set and no embedded PostgreSQL was started")
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

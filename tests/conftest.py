@@ -1,0 +1,92 @@
+"""Test setup: a real PostgreSQL and a real Valkey (Redis protocol) started from the pinned wheels,
+the schema made by `alembic upgrade head`, and the API driven through Litestar's test client."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from loans.embedded import EmbeddedPostgres, EmbeddedValkey
+from loans.migrate import upgrade_head
+from loans.server.app import create_app
+from loans.settings import Settings
+from tests.world import World, build_world
+
+REFERENCE_TABLES = {"alembic_version", "region", "bank", "loan_product", "app_user", "guarantee_fund"}
+
+
+@dataclass(frozen=True)
+class Servers:
+    database_url: str
+    redis_url: str
+
+    @property
+    def async_database_url(self) -> str:
+        return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    root = Path(tempfile.mkdtemp(prefix="jinguo-test-"))
+    postgres = EmbeddedPostgres(root / "pg", durable=False)
+    valkey = EmbeddedValkey(root / "valkey")
+    postgres.start()
+    try:
+        valkey.start()
+        postgres.create_database("jinguo_test")
+        servers = Servers(postgres.url_for("jinguo_test"), valkey.url)
+        upgrade_head(servers.async_database_url)
+        yield servers
+    finally:
+        valkey.stop()
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers) -> Settings:
+    return Settings(
+        DATABASE_URL=servers.database_url,
+        REDIS_URL=servers.redis_url,
+        LOANS_SECRET_KEY="test-secret-key-that-is-long-enough-for-hs256",
+        LOANS_DB_POOL_SIZE=10,
+        LOANS_DB_MAX_OVERFLOW=30,
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(servers.async_database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def world(client: AsyncTestClient, engine: AsyncEngine) -> World:
+    return await build_world(client, engine)
+
+
+@pytest.fixture(autouse=True)
+async def clean_transactional_tables(engine: AsyncEngine) -> AsyncIterator[None]:
+    yield
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        ).scalars()
+        to_clear = [t for t in tables if t not in REFERENCE_TABLES]
+        if to_clear:
+            await conn.execute(text(f"TRUNCATE {', '.join(to_clear)} RESTART IDENTITY CASCADE"))
