@@ -40,6 +40,7 @@ class EmbeddedPostgres:
     pgdata: Path
     port: int = field(default_factory=free_port)
     durable: bool = True
+    owned: bool = True
 
     def _run_as(self) -> dict:
         return {"user": PG_SYSTEM_USER} if _runs_as_root() else {}
@@ -65,6 +66,10 @@ class EmbeddedPostgres:
                 pgdata=self.pgdata,
                 **self._run_as(),
             )
+        running_port = self._running_port()
+        if running_port is not None:
+            self.port, self.owned = running_port, False
+            return self.url
         self.stop(quiet=True)
         options = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=200"
         if not self.durable:
@@ -77,6 +82,20 @@ class EmbeddedPostgres:
         )
         return self.url
 
+    def _running_port(self) -> int | None:
+        """The port of a server already running on this pgdata (another `loans` process started it)."""
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        lines = pid_file.read_text().splitlines()
+        try:
+            os.kill(int(lines[0]), 0)
+            port = int(lines[3])
+        except (IndexError, ValueError, ProcessLookupError):
+            return None
+        with socket.socket() as sock:
+            return port if sock.connect_ex(("127.0.0.1", port)) == 0 else None
+
     @property
     def url(self) -> str:
         return f"postgresql://{PG_SUPERUSER}@127.0.0.1:{self.port}/postgres"
@@ -85,7 +104,7 @@ class EmbeddedPostgres:
         return f"postgresql://{PG_SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def stop(self, quiet: bool = False) -> None:
-        if not (self.pgdata / "postmaster.pid").exists():
+        if not self.owned or not (self.pgdata / "postmaster.pid").exists():
             return
         try:
             pg_commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, timeout=60, **self._run_as())
@@ -114,7 +133,13 @@ class EmbeddedValkey:
     _server: ValkeyServer | None = None
 
     def start(self) -> str:
+        self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        port_file = self.data_dir / "port"
+        if port_file.exists() and _answers_ping(int(port_file.read_text())):
+            self.port = int(port_file.read_text())
+            return self.url
+        port_file.write_text(str(self.port))
         self._server = ValkeyServer(port=self.port, data_dir=self.data_dir, persist=True, appendonly="yes")
         self._server.start(timeout=30)
         return self.url
@@ -127,6 +152,15 @@ class EmbeddedValkey:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:

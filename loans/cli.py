@@ -1,0 +1,294 @@
+"""The `loans` command line: run everything locally, migrate, create users, load demo data, calculate schedules."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from loans.settings import Settings, get_settings
+
+app = typer.Typer(help="Jinguo Loans 巾帼贷款 — women's guaranteed small loans.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+
+DATABASE_NAME = "jinguo"
+
+
+@contextmanager
+def local_services(data_dir: Path) -> Iterator[Settings]:
+    """Settings whose DATABASE_URL/REDIS_URL point at real servers: the environment's when set,
+    else embedded PostgreSQL and Valkey started (or reused, if another `loans` process runs them) in data_dir."""
+    from loans.embedded import EmbeddedPostgres, EmbeddedValkey
+
+    data_dir = data_dir.resolve()
+    os.environ["LOANS_DATA_DIR"] = str(data_dir)
+    postgres = valkey = None
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            postgres = EmbeddedPostgres(data_dir / "postgres")
+            postgres.start()
+            postgres.create_database(DATABASE_NAME)
+            os.environ["DATABASE_URL"] = postgres.url_for(DATABASE_NAME)
+        if not os.environ.get("REDIS_URL"):
+            valkey = EmbeddedValkey(data_dir / "valkey")
+            os.environ["REDIS_URL"] = valkey.start()
+        get_settings.cache_clear()
+        yield get_settings()
+    finally:
+        if valkey is not None:
+            valkey.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Where embedded PostgreSQL/Valkey keep their data.")]
+DEFAULT_DATA_DIR = Path(os.environ.get("LOANS_DATA_DIR", ".data"))
+
+
+def _migrate(settings: Settings) -> None:
+    from loans.migrate import upgrade_head
+
+    upgrade_head(settings.async_database_url)
+
+
+async def _bootstrap(settings: Settings, with_demo: bool) -> tuple[str | None, object | None]:
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from loans.bootstrap import ensure_admin
+    from loans.core.clock import today
+
+    engine = create_async_engine(settings.async_database_url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            generated = await ensure_admin(session, settings.admin_password)
+            summary = None
+            if with_demo:
+                from loans.demo import load_demo_data
+
+                summary = await load_demo_data(session, settings, today=today(settings))
+                await session.commit()
+        return generated, summary
+    finally:
+        await engine.dispose()
+
+
+def _print_banner(host: str, port: int, settings: Settings, admin_password: str | None, summary) -> None:
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    table = Table(title="Jinguo Loans 巾帼贷款 is running", show_header=False)
+    table.add_row("API", f"{base}/api/v1")
+    table.add_row("OpenAPI", f"{base}/schema/swagger  (JSON: {base}/schema/openapi.json)")
+    table.add_row("Health", f"{base}/health")
+    table.add_row("Data dir", str(settings.data_dir))
+    table.add_row("Database", settings.database_url or "")
+    table.add_row("Redis", settings.redis_url or "")
+    if admin_password:
+        table.add_row("admin", f"password {admin_password} (generated; set LOANS_ADMIN_PASSWORD to choose)")
+    elif settings.admin_password:
+        table.add_row("admin", "password from LOANS_ADMIN_PASSWORD")
+    else:
+        table.add_row("admin", "password as printed at first start (or set LOANS_ADMIN_PASSWORD)")
+    console.print(table)
+    if summary is not None and summary.logins:
+        logins = Table(title="Demo logins")
+        for column in ("username", "password", "role", "region", "bank"):
+            logins.add_column(column)
+        for username, password, role, region, bank in summary.logins:
+            logins.add_row(username, password, role, region or "", bank or "")
+        console.print(logins)
+    console.print(
+        f"Try: curl -s -X POST {base}/api/v1/auth/token -H 'content-type: application/json' "
+        "-d '{\"username\":\"county\",\"password\":\"jinguo-demo-2026\"}'"
+    )
+
+
+@app.command()
+def dev(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not load demo data.")] = False,
+) -> None:
+    """Run the whole service locally: PostgreSQL, Redis (Valkey), migrations, demo data, API and worker."""
+    import uvicorn
+
+    from loans.server.app import create_app
+
+    with local_services(data_dir) as settings:
+        _migrate(settings)
+        admin_password, summary = asyncio.run(_bootstrap(settings, with_demo=not no_demo))
+        worker = subprocess.Popen([sys.executable, "-m", "loans.cli", "worker"], env=os.environ.copy())
+        try:
+            _print_banner(host, port, settings, admin_password, summary)
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        finally:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Run only the API against DATABASE_URL and REDIS_URL (production style)."""
+    import uvicorn
+
+    from loans.server.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the arq worker against DATABASE_URL and REDIS_URL."""
+    from arq.worker import run_worker
+
+    from workers.settings import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Apply all migrations (alembic upgrade head)."""
+    with local_services(data_dir) as settings:
+        _migrate(settings)
+    console.print("[green]database is at the latest migration[/green]")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("-m", "--message")]) -> None:
+    """Autogenerate a migration from the models, against a throwaway embedded PostgreSQL."""
+    import tempfile
+
+    from alembic import command
+
+    from loans.embedded import EmbeddedPostgres
+    from loans.migrate import alembic_config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "pg", durable=False)
+        postgres.start()
+        try:
+            url = postgres.url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            config = alembic_config(url)
+            command.upgrade(config, "head")
+            command.revision(config, message=message, autogenerate=True)
+        finally:
+            postgres.stop()
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="village_officer|township_staff|county_officer|bank_liaison|auditor|admin")],
+    region: Annotated[str | None, typer.Option(help="12-digit region code of the user's scope")] = None,
+    bank: Annotated[str | None, typer.Option(help="bank code, for a bank liaison")] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create a user directly in the database."""
+    from pydantic import ValidationError
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from loans.core.errors import DomainError
+    from loans.users.schemas import UserCreate
+    from loans.users.service import UserService
+
+    try:
+        data = UserCreate(username=username, password=password, role=role, region_code=region, bank_code=bank)
+    except ValidationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+    async def create(settings: Settings) -> None:
+        engine = create_async_engine(settings.async_database_url)
+        try:
+            async with AsyncSession(engine) as session:
+                user = await UserService(session).create(data, actor=None)
+                await session.commit()
+                console.print(f"created {user.username} ({user.role}) id {user.id}")
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        try:
+            asyncio.run(create(settings))
+        except DomainError as exc:
+            console.print(f"[red]{exc.message_en} / {exc.message_zh}[/red]")
+            raise typer.Exit(1) from exc
+
+
+@app.command("demo-data")
+def demo_data(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Load the demo county (idempotent)."""
+    with local_services(data_dir) as settings:
+        _migrate(settings)
+        _, summary = asyncio.run(_bootstrap(settings, with_demo=True))
+    console.print(summary)
+
+
+@app.command()
+def schedule(
+    amount: Annotated[str, typer.Option(help="principal in yuan, e.g. 50000.00")],
+    rate: Annotated[str, typer.Option(help="annual rate as a fraction, e.g. 0.0435")],
+    term: Annotated[int, typer.Option(help="term in months")],
+    method: Annotated[str, typer.Option(help="quarterly_interest_bullet|monthly_interest_bullet|equal_installment|"
+                                             "equal_principal|bullet")],
+    disbursed_on: Annotated[str, typer.Option("--disbursed-on", help="YYYY-MM-DD")],
+    subsidy_share: Annotated[str, typer.Option("--subsidy-share", help="fraction of interest the state pays")] = "0",
+) -> None:
+    """Print a repayment schedule — a loan officer's calculator, no database needed."""
+    from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, schedule_table_rows
+    from loans.money import fen_to_str, yuan_to_fen
+
+    try:
+        terms = LoanTerms(
+            principal=yuan_to_fen(amount),
+            annual_rate=Decimal(rate),
+            term_months=term,
+            method=RepaymentMethod(method),
+            disbursed_on=date.fromisoformat(disbursed_on),
+            subsidy_share=Decimal(subsidy_share),
+        )
+        rows = build_schedule(terms)
+    except (ValueError, ArithmeticError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    table = Table(title=f"{fen_to_str(terms.principal)} yuan at {rate}, {term} months, {method}")
+    display = schedule_table_rows(rows)
+    for column in display[0]:
+        table.add_column(column, justify="right")
+    for row in display:
+        table.add_row(*row.values())
+    totals = {
+        "principal": sum(r.principal for r in rows),
+        "interest": sum(r.interest for r in rows),
+        "subsidy_interest": sum(r.subsidy_interest for r in rows),
+        "borrower_interest": sum(r.borrower_interest for r in rows),
+    }
+    table.add_row("", "total", *(fen_to_str(v) for v in totals.values()), fen_to_str(totals["principal"] + totals["interest"]))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()
