@@ -9,6 +9,7 @@ from loans.funds.models import FundEntry, GuaranteeFund
 from loans.loans.models import Loan, LoanInstallment
 from loans.products.models import LoanProduct
 from loans.regions.models import Region
+from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.users.models import User
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "LoanInstallment",
     "LoanProduct",
     "Region",
+    "Repayment",
+    "RepaymentAllocation",
+    "RepaymentReversal",
     "Training",
     "User",
     "metadata",

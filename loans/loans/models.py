@@ -66,4 +66,5 @@ class LoanInstallment(DefaultBase):
     paid_penalty: Mapped[int] = mapped_column(BigInteger, default=0)
     penalty_accrued: Mapped[int] = mapped_column(BigInteger, default=0)
     cancelled_interest: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled_subsidy: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(12), default="pending")

@@ -188,11 +188,17 @@ def _monthly_interest(outstanding: int, annual_rate: Decimal) -> int:
         return round_fen(Decimal(outstanding) * annual_rate / MONTHS_PER_YEAR)
 
 
+def split_interest(interest: int, subsidy_share: Decimal) -> tuple[int, int]:
+    """(subsidy_interest, borrower_interest): the finance bureau's share is rounded, the borrower's is the rest."""
+    with localcontext(prec=_DECIMAL_PRECISION):
+        subsidy_interest = round_fen(Decimal(interest) * subsidy_share)
+    return subsidy_interest, interest - subsidy_interest
+
+
 def _installment(
     terms: LoanTerms, seq: int, period_start: date, due_date: date, principal: int, interest: int
 ) -> Installment:
-    with localcontext(prec=_DECIMAL_PRECISION):
-        subsidy_interest = round_fen(Decimal(interest) * terms.subsidy_share)
+    subsidy_interest, borrower_interest = split_interest(interest, terms.subsidy_share)
     return Installment(
         seq=seq,
         due_date=due_date,
@@ -200,7 +206,7 @@ def _installment(
         principal=principal,
         interest=interest,
         subsidy_interest=subsidy_interest,
-        borrower_interest=interest - subsidy_interest,
+        borrower_interest=borrower_interest,
     )
 
 

@@ -88,6 +88,7 @@ class LoanService:
                     "paid_penalty": 0,
                     "penalty_accrued": 0,
                     "cancelled_interest": 0,
+                    "cancelled_subsidy": 0,
                     "status": "pending",
                 }
                 for row in schedule

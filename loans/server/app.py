@@ -25,6 +25,7 @@ from loans.loans.controllers import LoanController
 from loans.logging import configure_logging
 from loans.products.controllers import ProductController
 from loans.regions.controllers import RegionController
+from loans.repayments.controllers import LoanRepaymentController, RepaymentController
 from loans.server.errors import exception_handlers
 from loans.server.health import health
 from loans.settings import Settings, get_settings
@@ -42,6 +43,8 @@ CONTROLLERS = [
     ApplicantController,
     ApplicationController,
     LoanController,
+    LoanRepaymentController,
+    RepaymentController,
 ]
 
 

@@ -1,0 +1,180 @@
+"""How one repayment is allocated over a loan's installments (SPEC section 4). Pure calculation.
+
+Rules (also in the README):
+- installments due on or before the payment date are paid oldest first, each penalty → borrower
+  interest → principal;
+- what remains pays the next installment (its borrower interest, then principal) early;
+- anything beyond that is a partial prepayment of principal, taken from the last installment
+  backwards; the interest of every later period falls in proportion to the principal it no longer
+  bears (interest is linear in the outstanding principal for every method), and the difference is
+  cancelled (borrower and subsidy parts alike);
+- paying exactly the whole outstanding settles the loan: interest counts only up to the payment date
+  (the current period's interest pro rata by days), the rest of the scheduled interest is cancelled;
+- paying more than that is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, localcontext
+
+from loans.loans.schedule import split_interest
+from loans.money import round_fen
+
+_PRECISION = 50
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentState:
+    seq: int
+    period_start: date
+    due_date: date
+    principal: int
+    interest: int
+    subsidy_interest: int
+    borrower_interest: int
+    paid_principal: int = 0
+    paid_interest: int = 0
+    paid_penalty: int = 0
+    penalty_accrued: int = 0
+    cancelled_interest: int = 0
+    cancelled_subsidy: int = 0
+
+    @property
+    def principal_left(self) -> int:
+        return self.principal - self.paid_principal
+
+    @property
+    def borrower_interest_due(self) -> int:
+        """Borrower interest still scheduled (after cancellations)."""
+        return self.borrower_interest - self.cancelled_interest
+
+    @property
+    def subsidy_due(self) -> int:
+        return self.subsidy_interest - self.cancelled_subsidy
+
+    @property
+    def interest_left(self) -> int:
+        return self.borrower_interest_due - self.paid_interest
+
+    @property
+    def penalty_left(self) -> int:
+        return self.penalty_accrued - self.paid_penalty
+
+    @property
+    def amount_left(self) -> int:
+        return self.principal_left + self.interest_left + self.penalty_left
+
+
+@dataclass(slots=True)
+class AllocationLine:
+    seq: int
+    penalty: int = 0
+    interest: int = 0
+    principal: int = 0
+    cancelled_interest: int = 0
+    cancelled_subsidy: int = 0
+
+    @property
+    def paid(self) -> int:
+        return self.penalty + self.interest + self.principal
+
+    def is_empty(self) -> bool:
+        return not (self.paid or self.cancelled_interest or self.cancelled_subsidy)
+
+
+@dataclass(slots=True)
+class Allocation:
+    lines: list[AllocationLine] = field(default_factory=list)
+    settles: bool = False
+
+
+class Overpayment(ValueError):
+    def __init__(self, payoff: int) -> None:
+        super().__init__(f"payment exceeds the total outstanding of {payoff} fen")
+        self.payoff = payoff
+
+
+def _pro_rata(amount: int, numerator: int, denominator: int) -> int:
+    if denominator <= 0 or numerator >= denominator:
+        return amount
+    with localcontext(prec=_PRECISION):
+        return round_fen(Decimal(amount) * numerator / denominator)
+
+
+def _settlement_line(row: InstallmentState, paid_on: date, subsidy_share: Decimal) -> AllocationLine:
+    """What settling on ``paid_on`` takes from, and cancels on, one installment."""
+    line = AllocationLine(row.seq, penalty=row.penalty_left, principal=row.principal_left)
+    if row.due_date <= paid_on:
+        line.interest = row.interest_left
+        return line
+    elapsed = max((paid_on - row.period_start).days, 0)
+    period = (row.due_date - row.period_start).days
+    accrued_subsidy, accrued_borrower = split_interest(
+        _pro_rata(row.borrower_interest_due + row.subsidy_due, elapsed, period), subsidy_share
+    )
+    borrower_owed = max(accrued_borrower, row.paid_interest)
+    line.interest = borrower_owed - row.paid_interest
+    line.cancelled_interest = row.borrower_interest_due - borrower_owed
+    line.cancelled_subsidy = max(row.subsidy_due - accrued_subsidy, 0)
+    return line
+
+
+def payoff_amount(installments: list[InstallmentState], paid_on: date, subsidy_share: Decimal) -> int:
+    return sum(_settlement_line(r, paid_on, subsidy_share).paid for r in installments)
+
+
+def allocate(
+    installments: list[InstallmentState], amount: int, paid_on: date, subsidy_share: Decimal
+) -> Allocation:
+    """Allocate ``amount`` (fen, > 0) paid on ``paid_on`` over the installments (ordered by seq)."""
+    rows = sorted(installments, key=lambda r: r.seq)
+    settlement = [_settlement_line(r, paid_on, subsidy_share) for r in rows]
+    payoff = sum(line.paid for line in settlement)
+    if amount > payoff:
+        raise Overpayment(payoff)
+    if amount == payoff:
+        return Allocation([line for line in settlement if not line.is_empty()], settles=True)
+
+    lines = {r.seq: AllocationLine(r.seq) for r in rows}
+    remaining = amount
+    due = [r for r in rows if r.due_date <= paid_on]
+    upcoming = [r for r in rows if r.due_date > paid_on]
+    for row in due + upcoming[:1]:
+        line = lines[row.seq]
+        for part, available in (("penalty", row.penalty_left), ("interest", row.interest_left),
+                                ("principal", row.principal_left)):
+            taken = min(available, remaining)
+            setattr(line, part, taken)
+            remaining -= taken
+        if remaining == 0:
+            break
+    if remaining > 0:
+        _prepay_principal(upcoming[1:], lines, remaining, subsidy_share)
+    return Allocation([line for line in lines.values() if not line.is_empty()], settles=False)
+
+
+def _prepay_principal(
+    later: list[InstallmentState], lines: dict[int, AllocationLine], amount: int, subsidy_share: Decimal
+) -> None:
+    """Prepay principal from the last installment backwards, and cut each later period's interest."""
+    remaining = amount
+    for row in reversed(later):
+        taken = min(row.principal_left, remaining)
+        lines[row.seq].principal += taken
+        remaining -= taken
+        if remaining == 0:
+            break
+    # Outstanding during period j is the principal of installments j and later.
+    outstanding_before = outstanding_after = 0
+    for row in reversed(later):
+        outstanding_before += row.principal_left
+        outstanding_after += row.principal_left - lines[row.seq].principal
+        effective = row.borrower_interest_due + row.subsidy_due
+        new_subsidy, new_borrower = split_interest(
+            _pro_rata(effective, outstanding_after, outstanding_before), subsidy_share
+        )
+        new_borrower = max(new_borrower, row.paid_interest)
+        lines[row.seq].cancelled_interest = row.borrower_interest_due - new_borrower
+        lines[row.seq].cancelled_subsidy = max(row.subsidy_due - new_subsidy, 0)

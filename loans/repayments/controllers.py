@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.money import fen_to_str
+from loans.repayments.schemas import AllocationOut, RepaymentCreate, RepaymentOut, ReversalCreate
+from loans.repayments.service import PostingResult, RepaymentService
+from loans.settings import Settings
+
+
+def repayment_out(result: PostingResult) -> RepaymentOut:
+    r = result.repayment
+    return RepaymentOut(
+        id=r.id,
+        loan_id=r.loan_id,
+        bank_txn_ref=r.bank_txn_ref,
+        amount=fen_to_str(r.amount),
+        paid_on=r.paid_on,
+        settles=r.settles,
+        reversed=result.reversed,
+        source=r.source,
+        allocations=[
+            AllocationOut(seq=line.seq, penalty=fen_to_str(line.penalty), interest=fen_to_str(line.interest),
+                          principal=fen_to_str(line.principal), cancelled_interest=fen_to_str(line.cancelled_interest),
+                          cancelled_subsidy=fen_to_str(line.cancelled_subsidy))
+            for line in result.lines
+        ],
+        loan_status=result.loan.status,
+        outstanding_principal=fen_to_str(result.loan.outstanding_principal),
+        created_at=r.created_at,
+    )
+
+
+class LoanRepaymentController(Controller):
+    path = "/api/v1/loans/{loan_id:uuid}/repayments"
+    tags = ["repayments"]
+
+    @post("/")
+    async def post_repayment(
+        self, loan_id: UUID, data: RepaymentCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> Response[RepaymentOut]:
+        result = await RepaymentService(db_session, actor).post_repayment(loan_id, data, today(settings))
+        return Response(repayment_out(result), status_code=201 if result.created else 200)
+
+    @get("/")
+    async def list_repayments(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> list[RepaymentOut]:
+        return [repayment_out(r) for r in await RepaymentService(db_session, actor).for_loan(loan_id)]
+
+
+class RepaymentController(Controller):
+    path = "/api/v1/repayments"
+    tags = ["repayments"]
+
+    @post("/{repayment_id:uuid}/reverse", status_code=200)
+    async def reverse(
+        self, repayment_id: UUID, data: ReversalCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> RepaymentOut:
+        return repayment_out(await RepaymentService(db_session, actor).reverse(repayment_id, data, today(settings)))

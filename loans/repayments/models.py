@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Identity, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loans.core.db import DefaultBase, UUIDv7AuditBase
+
+
+class Repayment(UUIDv7AuditBase):
+    """Money received from the borrower. Never edited: a mistake is undone by a RepaymentReversal."""
+
+    __tablename__ = "repayment"
+    __table_args__ = (
+        UniqueConstraint("bank_code", "bank_txn_ref", name="repayment_bank_txn_unique"),
+        CheckConstraint("amount > 0", name="repayment_amount_positive"),
+    )
+
+    loan_id: Mapped[UUID] = mapped_column(ForeignKey("loan.id"), index=True)
+    bank_code: Mapped[str] = mapped_column(ForeignKey("bank.code"))
+    bank_txn_ref: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date, index=True)
+    settles: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(10), default="api")
+    import_id: Mapped[UUID | None] = mapped_column(index=True)
+    posted_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class RepaymentAllocation(DefaultBase):
+    """What one repayment paid on (and cancelled from) one installment."""
+
+    __tablename__ = "repayment_allocation"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    repayment_id: Mapped[UUID] = mapped_column(ForeignKey("repayment.id"), index=True)
+    loan_id: Mapped[UUID] = mapped_column(ForeignKey("loan.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    penalty: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest: Mapped[int] = mapped_column(BigInteger, default=0)
+    principal: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled_interest: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled_subsidy: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RepaymentReversal(UUIDv7AuditBase):
+    """Points at the repayment it undoes; one per repayment."""
+
+    __tablename__ = "repayment_reversal"
+
+    repayment_id: Mapped[UUID] = mapped_column(ForeignKey("repayment.id"), unique=True)
+    loan_id: Mapped[UUID] = mapped_column(ForeignKey("loan.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reversed_on: Mapped[date] = mapped_column(Date)
+    reversed_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id"))

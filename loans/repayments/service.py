@@ -1,0 +1,210 @@
+"""Posting and reversing repayments. Every posting locks its loan row, so concurrent postings queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.audit.service import record_event
+from loans.core.actor import Actor
+from loans.core.errors import Conflict, InvalidInput, NotFound
+from loans.core.roles import Role
+from loans.loans.delinquency import refresh_loans
+from loans.loans.models import Loan, LoanInstallment
+from loans.money import fen_to_str, yuan_to_fen
+from loans.repayments.allocation import AllocationLine, InstallmentState, Overpayment, allocate
+from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
+from loans.repayments.schemas import RepaymentCreate, ReversalCreate
+
+POSTABLE_STATUSES = ("active", "overdue")
+_STATE_FIELDS = (
+    "seq", "period_start", "due_date", "principal", "interest", "subsidy_interest", "borrower_interest",
+    "paid_principal", "paid_interest", "paid_penalty", "penalty_accrued", "cancelled_interest", "cancelled_subsidy",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostingResult:
+    repayment: Repayment
+    lines: list[RepaymentAllocation]
+    loan: Loan
+    reversed: bool
+    created: bool
+
+
+def _as_state(row: LoanInstallment) -> InstallmentState:
+    return InstallmentState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+
+
+@dataclass
+class RepaymentService:
+    session: AsyncSession
+    actor: Actor
+
+    async def _lock_loan(self, loan_id: UUID) -> Loan:
+        loan = await self.session.scalar(
+            select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)).with_for_update()
+        )
+        if loan is None:
+            raise NotFound("loan", "贷款", loan_id)
+        return loan
+
+    async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
+        loan = await self._lock_loan(loan_id)
+        self.actor.require(Role.BANK_LIAISON)
+        amount = yuan_to_fen(data.amount)
+        existing = await self.session.scalar(
+            select(Repayment).where(Repayment.bank_code == loan.bank_code, Repayment.bank_txn_ref == data.bank_txn_ref)
+        )
+        if existing is not None:
+            if (existing.loan_id, existing.amount, existing.paid_on) != (loan.id, amount, data.paid_on):
+                raise Conflict(
+                    f"bank_txn_ref {data.bank_txn_ref} was already posted with different content",
+                    f"交易流水号 {data.bank_txn_ref} 已入账，且内容不同",
+                    existing_id=str(existing.id),
+                )
+            return await self.result(existing, created=False)
+        if data.paid_on < loan.disbursed_on:
+            raise InvalidInput("paid_on", "before the loan was disbursed", "还款日期早于放款日期")
+        if data.paid_on > today:
+            raise InvalidInput("paid_on", "cannot be in the future", "还款日期不能晚于今天")
+        if loan.status not in POSTABLE_STATUSES:
+            raise Conflict(f"cannot post a repayment to a {loan.status} loan", f"贷款状态为 {loan.status}，不能入账",
+                           state=loan.status)
+        rows = await self._installments(loan.id)
+        try:
+            allocation = allocate([_as_state(r) for r in rows], amount, data.paid_on, loan.subsidy_share)
+        except Overpayment as exc:
+            raise InvalidInput(
+                "amount",
+                f"exceeds the total outstanding of {fen_to_str(exc.payoff)} on {data.paid_on}",
+                f"超过截至 {data.paid_on} 的全部应还金额 {fen_to_str(exc.payoff)} 元",
+            ) from exc
+        repayment = Repayment(
+            loan_id=loan.id,
+            bank_code=loan.bank_code,
+            bank_txn_ref=data.bank_txn_ref,
+            amount=amount,
+            paid_on=data.paid_on,
+            settles=allocation.settles,
+            source="api",
+            posted_by=self.actor.user_id,
+        )
+        self.session.add(repayment)
+        await self.session.flush()
+        lines = [
+            RepaymentAllocation(repayment_id=repayment.id, loan_id=loan.id, seq=line.seq, penalty=line.penalty,
+                                interest=line.interest, principal=line.principal,
+                                cancelled_interest=line.cancelled_interest, cancelled_subsidy=line.cancelled_subsidy)
+            for line in allocation.lines
+        ]
+        self.session.add_all(lines)
+        await self._apply(loan, allocation.lines, sign=1)
+        if allocation.settles:
+            loan.status, loan.settled_on = "settled", data.paid_on
+        await self.session.flush()
+        await refresh_loans(self.session, [loan.id], today)
+        await self.session.refresh(loan)
+        record_event(self.session, self.actor, entity_type="loan", entity_id=loan.id, action="post_repayment",
+                     after={"repayment_id": str(repayment.id), "amount": fen_to_str(amount),
+                            "paid_on": data.paid_on.isoformat(), "bank_txn_ref": data.bank_txn_ref,
+                            "settles": allocation.settles})
+        return PostingResult(repayment, lines, loan, reversed=False, created=True)
+
+    async def _installments(self, loan_id: UUID) -> list[LoanInstallment]:
+        query = select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+        return list(await self.session.scalars(query))
+
+    async def _apply(self, loan: Loan, lines: list[AllocationLine] | list[RepaymentAllocation], sign: int) -> None:
+        """Add (sign=1) or take back (sign=-1) allocation lines on the installments, in one statement."""
+        if not lines:
+            return
+        i = LoanInstallment.__table__.c
+        statement = (
+            update(LoanInstallment.__table__)
+            .where(i.loan_id == bindparam("b_loan_id"), i.seq == bindparam("b_seq"))
+            .values(
+                paid_penalty=i.paid_penalty + bindparam("b_penalty"),
+                paid_interest=i.paid_interest + bindparam("b_interest"),
+                paid_principal=i.paid_principal + bindparam("b_principal"),
+                cancelled_interest=i.cancelled_interest + bindparam("b_cancelled_interest"),
+                cancelled_subsidy=i.cancelled_subsidy + bindparam("b_cancelled_subsidy"),
+            )
+        )
+        await self.session.execute(
+            statement,
+            [
+                {
+                    "b_loan_id": loan.id,
+                    "b_seq": line.seq,
+                    "b_penalty": sign * line.penalty,
+                    "b_interest": sign * line.interest,
+                    "b_principal": sign * line.principal,
+                    "b_cancelled_interest": sign * line.cancelled_interest,
+                    "b_cancelled_subsidy": sign * line.cancelled_subsidy,
+                }
+                for line in lines
+            ],
+        )
+        loan.outstanding_principal -= sign * sum(line.principal for line in lines)
+
+    async def reverse(self, repayment_id: UUID, data: ReversalCreate, today: date) -> PostingResult:
+        repayment = await self.session.scalar(
+            select(Repayment).join(Loan, Loan.id == Repayment.loan_id)
+            .where(Repayment.id == repayment_id, self.actor.scope_filter(Loan))
+        )
+        if repayment is None:
+            raise NotFound("repayment", "还款记录", repayment_id)
+        loan = await self._lock_loan(repayment.loan_id)
+        self.actor.require(Role.BANK_LIAISON)
+        if await self.session.scalar(select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)):
+            raise Conflict("this repayment is already reversed", "该笔还款已冲正", state="reversed")
+        lines = list(await self.session.scalars(
+            select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
+        ))
+        await self._apply(loan, lines, sign=-1)
+        status_before = loan.status
+        if loan.status == "settled":
+            loan.status, loan.settled_on = "active", None
+        self.session.add(RepaymentReversal(repayment_id=repayment.id, loan_id=loan.id, reason=data.reason,
+                                           reversed_on=today, reversed_by=self.actor.user_id))
+        await self.session.flush()
+        await refresh_loans(self.session, [loan.id], today)
+        await self.session.refresh(loan)
+        record_event(self.session, self.actor, entity_type="loan", entity_id=loan.id, action="reverse_repayment",
+                     from_status=status_before, to_status=loan.status,
+                     after={"repayment_id": str(repayment.id), "reason": data.reason})
+        return PostingResult(repayment, lines, loan, reversed=True, created=True)
+
+    async def result(self, repayment: Repayment, *, created: bool) -> PostingResult:
+        lines = list(await self.session.scalars(
+            select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
+            .order_by(RepaymentAllocation.seq)
+        ))
+        loan = await self.session.get_one(Loan, repayment.loan_id)
+        reversed_ = await self.session.scalar(
+            select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)
+        )
+        return PostingResult(repayment, lines, loan, reversed=reversed_ is not None, created=created)
+
+    async def for_loan(self, loan_id: UUID) -> list[PostingResult]:
+        """Every repayment of a loan with its allocation, in three queries."""
+        loan = await self.session.scalar(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
+        if loan is None:
+            raise NotFound("loan", "贷款", loan_id)
+        repayments = list(await self.session.scalars(
+            select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.paid_on, Repayment.created_at)
+        ))
+        lines: dict[UUID, list[RepaymentAllocation]] = {r.id: [] for r in repayments}
+        for line in await self.session.scalars(
+            select(RepaymentAllocation).where(RepaymentAllocation.loan_id == loan_id).order_by(RepaymentAllocation.seq)
+        ):
+            lines[line.repayment_id].append(line)
+        reversed_ids = set(await self.session.scalars(
+            select(RepaymentReversal.repayment_id).where(RepaymentReversal.loan_id == loan_id)
+        ))
+        return [PostingResult(r, lines[r.id], loan, r.id in reversed_ids, created=False) for r in repayments]

@@ -1,0 +1,53 @@
+"""Fixtures of the API tests: a guarantee fund with money in it, a second app served in the test's own
+event loop (for requests that really run at the same time), and a product without a guarantee fund."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from loans.server.app import create_app
+from loans.settings import Settings
+from tests.api.helpers import API, deposit_into, expect, new_fund
+from tests.world import World, product_body
+
+CREDIT_PRODUCT = "JC-CREDIT-TEST"
+
+
+@pytest.fixture(scope="session")
+async def shared_fund_id(client: AsyncTestClient, world: World) -> str:
+    """A fund row kept for the session; its deposits (transactional) are made again by each test."""
+    return await new_fund(client, world)
+
+
+@pytest.fixture
+async def fund_id(client: AsyncTestClient, world: World, shared_fund_id: str) -> str:
+    """A fund holding 1,000,000.00 at leverage 5: capacity 5,000,000.00, more than any test needs."""
+    await deposit_into(client, world, shared_fund_id, "1000000.00")
+    return shared_fund_id
+
+
+@pytest.fixture(scope="session")
+async def credit_product(client: AsyncTestClient, world: World) -> str:
+    """A 免担保 product: its applications name no fund, so no bank until a bank decides."""
+    body = product_body(code=CREDIT_PRODUCT, name="金川区免担保创业贷款", guarantee_mode="credit")
+    expect(await client.post(f"{API}/products", json=body, headers=world["admin"]), 201)
+    return CREDIT_PRODUCT
+
+
+@pytest.fixture(scope="session")
+async def concurrent_client(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """An app served in the test's event loop through httpx's ASGI transport.
+
+    Litestar's AsyncTestClient hands each request to a blocking portal, so requests gathered on it run
+    one after another; this client awaits the app directly, so gathered requests interleave for real.
+    """
+    app = create_app(settings)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
+        yield client
