@@ -6,6 +6,7 @@ from loans.audit.models import AuditEvent
 from loans.banks.models import Bank
 from loans.core.db import metadata
 from loans.funds.models import FundEntry, GuaranteeFund
+from loans.imports.models import ImportRow, RepaymentImport
 from loans.loans.models import Loan, LoanInstallment
 from loans.products.models import LoanProduct
 from loans.regions.models import Region
@@ -20,6 +21,8 @@ __all__ = [
     "Bank",
     "FundEntry",
     "GuaranteeFund",
+    "ImportRow",
+    "RepaymentImport",
     "Loan",
     "LoanInstallment",
     "LoanProduct",

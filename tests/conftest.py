@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from arq.connections import RedisSettings
+from arq.worker import Worker
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -19,6 +21,7 @@ from loans.migrate import upgrade_head
 from loans.server.app import create_app
 from loans.settings import Settings
 from tests.world import World, build_world
+from workers.settings import WorkerSettings, shutdown, startup
 
 REFERENCE_TABLES = {"alembic_version", "region", "bank", "loan_product", "app_user", "guarantee_fund"}
 
@@ -78,6 +81,31 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
 @pytest.fixture(scope="session")
 async def world(client: AsyncTestClient, engine: AsyncEngine) -> World:
     return await build_world(client, engine)
+
+
+@pytest.fixture
+def run_jobs(settings: Settings) -> Callable[[], Awaitable[int]]:
+    """Run every queued arq job to completion with a burst worker on the real Valkey; returns jobs run."""
+
+    async def run() -> int:
+        worker = Worker(
+            functions=WorkerSettings.functions,
+            redis_settings=RedisSettings.from_dsn(settings.redis_url),
+            on_startup=startup,
+            on_shutdown=shutdown,
+            burst=True,
+            poll_delay=0.05,
+            max_tries=WorkerSettings.max_tries,
+            ctx={"settings": settings},
+            handle_signals=False,
+        )
+        try:
+            await worker.async_run()
+            return worker.jobs_complete + worker.jobs_failed
+        finally:
+            await worker.close()
+
+    return run
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from loans.logging import configure_logging
 from loans.settings import get_settings
-from workers.tasks import ping
+from workers.tasks import ping, process_repayment_import
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     configure_logging()
-    settings = get_settings()
-    ctx["settings"] = settings
+    settings = ctx.setdefault("settings", get_settings())
     ctx["engine"] = create_async_engine(settings.async_database_url, pool_size=settings.db_pool_size)
     ctx["sessionmaker"] = async_sessionmaker(ctx["engine"], expire_on_commit=False)
 
@@ -29,7 +28,7 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    functions = [ping]
+    functions = [ping, process_repayment_import]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()

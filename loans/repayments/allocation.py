@@ -15,7 +15,7 @@ Rules (also in the README):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
@@ -178,3 +178,25 @@ def _prepay_principal(
         new_borrower = max(new_borrower, row.paid_interest)
         lines[row.seq].cancelled_interest = row.borrower_interest_due - new_borrower
         lines[row.seq].cancelled_subsidy = max(row.subsidy_due - new_subsidy, 0)
+
+
+def apply_allocation(installments: list[InstallmentState], allocation: Allocation) -> list[InstallmentState]:
+    """The installments after ``allocation`` is posted (for allocating several repayments in a row)."""
+    by_seq = {line.seq: line for line in allocation.lines}
+    result = []
+    for row in installments:
+        line = by_seq.get(row.seq)
+        if line is None:
+            result.append(row)
+            continue
+        result.append(
+            replace(
+                row,
+                paid_penalty=row.paid_penalty + line.penalty,
+                paid_interest=row.paid_interest + line.interest,
+                paid_principal=row.paid_principal + line.principal,
+                cancelled_interest=row.cancelled_interest + line.cancelled_interest,
+                cancelled_subsidy=row.cancelled_subsidy + line.cancelled_subsidy,
+            )
+        )
+    return result

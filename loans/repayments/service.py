@@ -36,7 +36,7 @@ class PostingResult:
     created: bool
 
 
-def _as_state(row: LoanInstallment) -> InstallmentState:
+def as_state(row: LoanInstallment) -> InstallmentState:
     return InstallmentState(**{name: getattr(row, name) for name in _STATE_FIELDS})
 
 
@@ -77,7 +77,7 @@ class RepaymentService:
                            state=loan.status)
         rows = await self._installments(loan.id)
         try:
-            allocation = allocate([_as_state(r) for r in rows], amount, data.paid_on, loan.subsidy_share)
+            allocation = allocate([as_state(r) for r in rows], amount, data.paid_on, loan.subsidy_share)
         except Overpayment as exc:
             raise InvalidInput(
                 "amount",

@@ -21,6 +21,7 @@ from loans.banks.controllers import BankController
 from loans.core.actor import Actor
 from loans.core.db import sqlalchemy_config
 from loans.funds.controllers import GuaranteeFundController
+from loans.imports.controllers import ImportController
 from loans.loans.controllers import LoanController
 from loans.logging import configure_logging
 from loans.products.controllers import ProductController
@@ -45,6 +46,7 @@ CONTROLLERS = [
     LoanController,
     LoanRepaymentController,
     RepaymentController,
+    ImportController,
 ]
 
 

@@ -6,7 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.api.helpers import API, applicant_body, business_today, expect, expect_conflict, expect_invalid, register
+from tests.api.helpers import (
+    API,
+    applicant_body,
+    business_today,
+    expect,
+    expect_conflict,
+    expect_invalid,
+    register,
+)
 from tests.ids import female_id, male_id, with_check_digit
 from tests.world import OTHER_TOWNSHIP_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE_2
 

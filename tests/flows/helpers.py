@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
@@ -20,7 +21,7 @@ async def expect(response, status: int) -> Any:
 
 async def funded_fund(client: AsyncTestClient, world: World, amount: str = "1000000.00") -> str:
     """The world's fund with at least ``amount`` deposited (deposits carry unique references)."""
-    reference = f"DEP-{date.today():%Y%m%d}-{id(object())}"
+    reference = f"DEP-{uuid4().hex[:12]}"
     await expect(
         await client.post(f"/api/v1/guarantee-funds/{world.fund_id}/deposits",
                           json={"amount": amount, "deposited_on": date.today().isoformat(), "reference": reference},

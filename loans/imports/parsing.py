@@ -1,0 +1,120 @@
+"""Reading a bank's repayment export (CSV or XLSX, Chinese or English headers) into a validated frame.
+
+Pure polars: no database. File-level problems raise BankFileError; row-level problems become a
+``reason`` on the row, so one bad row never sinks the file.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import polars as pl
+
+COLUMNS = {
+    "contract_no": ("合同编号", "合同号", "借款合同编号", "contract_no", "contract number"),
+    "bank_txn_ref": ("交易流水号", "流水号", "bank_txn_ref", "transaction reference", "txn_ref"),
+    "paid_on": ("还款日期", "交易日期", "paid_on", "date"),
+    "amount": ("还款金额", "交易金额", "金额", "amount"),
+}
+_AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
+
+
+class BankFileError(ValueError):
+    def __init__(self, message_en: str, message_zh: str) -> None:
+        super().__init__(f"{message_en} / {message_zh}")
+        self.message_en = message_en
+        self.message_zh = message_zh
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            content.decode("gb18030")
+        except UnicodeDecodeError:
+            raise BankFileError("the file is not UTF-8 text", "文件不是 UTF-8 编码的文本") from None
+        raise BankFileError(
+            "the file is encoded as GBK/GB18030; save it as UTF-8 CSV or as XLSX",
+            "文件为 GBK 编码，请另存为 UTF-8 编码的 CSV 或 XLSX 文件",
+        ) from None
+
+
+def _read(content: bytes, filename: str) -> pl.DataFrame:
+    if not content.strip():
+        raise BankFileError("the file is empty", "文件为空")
+    if filename.lower().endswith((".xlsx", ".xls")) or content[:4] == b"PK\x03\x04":
+        try:
+            return pl.read_excel(io.BytesIO(content), engine="calamine", infer_schema_length=0)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed workbook
+            raise BankFileError(f"the workbook cannot be read ({exc.__class__.__name__})", "无法读取该 Excel 文件") from exc
+    text = _decode(content)
+    try:
+        return pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
+    except pl.exceptions.PolarsError as exc:
+        raise BankFileError(f"the CSV cannot be read: {exc}", "CSV 文件格式错误，无法读取") from exc
+
+
+def _rename(frame: pl.DataFrame) -> pl.DataFrame:
+    by_header = {str(c).strip().lower(): c for c in frame.columns}
+    mapping, missing = {}, []
+    for name, aliases in COLUMNS.items():
+        found = next((by_header[a.lower()] for a in aliases if a.lower() in by_header), None)
+        if found is None:
+            missing.append(f"{name} ({aliases[0]})")
+        else:
+            mapping[found] = name
+    if missing:
+        raise BankFileError(
+            f"missing columns: {', '.join(missing)}; found: {', '.join(map(str, frame.columns))}",
+            f"缺少列：{'、'.join(m.split(' (')[1].rstrip(')') for m in missing)}",
+        )
+    return frame.select([pl.col(source).cast(pl.String).alias(target) for source, target in mapping.items()])
+
+
+def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
+    """Rows with ``row_no`` (1 = first data row), the raw fields, parsed ``paid_on`` and ``amount`` (fen),
+    and ``reason`` (null when the row is well formed)."""
+    frame = _rename(_read(content, filename))
+    if frame.height == 0:
+        raise BankFileError("the file has a header but no rows", "文件只有表头，没有数据行")
+    cleaned = frame.with_row_index("row_no", offset=1).with_columns(
+        pl.col("contract_no").str.strip_chars(),
+        pl.col("bank_txn_ref").str.strip_chars(),
+        pl.col("paid_on").str.strip_chars().str.slice(0, 10).str.replace_all("/", "-"),
+        pl.col("amount").str.strip_chars().str.replace_all(",", ""),
+    )
+    amount_ok = pl.col("amount").str.contains(_AMOUNT)
+    parts = pl.col("amount").str.split_exact(".", 1)
+    fen = (
+        parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100
+        + parts.struct.field("field_1").fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
+    )
+    parsed = cleaned.with_columns(
+        pl.col("paid_on").str.to_date("%Y-%m-%d", strict=False).alias("paid_on_date"),
+        pl.when(amount_ok).then(fen).otherwise(None).alias("amount_fen"),
+    )
+    reason = (
+        pl.when(pl.col("contract_no").is_null() | (pl.col("contract_no") == ""))
+        .then(pl.lit("missing contract number / 缺少合同编号"))
+        .when(pl.col("bank_txn_ref").is_null() | (pl.col("bank_txn_ref") == ""))
+        .then(pl.lit("missing transaction reference / 缺少交易流水号"))
+        .when(pl.col("paid_on_date").is_null())
+        .then(pl.lit("paid_on is not a YYYY-MM-DD date / 还款日期格式错误"))
+        .when(pl.col("paid_on_date") > today)
+        .then(pl.lit("paid_on is in the future / 还款日期晚于今天"))
+        .when(pl.col("amount_fen").is_null())
+        .then(pl.lit("amount is not a positive yuan amount with at most two decimals / 还款金额格式错误"))
+        .when(pl.col("amount_fen") <= 0)
+        .then(pl.lit("amount must be positive / 还款金额须大于零"))
+        .otherwise(None)
+    )
+    return parsed.select(
+        "row_no",
+        "contract_no",
+        "bank_txn_ref",
+        pl.col("paid_on_date").alias("paid_on"),
+        pl.col("amount_fen").alias("amount"),
+        reason.alias("reason"),
+    )

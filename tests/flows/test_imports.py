@@ -1,0 +1,117 @@
+"""Bank repayment files: upload, background posting by a real arq worker, per-row outcomes, re-upload."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, timedelta
+
+import xlsxwriter
+
+from tests.flows.helpers import disbursed_loan, expect
+
+HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
+
+
+async def upload(client, world, content: bytes, filename: str = "repayments.csv"):
+    return await client.post("/api/v1/imports/repayments", files={"data": (filename, content, "text/csv")},
+                             headers=world["bank"])
+
+
+async def test_file_rows_are_posted_reported_and_not_posted_twice(client, world, engine, run_jobs):
+    loan = await disbursed_loan(client, world, engine=engine, amount="120000.00", rate="0.0480", term_months=12,
+                                method="equal_principal", disbursed_on=date(2026, 1, 15), contract_no="JC-IMP-1")
+    csv = (HEADER_ZH
+           + "JC-IMP-1,B-001,2026-02-15,10000.00\n"
+           + "JC-IMP-1,B-002,2026-03-15,\"10,000.00\"\n"
+           + "JC-IMP-1,B-002,2026-03-15,10000.00\n"   # repeated in the file: duplicate
+           + "JC-NOPE,B-003,2026-03-15,10.00\n"       # unknown contract
+           + "JC-IMP-1,B-004,2026-13-01,10.00\n"      # bad date
+           + "JC-IMP-1,B-005,2026-03-20,999999.00\n"  # more than outstanding
+           ).encode()
+    accepted = await expect(await upload(client, world, csv), 202)
+    assert accepted["status"] == "queued" and accepted["total_rows"] == 6
+    assert await run_jobs() >= 1
+    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    assert report["status"] == "done"
+    assert (report["posted"], report["duplicates"], report["rejected"]) == (2, 1, 3)
+    outcomes = {r["row_no"]: (r["outcome"], r["reason"]) for r in report["rows"]}
+    assert outcomes[3][0] == "duplicate" and outcomes[4][0] == "rejected" and "contract" in outcomes[4][1]
+    assert outcomes[5][0] == "rejected" and outcomes[6][0] == "rejected" and "outstanding" in outcomes[6][1]
+    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    assert detail["outstanding_principal"] == "100000.00"
+
+    again = await expect(await upload(client, world, csv), 202)
+    await run_jobs()
+    second = await expect(await client.get(f"/api/v1/imports/{again['id']}", headers=world["bank"]), 200)
+    assert second["posted"] == 0 and second["duplicates"] == 3
+    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    assert detail["outstanding_principal"] == "100000.00"
+
+
+async def test_xlsx_with_english_headers(client, world, engine, run_jobs):
+    await disbursed_loan(client, world, engine=engine, amount="12000.00", term_months=12, method="equal_principal",
+                         disbursed_on=date(2026, 1, 15), contract_no="JC-XLSX-1")
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer)
+    sheet = workbook.add_worksheet()
+    for col, value in enumerate(("contract_no", "bank_txn_ref", "paid_on", "amount")):
+        sheet.write(0, col, value)
+    for col, value in enumerate(("JC-XLSX-1", "X-1", "2026-02-15", 1000.5)):
+        sheet.write(1, col, value)
+    workbook.close()
+    accepted = await expect(await upload(client, world, buffer.getvalue(), "bank.xlsx"), 202)
+    await run_jobs()
+    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    assert report["posted"] == 1 and report["rows"][0]["amount"] == "1000.50"
+
+
+async def test_malformed_files_get_a_clear_error(client, world):
+    cases = {
+        "empty": b"",
+        "wrong columns": b"a,b,c\n1,2,3\n",
+        "gbk": (HEADER_ZH + "合同一,流水,2026-01-01,1.00\n").encode("gbk"),
+        "header only": HEADER_ZH.encode(),
+    }
+    for name, content in cases.items():
+        response = await upload(client, world, content)
+        assert response.status_code == 422, (name, response.text)
+        body = response.json()
+        assert body["errors"][0]["field"] == "file" and body["errors"][0]["message_zh"], name
+    forbidden = await client.post("/api/v1/imports/repayments", files={"data": ("r.csv", b"x", "text/csv")},
+                                  headers=world["township"])
+    assert forbidden.status_code == 403
+
+
+async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world, engine, run_jobs):
+    contracts = []
+    for n in range(5):
+        contract = f"JC-BIG-{n}"
+        await disbursed_loan(client, world, engine=engine, amount="200000.00", term_months=24,
+                             method="equal_principal", disbursed_on=date(2026, 1, 15), contract_no=contract)
+        contracts.append(contract)
+    rng = random.Random(7)
+    lines, expected_posted, expected_bad = [], 0, 0
+    for n in range(10_000):
+        kind = rng.random()
+        day = date(2026, 1, 16) + timedelta(days=rng.randrange(200))
+        if kind < 0.03:
+            lines.append(f"{rng.choice(contracts)},BIG-{n},not-a-date,1.00")
+            expected_bad += 1
+        elif kind < 0.05 and n > 0:
+            lines.append(lines[rng.randrange(len(lines))])  # a duplicate of an earlier row
+        else:
+            lines.append(f"{rng.choice(contracts)},BIG-{n},{day},1.00")
+            expected_posted += 1
+    content = (HEADER_ZH + "\n".join(lines) + "\n").encode()
+    accepted = await expect(await upload(client, world, content), 202)
+    await run_jobs()
+    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}?limit=1", headers=world["bank"]), 200)
+    assert report["status"] == "done" and report["total_rows"] == 10_000
+    assert report["posted"] + report["duplicates"] + report["rejected"] == 10_000
+    duplicated_good = report["duplicates"]
+    assert report["posted"] == expected_posted
+    assert report["rejected"] == expected_bad + (10_000 - expected_posted - expected_bad - duplicated_good)
+    loans = await expect(await client.get("/api/v1/loans?limit=500", headers=world["bank"]), 200)
+    repaid = sum(200000_00 - int(item["outstanding_principal"].replace(".", "")) for item in loans["items"])
+    assert repaid == expected_posted * 100
