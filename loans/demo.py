@@ -262,7 +262,7 @@ PLANS: tuple[Plan, ...] = (
     # show up as overdue once close of business runs (no repayments are recorded by the demo):
     # the 12-month loan matured a fortnight ago and the equal-principal loan has missed two months.
     Plan(14, S.DISBURSED, 400, "100000.00", 36, QIB, rate="0.0435", project=(
-        P.BREEDING, "180000.00", 3, "养殖肉羊：新建标准化羊舍200平方米，引进湖羊基础母羊60只，年出栏育肥羊150只")),
+        P.BREEDING, "180000.00", 3, "养殖肉羊：新建标准化羊舍200平方米，引进湖羊基础母羊60只，年出栏150只")),
     Plan(0, S.DISBURSED, 380, "30000.00", 12, QIB, rate="0.0450", project=(
         P.SERVICES, "45000.00", 2, "社区美容美发店：租赁门面40平方米，购置美发椅、烫染设备")),
     Plan(26, S.DISBURSED, 340, "80000.00", 24, QIB, bank=1, rate="0.0465", project=(
@@ -291,7 +291,8 @@ PLANS: tuple[Plan, ...] = (
     Plan(5, S.BANK_APPROVED, 2, "50000.00", 24, MIB, bank=1, rate="0.0465", project=(
         P.SERVICES, "60000.00", 8, "家政服务部：月嫂、保洁、养老护理上门服务")),
     # Declined by the bank.
-    Plan(27, S.DECLINED, 60, "150000.00", 36, QIB, bank=1, reason="征信报告显示近两年有多次逾期记录，暂不予授信",
+    Plan(27, S.DECLINED, 60, "150000.00", 36, QIB, bank=1,
+         reason="征信报告显示近两年有多次逾期记录，暂不予授信",
          project=(P.BREEDING, "200000.00", 3, "养殖生猪：扩建猪舍，存栏能繁母猪20头")),
     Plan(19, S.DECLINED, 35, "80000.00", 24, QIB, reason="项目经营场所尚未落实，还款来源不足",
          project=(P.PROCESSING, "90000.00", 2, "胡麻油小作坊：购置榨油机、灌装设备")),
@@ -689,7 +690,7 @@ class _DemoLoader:
                     registered_on[person] = created - timedelta(days=3 + plan_index % 4)
         identities = [self._identity(person) for person in range(len(PEOPLE))]
         for person in range(len(PEOPLE)):
-            day = registered_on.get(person) or self.day(200 + 17 * person % 150)
+            day = registered_on.get(person) or self.day(200 + (17 * person) % 150)
             at(day, lambda person=person, day=day: self._register(person, identities[person], day))
         for plan_index, plan in enumerate(PLANS):
             for step, day in self._step_dates(plan):

@@ -4,12 +4,15 @@ from loans.applicants.models import Applicant, Training
 from loans.applications.models import Application, ApplicationMember
 from loans.audit.models import AuditEvent
 from loans.banks.models import Bank
+from loans.cob.models import BusinessDay, PenaltyAccrual, PortfolioSnapshot
 from loans.core.db import metadata
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.imports.models import ImportRow, RepaymentImport
+from loans.jobs.models import Job
 from loans.loans.models import Loan, LoanInstallment
 from loans.products.models import LoanProduct
 from loans.regions.models import Region
+from loans.reminders.models import Reminder
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.users.models import User
 
@@ -19,14 +22,19 @@ __all__ = [
     "ApplicationMember",
     "AuditEvent",
     "Bank",
+    "BusinessDay",
     "FundEntry",
     "GuaranteeFund",
     "ImportRow",
+    "Job",
     "RepaymentImport",
     "Loan",
     "LoanInstallment",
     "LoanProduct",
+    "PenaltyAccrual",
+    "PortfolioSnapshot",
     "Region",
+    "Reminder",
     "Repayment",
     "RepaymentAllocation",
     "RepaymentReversal",

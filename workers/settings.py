@@ -1,20 +1,31 @@
-"""arq worker: `arq workers.settings.WorkerSettings` (or `loans worker`). Tasks call the same services as the API."""
+"""arq worker: `loans worker` (or `arq workers.settings.WorkerSettings`)."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from arq import cron
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from loans.logging import configure_logging
 from loans.settings import get_settings
-from workers.tasks import ping, process_repayment_import
+from workers.tasks import (
+    close_of_business,
+    daily_close_of_business,
+    ping,
+    process_repayment_import,
+    send_reminders,
+)
+
+MAX_TRIES = 5
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     configure_logging()
     settings = ctx.setdefault("settings", get_settings())
+    ctx["max_tries"] = MAX_TRIES
     ctx["engine"] = create_async_engine(settings.async_database_url, pool_size=settings.db_pool_size)
     ctx["sessionmaker"] = async_sessionmaker(ctx["engine"], expire_on_commit=False)
 
@@ -28,10 +39,15 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    functions = [ping, process_repayment_import]
+    functions = [ping, process_repayment_import, close_of_business, send_reminders]
+    cron_jobs = [
+        cron(daily_close_of_business, hour=0, minute=30, unique=True, run_at_startup=False),
+        cron(send_reminders, minute=set(range(0, 60, 5)), unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()
+    timezone = ZoneInfo(get_settings().timezone)
     health_check_interval = 30
-    max_tries = 5
+    max_tries = MAX_TRIES
     job_timeout = 3600

@@ -1,12 +1,20 @@
+"""arq tasks. Each is idempotent (arq delivers at least once) and calls the same services as the API."""
+
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 
+from loans.cob.service import close_of_business as run_close_of_business
 from loans.core.clock import today
 from loans.imports.service import process_import
+from loans.jobs.models import Job
+from loans.jobs.service import run_tracked
+from loans.reminders.outbox import LogSender, drain_outbox
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -21,3 +29,28 @@ async def process_repayment_import(ctx: dict[str, Any], import_id: str) -> dict[
         batch = await process_import(session, UUID(import_id), today(ctx["settings"]))
         return {"status": batch.status, "posted": batch.posted, "duplicates": batch.duplicates,
                 "rejected": batch.rejected}
+
+
+async def close_of_business(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
+    async def work(job: Job) -> dict[str, Any]:
+        business_date = date.fromisoformat(job.params["business_date"])
+        days = await run_close_of_business(ctx["engine"], business_date, today(ctx["settings"]),
+                                           after_batch=ctx.get("after_cob_batch"))
+        return {"days_closed": [{**asdict(d), "business_date": d.business_date.isoformat()} for d in days]}
+
+    return await run_tracked(ctx["sessionmaker"], UUID(job_id), ctx["job_try"], ctx["max_tries"], work)
+
+
+async def daily_close_of_business(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: close yesterday (in the deployment's timezone), catching up any missed dates."""
+    async with ctx["sessionmaker"]() as session:
+        job = Job(kind="close_of_business", status="queued",
+                  params={"business_date": (today(ctx["settings"]) - timedelta(days=1)).isoformat()})
+        session.add(job)
+        await session.commit()
+    return await close_of_business(ctx, str(job.id))
+
+
+async def send_reminders(ctx: dict[str, Any]) -> int:
+    async with ctx["sessionmaker"]() as session:
+        return await drain_outbox(session, ctx.get("reminder_sender") or LogSender())

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.models import Applicant, Training
@@ -37,6 +38,15 @@ from loans.money import fen_to_str, yuan_to_fen
 from loans.products.models import LoanProduct
 from loans.products.schemas import BorrowerKind, GuaranteeMode
 from loans.settings import Settings
+
+
+_LOAN_UNIQUE_FIELDS = {"loan_contract_unique": "contract_no", "loan_disbursement_txn_unique": "bank_txn_ref"}
+
+
+def _constraint_name(exc: IntegrityError) -> str | None:
+    """The violated constraint, from the driver's exception that SQLAlchemy wraps."""
+    driver_error = getattr(exc.orig, "__cause__", None)
+    return getattr(driver_error, "constraint_name", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,11 +416,19 @@ class ApplicationService:
             ):
                 raise Conflict(f"{field} {value} is already used by another loan", f"{value} 已被其他贷款使用", field=field)
         product = await self.session.get_one(LoanProduct, application.product_id)
-        loan = await LoanService(self.session, self.actor).open_loan(
-            application,
-            product,
-            SigningTerms(data.contract_no, data.bank_txn_ref, data.disbursed_on, amount),
-        )
+        signing = SigningTerms(data.contract_no, data.bank_txn_ref, data.disbursed_on, amount)
+        try:
+            # A disbursement of another application may take the same number between the check above
+            # and this insert; the unique constraint decides, and the loser gets the same 409.
+            async with self.session.begin_nested():
+                loan = await LoanService(self.session, self.actor).open_loan(application, product, signing)
+        except IntegrityError as exc:
+            field = _LOAN_UNIQUE_FIELDS.get(_constraint_name(exc))
+            if field is None:
+                raise
+            value = getattr(data, field)
+            raise Conflict(f"{field} {value} is already used by another loan", f"{value} 已被其他贷款使用",
+                           field=field) from exc
         application.status = target
         self._audit(application, Action.DISBURSE, source, {"loan_id": str(loan.id), **data.model_dump(mode="json")})
         return loan

@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from loans.audit.models import AuditEvent
+from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
 from loans.core.errors import InvalidInput, NotFound
 from loans.core.roles import Role
+from loans.funds.compensation import record_recovery
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import BankFileError, read_bank_file
 from loans.loans.delinquency import refresh_loans
@@ -240,8 +242,10 @@ async def _allocate_and_write(
                 "cancelled_interest": line.cancelled_interest, "cancelled_subsidy": line.cancelled_subsidy,
             } for line in allocation.lines)
             principal_paid[loan_id] += sum(line.principal for line in allocation.lines)
+            if loan.status == "compensated":
+                await record_recovery(session, loan, row["amount"], row["paid_on"], row["bank_txn_ref"])
             if allocation.settles:
-                settled[loan_id] = row["paid_on"]
+                settled[loan_id] = (row["paid_on"], "recovered" if loan.status == "compensated" else "settled")
             events.append({
                 "actor_id": batch.uploaded_by, "actor": "import", "role": Role.BANK_LIAISON, "entity_type": "loan",
                 "entity_id": str(loan_id), "action": "post_repayment",
@@ -265,10 +269,11 @@ async def _allocate_and_write(
         )
         if settled:
             await session.execute(
-                update(Loan.__table__).where(t.id == bindparam("b_id")).values(status="settled", settled_on=bindparam("b_on")),
-                [{"b_id": loan_id, "b_on": on} for loan_id, on in settled.items()],
+                update(Loan.__table__).where(t.id == bindparam("b_id")).values(
+                    status=bindparam("b_status"), settled_on=bindparam("b_on")),
+                [{"b_id": loan_id, "b_on": on, "b_status": status} for loan_id, (on, status) in settled.items()],
             )
-        await refresh_loans(session, list(principal_paid), today)
+        await refresh_loans(session, list(principal_paid), await current_business_date(session, today))
     return outcomes
 
 

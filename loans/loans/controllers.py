@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import Controller, get, post
 from litestar.params import Parameter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.funds.compensation import CompensationService
 from loans.core.schemas import Page
 from loans.loans.models import Loan, LoanInstallment
-from loans.loans.schemas import InstallmentOut, LoanOut, ScheduleOut
+from loans.loans.schemas import CompensationCreate, InstallmentOut, LoanOut, ScheduleOut, WriteOffCreate
 from loans.loans.service import LoanBalances, LoanService, balances_for
 from loans.money import fen_to_str
+from loans.settings import Settings
 
 
 def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
@@ -44,7 +47,13 @@ def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
         days_past_due=loan.days_past_due,
         bucket=loan.bucket,
         five_class=loan.five_class,
+        overdue_principal=fen_to_str(loan.overdue_principal),
         settled_on=loan.settled_on,
+        claimable_since=loan.claimable_since,
+        compensated_on=loan.compensated_on,
+        compensated_amount=fen_to_str(loan.compensated_amount),
+        recovered_amount=fen_to_str(loan.recovered_amount),
+        written_off_on=loan.written_off_on,
     )
 
 
@@ -105,6 +114,21 @@ class LoanController(Controller):
         loan = await LoanService(db_session, actor).get(loan_id)
         balances = await balances_for(db_session, [loan.id])
         return loan_out(loan, balances.get(loan.id, LoanBalances()))
+
+    @post("/{loan_id:uuid}/compensation", status_code=200)
+    async def compensate(
+        self, loan_id: UUID, data: CompensationCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> LoanOut:
+        day = today(settings)
+        loan, _ = await CompensationService(db_session, actor).compensate(loan_id, data.compensated_on or day, day)
+        return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))
+
+    @post("/{loan_id:uuid}/write-off", status_code=200)
+    async def write_off(
+        self, loan_id: UUID, data: WriteOffCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> LoanOut:
+        loan = await CompensationService(db_session, actor).write_off(loan_id, data.reason, today(settings))
+        return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))
 
     @get("/{loan_id:uuid}/schedule")
     async def get_schedule(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> ScheduleOut:

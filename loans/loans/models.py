@@ -45,7 +45,14 @@ class Loan(UUIDv7AuditBase):
     days_past_due: Mapped[int] = mapped_column(Integer, default=0)
     bucket: Mapped[str] = mapped_column(String(10), default="current")
     five_class: Mapped[str] = mapped_column(String(20), default="normal")
+    overdue_principal: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_outstanding: Mapped[int] = mapped_column(BigInteger, default=0)
     settled_on: Mapped[date | None] = mapped_column(Date)
+    claimable_since: Mapped[date | None] = mapped_column(Date)
+    compensated_on: Mapped[date | None] = mapped_column(Date)
+    compensated_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    recovered_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    written_off_on: Mapped[date | None] = mapped_column(Date)
 
 
 class LoanInstallment(DefaultBase):

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from loans.core.schemas import OutSchema
+from pydantic import Field
+
+from loans.core.schemas import OutSchema, Schema
 
 
 class LoanOut(OutSchema):
@@ -34,7 +36,13 @@ class LoanOut(OutSchema):
     days_past_due: int
     bucket: str
     five_class: str
+    overdue_principal: str
     settled_on: date | None
+    claimable_since: date | None
+    compensated_on: date | None
+    compensated_amount: str
+    recovered_amount: str
+    written_off_on: date | None
 
 
 class InstallmentOut(OutSchema):
@@ -56,3 +64,11 @@ class InstallmentOut(OutSchema):
 class ScheduleOut(OutSchema):
     loan_id: UUID
     installments: list[InstallmentOut]
+
+
+class CompensationCreate(Schema):
+    compensated_on: date | None = Field(default=None, description="defaults to today")
+
+
+class WriteOffCreate(Schema):
+    reason: str = Field(min_length=1, max_length=2000)

@@ -68,6 +68,10 @@ class LoanService:
             days_past_due=0,
             bucket="current",
             five_class="normal",
+            overdue_principal=0,
+            penalty_outstanding=0,
+            compensated_amount=0,
+            recovered_amount=0,
         )
         self.session.add(loan)
         await self.session.flush()

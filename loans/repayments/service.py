@@ -10,9 +10,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.audit.service import record_event
+from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
+from loans.funds.compensation import record_recovery, undo_recovery
 from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan, LoanInstallment
 from loans.money import fen_to_str, yuan_to_fen
@@ -20,7 +22,7 @@ from loans.repayments.allocation import AllocationLine, InstallmentState, Overpa
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 
-POSTABLE_STATUSES = ("active", "overdue")
+POSTABLE_STATUSES = ("active", "overdue", "compensated")
 _STATE_FIELDS = (
     "seq", "period_start", "due_date", "principal", "interest", "subsidy_interest", "borrower_interest",
     "paid_principal", "paid_interest", "paid_penalty", "penalty_accrued", "cancelled_interest", "cancelled_subsidy",
@@ -104,10 +106,13 @@ class RepaymentService:
         ]
         self.session.add_all(lines)
         await self._apply(loan, allocation.lines, sign=1)
+        if loan.status == "compensated":
+            await record_recovery(self.session, loan, amount, data.paid_on, data.bank_txn_ref)
         if allocation.settles:
-            loan.status, loan.settled_on = "settled", data.paid_on
+            loan.status = "recovered" if loan.status == "compensated" else "settled"
+            loan.settled_on = data.paid_on
         await self.session.flush()
-        await refresh_loans(self.session, [loan.id], today)
+        await refresh_loans(self.session, [loan.id], await current_business_date(self.session, today))
         await self.session.refresh(loan)
         record_event(self.session, self.actor, entity_type="loan", entity_id=loan.id, action="post_repayment",
                      after={"repayment_id": str(repayment.id), "amount": fen_to_str(amount),
@@ -168,12 +173,14 @@ class RepaymentService:
         ))
         await self._apply(loan, lines, sign=-1)
         status_before = loan.status
-        if loan.status == "settled":
-            loan.status, loan.settled_on = "active", None
+        await undo_recovery(self.session, loan, repayment.bank_txn_ref, today)
+        if loan.status in ("settled", "recovered"):
+            loan.status = "active" if loan.status == "settled" else "compensated"
+            loan.settled_on = None
         self.session.add(RepaymentReversal(repayment_id=repayment.id, loan_id=loan.id, reason=data.reason,
                                            reversed_on=today, reversed_by=self.actor.user_id))
         await self.session.flush()
-        await refresh_loans(self.session, [loan.id], today)
+        await refresh_loans(self.session, [loan.id], await current_business_date(self.session, today))
         await self.session.refresh(loan)
         record_event(self.session, self.actor, entity_type="loan", entity_id=loan.id, action="reverse_repayment",
                      from_status=status_before, to_status=loan.status,

@@ -22,10 +22,12 @@ from loans.core.actor import Actor
 from loans.core.db import sqlalchemy_config
 from loans.funds.controllers import GuaranteeFundController
 from loans.imports.controllers import ImportController
+from loans.jobs.controllers import JobController
 from loans.loans.controllers import LoanController
 from loans.logging import configure_logging
 from loans.products.controllers import ProductController
 from loans.regions.controllers import RegionController
+from loans.reminders.controllers import ReminderController
 from loans.repayments.controllers import LoanRepaymentController, RepaymentController
 from loans.server.errors import exception_handlers
 from loans.server.health import health
@@ -47,6 +49,8 @@ CONTROLLERS = [
     LoanRepaymentController,
     RepaymentController,
     ImportController,
+    JobController,
+    ReminderController,
 ]
 
 

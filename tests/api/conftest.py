@@ -3,6 +3,7 @@ event loop (for requests that really run at the same time), and a product withou
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -44,10 +45,23 @@ async def concurrent_client(settings: Settings, world: World) -> AsyncIterator[h
 
     Litestar's AsyncTestClient hands each request to a blocking portal, so requests gathered on it run
     one after another; this client awaits the app directly, so gathered requests interleave for real.
+    The app's lifespan is entered and left in one task of its own (anyio's scopes require it).
     """
     app = create_app(settings)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
-    ):
-        yield client
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    server = asyncio.create_task(serve())
+    await asyncio.wait([server, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if server.done():
+        server.result()  # the lifespan failed: raise its error
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            yield client
+    finally:
+        stop.set()
+        await server

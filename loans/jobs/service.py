@@ -1,0 +1,90 @@
+"""Background jobs as users see them: created by the API (or cron), run by arq, tracked in the `job` table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+from arq import Retry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loans.core.actor import Actor
+from loans.core.errors import InvalidInput, NotFound
+from loans.core.roles import Role
+from loans.jobs.models import Job
+
+log = structlog.get_logger()
+
+JOB_ROLES = {"close_of_business": (Role.COUNTY_OFFICER, Role.ADMIN)}
+RETRY_BACKOFF_SECONDS = 5
+
+
+@dataclass
+class JobService:
+    session: AsyncSession
+    actor: Actor
+
+    readers = (Role.COUNTY_OFFICER, Role.AUDITOR, Role.ADMIN)
+
+    async def create_close_of_business(self, business_date: date, today: date) -> Job:
+        self.actor.require(*JOB_ROLES["close_of_business"])
+        if business_date > today:
+            raise InvalidInput("business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理")
+        job = Job(kind="close_of_business", params={"business_date": business_date.isoformat()}, status="queued",
+                  created_by=self.actor.user_id)
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def get(self, job_id: UUID) -> Job:
+        self.actor.require(*self.readers)
+        job = await self.session.get(Job, job_id)
+        if job is None:
+            raise NotFound("job", "任务", job_id)
+        return job
+
+    async def recent(self, limit: int) -> list[Job]:
+        self.actor.require(*self.readers)
+        return list(await self.session.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit)))
+
+
+async def run_tracked(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_id: UUID,
+    attempt: int,
+    max_tries: int,
+    work: Callable[[Job], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run ``work`` for the job row, recording running/done/failed; a failure is retried with back-off."""
+    async with sessionmaker() as session:
+        job = await session.get(Job, job_id)
+        if job is None:
+            raise Retry(defer=1)  # the API commits before enqueueing; this only covers a replica lag
+        if job.status == "done":
+            return job.result or {}
+        job.status, job.attempts, job.started_at, job.error = "running", attempt, datetime.now(UTC), None
+        await session.commit()
+    try:
+        result = await work(job)
+    except Exception as exc:
+        final = attempt >= max_tries
+        log.exception("job failed", job_id=str(job_id), kind=job.kind, attempt=attempt, final=final)
+        async with sessionmaker() as session:
+            row = await session.get_one(Job, job_id)
+            row.status = "failed" if final else "queued"
+            row.error = f"{exc.__class__.__name__}: {exc}"
+            row.finished_at = datetime.now(UTC) if final else None
+            await session.commit()
+        if final:
+            raise
+        raise Retry(defer=RETRY_BACKOFF_SECONDS * attempt) from exc
+    async with sessionmaker() as session:
+        row = await session.get_one(Job, job_id)
+        row.status, row.result, row.finished_at = "done", result, datetime.now(UTC)
+        await session.commit()
+    return result

@@ -1,0 +1,91 @@
+"""Reminders written to an outbox by close of business; a pluggable sender drains it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Protocol
+from uuid import UUID
+
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.loans.delinquency import BORROWER_OWED
+from loans.reminders.models import Reminder
+
+log = structlog.get_logger()
+
+EVENTS_ZH = {
+    "due_in_7": "7天后到期",
+    "due_today": "今日到期",
+    "overdue_1": "逾期1天",
+    "overdue_30": "逾期30天",
+    "overdue_90": "逾期90天",
+    "maturity_30": "30天后贷款到期",
+}
+
+_REMINDERS = f"""
+WITH events AS (
+    SELECT l.id AS loan_id, CASE WHEN i.due_date = :day THEN 'due_today' ELSE 'due_in_7' END AS event,
+           i.due_date AS ref_date, sum({BORROWER_OWED}) AS amount
+    FROM loan l JOIN installment i ON i.loan_id = l.id
+    WHERE l.id BETWEEN :low AND :high AND l.status IN ('active', 'overdue')
+      AND i.due_date IN (:day, :day + 7) AND {BORROWER_OWED} > 0
+    GROUP BY l.id, i.due_date
+  UNION ALL
+    SELECT l.id, 'overdue_' || l.days_past_due, :day - l.days_past_due, l.overdue_principal
+    FROM loan l
+    WHERE l.id BETWEEN :low AND :high AND l.status IN ('active', 'overdue') AND l.days_past_due IN (1, 30, 90)
+  UNION ALL
+    SELECT l.id, 'maturity_30', l.maturity_date, l.outstanding_principal
+    FROM loan l
+    WHERE l.id BETWEEN :low AND :high AND l.status IN ('active', 'overdue') AND l.maturity_date = :day + 30
+)
+INSERT INTO reminder (id, loan_id, event, ref_date, business_date, county_code, township_code, village_code,
+                      bank_code, phone, amount, message, created_at, updated_at)
+SELECT gen_random_uuid(), e.loan_id, e.event, e.ref_date, :day, l.county_code, l.township_code, l.village_code,
+       l.bank_code, a.phone, e.amount,
+       '【巾帼贷款】' || a.name || '您好，您的贷款（合同' || l.contract_no || '）' ||
+       CASE e.event
+           WHEN 'due_in_7' THEN '将于' || e.ref_date || '到期应还' || to_char(e.amount / 100.0, 'FM999999999990.00') || '元，请按时还款。'
+           WHEN 'due_today' THEN '今日（' || e.ref_date || '）到期应还' || to_char(e.amount / 100.0, 'FM999999999990.00') || '元，请按时还款。'
+           WHEN 'maturity_30' THEN '将于' || e.ref_date || '到期，请提前准备归还本金。'
+           ELSE '已逾期' || (:day - e.ref_date) || '天，请尽快还款，逾期将产生罚息并影响信用。'
+       END,
+       now(), now()
+FROM events e JOIN loan l ON l.id = e.loan_id JOIN applicant a ON a.id = l.applicant_id
+ON CONFLICT ON CONSTRAINT reminder_once DO NOTHING
+"""
+
+
+async def write_reminders(session: AsyncSession, day: date, low: UUID, high: UUID) -> None:
+    await session.execute(text(_REMINDERS), {"day": day, "low": low, "high": high})
+
+
+class ReminderSender(Protocol):
+    channel: str
+
+    async def send(self, reminder: Reminder) -> None: ...
+
+
+class LogSender:
+    """The default sender: writes each reminder to the log. An SMS gateway is another class with `send`."""
+
+    channel = "log"
+
+    async def send(self, reminder: Reminder) -> None:
+        log.info("reminder", event=reminder.event, loan_id=str(reminder.loan_id), phone=reminder.phone,
+                 message=reminder.message)
+
+
+async def drain_outbox(session: AsyncSession, sender: ReminderSender, limit: int = 1000) -> int:
+    """Send unsent reminders; each is marked sent in the same transaction as its claim (SKIP LOCKED)."""
+    reminders = list(await session.scalars(
+        select(Reminder).where(Reminder.sent_at.is_(None)).order_by(Reminder.created_at).limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    for reminder in reminders:
+        await sender.send(reminder)
+        reminder.sent_at, reminder.channel = datetime.now(UTC), sender.channel
+    await session.commit()
+    return len(reminders)
