@@ -1,0 +1,94 @@
+"""Guarantee fund compensation (代偿), recovery (追偿), write-off, and the reminder outbox."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.cob.service import close_of_business
+from loans.reminders.outbox import drain_outbox
+from tests.flows.helpers import disbursed_loan, expect
+
+TERMS = {"amount": "12000.00", "rate": "0.0600", "term_months": 12, "method": "equal_principal"}
+
+
+def month_later(day: date) -> date:
+    """The same day next month, clamped to the month's end (written independently of the code under test)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def disbursement_for_first_due(due: date) -> date:
+    return next(d for d in (due - timedelta(days=n) for n in range(25, 35)) if month_later(d) == due)
+
+
+async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, engine):
+    loan = await disbursed_loan(client, world, engine=engine, disbursed_on=date(2026, 1, 15), contract_no="COMP-1",
+                                **TERMS)
+    url = f"/api/v1/loans/{loan['loan_id']}"
+    fund_before = await expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200)
+    early = await client.post(f"{url}/compensation", json={}, headers=world["county"])
+    assert early.status_code == 409  # not overdue yet
+    await close_of_business(engine, date(2026, 5, 20), date.today())
+    # unpaid since 15 Feb: 94 days past due on 20 May ≥ the fund's 90 → claimable since 16 May (90 days)
+    view = await expect(await client.get(url, headers=world["county"]), 200)
+    assert view["days_past_due"] == 94 and view["claimable_since"] == "2026-05-16"
+    assert (await client.post(f"{url}/compensation", json={}, headers=world["bank"])).status_code == 403
+    compensated = await expect(await client.post(f"{url}/compensation", json={"compensated_on": "2026-05-20"},
+                                                 headers=world["county"]), 200)
+    # the fund pays the outstanding principal 12000.00 and the borrower's overdue interest (0: 100 % subsidy)
+    assert compensated["status"] == "compensated" and compensated["compensated_amount"] == "12000.00"
+    fund = await expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200)
+    assert float(fund_before["balance"]) - float(fund["balance"]) == 12000.0
+    assert fund["compensation_rate"] == "1.0000"  # 12000 compensated ÷ 12000 of guaranteed principal compensated
+
+    await expect(await client.post(f"{url}/repayments", json={"amount": "3000.00", "paid_on": "2026-05-25",
+                                                              "bank_txn_ref": "REC-1"}, headers=world["bank"]), 201)
+    view = await expect(await client.get(url, headers=world["county"]), 200)
+    assert view["status"] == "compensated" and view["recovered_amount"] == "3000.00"
+    fund_after = await expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]),
+                              200)
+    assert float(fund_after["balance"]) - float(fund["balance"]) == 3000.0
+    written_off = await expect(await client.post(f"{url}/write-off", json={"reason": "追偿终结"},
+                                                 headers=world["county"]), 200)
+    assert written_off["status"] == "written_off"
+    again = await client.post(f"{url}/write-off", json={"reason": "再次"}, headers=world["county"])
+    assert again.status_code == 409
+
+
+async def test_reminders_are_written_once_listed_in_scope_and_drained(client, world, engine):
+    today = date.today()
+    due_soon = await disbursed_loan(client, world, engine=engine, contract_no="REM-7",
+                                    disbursed_on=disbursement_for_first_due(today + timedelta(days=7)), **TERMS)
+    overdue = await disbursed_loan(client, world, engine=engine, contract_no="REM-OD",
+                                   disbursed_on=disbursement_for_first_due(today - timedelta(days=1)), **TERMS)
+    await close_of_business(engine, today, today)
+    async with engine.begin() as conn:  # run the same date again, as a redelivered job would
+        from sqlalchemy import text
+
+        await conn.execute(text("UPDATE business_day SET status = 'running'"))
+    await close_of_business(engine, today, today)
+
+    listed = await expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
+    events = sorted((item["loan_id"], item["event"]) for item in listed["items"])
+    assert events == sorted([(due_soon["loan_id"], "due_in_7"), (overdue["loan_id"], "overdue_1")])
+    soon = next(item for item in listed["items"] if item["event"] == "due_in_7")
+    assert soon["amount"] == "1000.00" and "王秀英" in soon["message"] and "1000.00元" in soon["message"]
+    other = await expect(await client.get("/api/v1/reminders", headers=world["township_other"]), 200)
+    assert other["total"] == 0
+
+    sent = []
+
+    class RecordingSender:
+        channel = "test"
+
+        async def send(self, reminder) -> None:
+            sent.append(reminder.event)
+
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        assert await drain_outbox(session, RecordingSender()) == 2
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        assert await drain_outbox(session, RecordingSender()) == 0
+    assert sorted(sent) == ["due_in_7", "overdue_1"]
