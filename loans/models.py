@@ -14,7 +14,9 @@ from loans.products.models import LoanProduct
 from loans.regions.models import Region
 from loans.reminders.models import Reminder
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
+from loans.targets.models import LendingTarget
 from loans.users.models import User
+from loans.visits.models import FollowUp
 
 __all__ = [
     "Applicant",
@@ -23,10 +25,12 @@ __all__ = [
     "AuditEvent",
     "Bank",
     "BusinessDay",
+    "FollowUp",
     "FundEntry",
     "GuaranteeFund",
     "ImportRow",
     "Job",
+    "LendingTarget",
     "RepaymentImport",
     "Loan",
     "LoanInstallment",

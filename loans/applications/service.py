@@ -26,6 +26,7 @@ from loans.applications.schemas import (
 from loans.applications.workflow import Action, Status, require_role, require_state
 from loans.audit.models import AuditEvent
 from loans.audit.service import record_event
+from loans.core import clock
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
@@ -385,7 +386,7 @@ class ApplicationService:
     async def _check_fund_capacity(self, fund_id: UUID, amount: int) -> None:
         funds = FundService(self.session, self.actor)
         fund = await funds.get(fund_id, for_update=True)
-        figures = await funds.figures(fund)
+        figures = await funds.figures(fund, clock.today(self.settings))
         if amount > figures.capacity_left:
             raise Conflict(
                 f"the guarantee fund's capacity left is {fen_to_str(figures.capacity_left)}, less than {fen_to_str(amount)}",
@@ -405,7 +406,7 @@ class ApplicationService:
             )
         if data.disbursed_on > today:
             raise InvalidInput("disbursed_on", "cannot be in the future", "放款日期不能晚于今天")
-        if application.decided_at is not None and data.disbursed_on < application.decided_at.date():
+        if application.decided_at is not None and data.disbursed_on < clock.business_date_of(application.decided_at, self.settings):
             raise InvalidInput("disbursed_on", "before the bank's approval", "放款日期早于银行审批日期")
         for field, column, value in (
             ("contract_no", Loan.contract_no, data.contract_no),

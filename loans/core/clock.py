@@ -10,3 +10,8 @@ from loans.settings import Settings
 
 def today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def business_date_of(moment: datetime, settings: Settings) -> date:
+    """The business date (deployment timezone) of a timestamp."""
+    return moment.astimezone(ZoneInfo(settings.timezone)).date()

@@ -55,7 +55,7 @@ class CompensationService:
         )
         amount = round_fen((loan.outstanding_principal + int(interest_due)) * Decimal(fund.compensation_share))
         funds = FundService(self.session, self.actor)
-        figures = await funds.figures(await funds.get(fund.id, for_update=True))
+        figures = await funds.figures(await funds.get(fund.id, for_update=True), today)
         if amount > figures.balance:
             raise Conflict(f"the fund's balance {fen_to_str(figures.balance)} cannot pay {fen_to_str(amount)}",
                            f"担保基金余额 {fen_to_str(figures.balance)} 元不足以代偿 {fen_to_str(amount)} 元",

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
+from loans.core.clock import today
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.schemas import DepositCreate, FundCreate, FundEntryOut, FundOut
 from loans.funds.service import FundService
 from loans.money import fen_to_str
+from loans.settings import Settings
 
 
-async def _fund_out(service: FundService, fund: GuaranteeFund) -> FundOut:
-    figures = await service.figures(fund)
+async def _fund_out(service: FundService, fund: GuaranteeFund, today: date) -> FundOut:
+    figures = await service.figures(fund, today)
     return FundOut(
         id=fund.id,
         county_code=fund.county_code,
@@ -48,19 +51,22 @@ class GuaranteeFundController(Controller):
     tags = ["guarantee funds"]
 
     @post("/")
-    async def create_fund(self, data: FundCreate, db_session: AsyncSession, actor: Actor) -> FundOut:
+    async def create_fund(
+        self, data: FundCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> FundOut:
         service = FundService(db_session, actor)
-        return await _fund_out(service, await service.create(data))
+        return await _fund_out(service, await service.create(data), today(settings))
 
     @get("/")
-    async def list_funds(self, db_session: AsyncSession, actor: Actor) -> list[FundOut]:
+    async def list_funds(self, db_session: AsyncSession, actor: Actor, settings: Settings) -> list[FundOut]:
         service = FundService(db_session, actor)
-        return [await _fund_out(service, fund) for fund in await service.list()]
+        day = today(settings)
+        return [await _fund_out(service, fund, day) for fund in await service.list()]
 
     @get("/{fund_id:uuid}")
-    async def get_fund(self, fund_id: UUID, db_session: AsyncSession, actor: Actor) -> FundOut:
+    async def get_fund(self, fund_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings) -> FundOut:
         service = FundService(db_session, actor)
-        return await _fund_out(service, await service.get(fund_id))
+        return await _fund_out(service, await service.get(fund_id), today(settings))
 
     @post("/{fund_id:uuid}/deposits")
     async def deposit(self, fund_id: UUID, data: DepositCreate, db_session: AsyncSession, actor: Actor) -> FundEntryOut:

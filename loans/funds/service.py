@@ -114,8 +114,7 @@ class FundService:
         query = select(FundEntry).where(FundEntry.fund_id == fund_id).order_by(FundEntry.occurred_on, FundEntry.id)
         return list(await self.session.scalars(query))
 
-    async def figures(self, fund: GuaranteeFund, today: date | None = None) -> FundFigures:
-        today = today or date.today()
+    async def figures(self, fund: GuaranteeFund, today: date) -> FundFigures:
         signed = case(
             (FundEntry.kind.in_(("deposit", "recovery")), FundEntry.amount), else_=-FundEntry.amount
         )

@@ -32,9 +32,11 @@ from loans.repayments.controllers import LoanRepaymentController, RepaymentContr
 from loans.server.errors import exception_handlers
 from loans.server.health import health
 from loans.settings import Settings, get_settings
+from loans.targets.controllers import LendingTargetController
 from loans.users.auth import build_jwt_auth
 from loans.users.controllers import AuthController, UserController
 from loans.users.service import token_lifetime
+from loans.visits.controllers import FollowUpController
 
 CONTROLLERS = [
     AuthController,
@@ -51,6 +53,8 @@ CONTROLLERS = [
     ImportController,
     JobController,
     ReminderController,
+    FollowUpController,
+    LendingTargetController,
 ]
 
 
