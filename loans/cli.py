@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +28,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 DATABASE_NAME = "jinguo"
 

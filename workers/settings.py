@@ -9,6 +9,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.logging import configure_logging
 from loans.settings import get_settings
 from workers.tasks import (

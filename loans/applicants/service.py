@@ -59,9 +59,11 @@ class ApplicantService:
             categories=sorted({c.value for c in data.categories}),
             created_by=self.actor.user_id,
         )
-        self.session.add(applicant)
         try:
+            # Added inside the savepoint, so that its rollback also expunges the row; otherwise the
+            # lookup below would autoflush the same insert again and fail the whole transaction.
             async with self.session.begin_nested():
+                self.session.add(applicant)
                 await self.session.flush()
         except IntegrityError:
             await self._refuse_duplicate(national_id.number)
@@ -93,7 +95,7 @@ class ApplicantService:
     ) -> tuple[list[Applicant], int]:
         conditions = [self.actor.region_filter(Applicant)]
         if q:
-            conditions.append(or_(Applicant.name.startswith(q), Applicant.national_id == q.upper()))
+            conditions.append(or_(Applicant.name.startswith(q, autoescape=True), Applicant.national_id == q.upper()))
         if region_code:
             conditions.append(
                 or_(

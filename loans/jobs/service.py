@@ -60,7 +60,11 @@ async def run_tracked(
     max_tries: int,
     work: Callable[[Job], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """Run ``work`` for the job row, recording running/done/failed; a failure is retried with back-off."""
+    """Run ``work`` for the job row, recording running/done/failed; a failure is retried with back-off.
+
+    Any exception, including one before the work starts, leaves the row failed (or queued for its retry)
+    with the error, so a user never watches a job that silently died.
+    """
     async with sessionmaker() as session:
         job = await session.get(Job, job_id)
         if job is None:
@@ -68,12 +72,13 @@ async def run_tracked(
         if job.status == "done":
             return job.result or {}
         job.status, job.attempts, job.started_at, job.error = "running", attempt, datetime.now(UTC), None
+        kind = job.kind
         await session.commit()
     try:
         result = await work(job)
     except Exception as exc:
         final = attempt >= max_tries
-        log.exception("job failed", job_id=str(job_id), kind=job.kind, attempt=attempt, final=final)
+        log.exception("job failed", job_id=str(job_id), kind=kind, attempt=attempt, final=final)
         async with sessionmaker() as session:
             row = await session.get_one(Job, job_id)
             row.status = "failed" if final else "queued"

@@ -17,6 +17,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from loans.applicants.controllers import ApplicantController
 from loans.applications.controllers import ApplicationController
+import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.banks.controllers import BankController
 from loans.core.actor import Actor
 from loans.core.db import sqlalchemy_config

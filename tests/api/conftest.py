@@ -40,6 +40,22 @@ async def credit_product(client: AsyncTestClient, world: World) -> str:
 
 
 @pytest.fixture(scope="session")
+async def training_product(client: AsyncTestClient, world: World) -> str:
+    """A product whose bank decision needs a training certificate (SPEC: 创业培训)."""
+    body = product_body(code="JC-TRAINED-TEST", name="金川区创业贷款（须培训）", requires_training=True)
+    expect(await client.post(f"{API}/products", json=body, headers=world["admin"]), 201)
+    return "JC-TRAINED-TEST"
+
+
+@pytest.fixture(scope="session")
+async def future_product(client: AsyncTestClient, world: World) -> str:
+    """A product that is not in effect yet."""
+    body = product_body(code="JC-FUTURE-TEST", name="金川区创业贷款（明年）", effective_from="2099-01-01")
+    expect(await client.post(f"{API}/products", json=body, headers=world["admin"]), 201)
+    return "JC-FUTURE-TEST"
+
+
+@pytest.fixture(scope="session")
 async def concurrent_client(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
     """An app served in the test's event loop through httpx's ASGI transport.
 

@@ -214,6 +214,10 @@ async def test_search_by_name_prefix_and_full_id(client, world):
         await client.get(f"{API}/applicants", params={"q": BORN_1990[:10]}, headers=world["township"]), 200
     )
     assert partial["total"] == 0
+    # LIKE wildcards in the query are literal characters, not patterns that match every name
+    for wildcard in ("%", "_", "王%", "_芳"):
+        page = expect(await client.get(f"{API}/applicants", params={"q": wildcard}, headers=world["township"]), 200)
+        assert page["total"] == 0, (wildcard, names(page))
     # out of scope, the full ID finds nothing
     other = expect(await client.get(f"{API}/applicants", params={"q": BORN_1990}, headers=world["township_other"]), 200)
     assert other["total"] == 0

@@ -28,6 +28,7 @@ from loans.core.errors import Conflict
 from loans.core.roles import Role
 from tests.api.helpers import (
     API,
+    applicant_body,
     application_in,
     approval_body,
     approved_application,
@@ -205,6 +206,31 @@ async def test_simultaneous_disbursements_reusing_a_contract_number(client, conc
     assert refused["field"] == "contract_no"
     async with engine.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM loan WHERE contract_no = 'JC-2026-RACE'")) == 1
+
+
+async def test_simultaneous_registrations_of_one_woman(concurrent_client, engine, world):
+    body = applicant_body()
+    responses = await asyncio.gather(
+        *(concurrent_client.post(f"{API}/applicants", json=body, headers=world["township"]) for _ in range(5))
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409], [r.text for r in responses]
+    created = next(r.json() for r in responses if r.status_code == 201)
+    assert {r.json()["existing_id"] for r in responses if r.status_code == 409} == {created["id"]}
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM applicant")) == 1
+
+
+async def test_simultaneous_deposits_with_one_reference(client, concurrent_client, world):
+    fund_id = await new_fund(client, world)
+    body = {"amount": "1000.00", "deposited_on": business_today().isoformat(), "reference": "DEP-RACE"}
+    responses = await asyncio.gather(
+        *(
+            concurrent_client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"])
+            for _ in range(4)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [r.text for r in responses]
+    assert (await fund_figures(client, world, fund_id))["balance"] == "1000.00"
 
 
 # --- through the service layer, one session per caller ---------------------------------------------------------

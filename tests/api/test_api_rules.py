@@ -152,6 +152,53 @@ async def test_a_borrower_with_an_unsettled_loan_is_not_approved_again(client, w
     expect_conflict(await approve(client, world, second["id"]), field="applicant_id")
 
 
+async def test_a_product_may_require_a_training_certificate_before_the_bank_decision(
+    client, world, fund_id, training_product
+):
+    applicant = await register(client, world)
+    application = await application_in(
+        client, world, "county_recommended", fund_id, applicant=applicant, product_code=training_product
+    )
+    expect_conflict(await approve(client, world, application["id"]), field="applicant_id")
+    trainings = f"{API}/applicants/{applicant['id']}/trainings"
+    course = {"course": "syb", "title": "巾帼创业SYB培训班", "provider": "金川区就业服务中心",
+              "started_on": "2025-04-01", "finished_on": "2025-04-10"}
+    expect(await client.post(trainings, json=course, headers=world["township"]), 201)  # attended, no certificate
+    expect_conflict(await approve(client, world, application["id"]), field="applicant_id")
+    expect(await client.post(trainings, json={**course, "certificate_no": "SYB-2025-0042"},
+                             headers=world["township"]), 201)
+    assert expect(await approve(client, world, application["id"]), 200)["status"] == "bank_approved"
+
+
+async def test_a_product_not_yet_in_effect_is_refused(client, world, fund_id, future_product):
+    applicant = await register(client, world)
+    body = application_body(applicant["id"], fund_id, product_code=future_product)
+    expect_invalid(await client.post(f"{API}/applications", json=body, headers=world["township"]), "product_code")
+
+
+async def test_a_bad_project_names_the_nested_field(client, world, fund_id):
+    applicant = await register(client, world)
+    body = application_body(applicant["id"], fund_id)
+    body["project"]["type"] = "mining"
+    expect_invalid(await client.post(f"{API}/applications", json=body, headers=world["township"]), "project.type")
+    del body["project"]
+    expect_invalid(await client.post(f"{API}/applications", json=body, headers=world["township"]), "project")
+
+
+@pytest.mark.parametrize("user", ["village", "county", "bank", "auditor", "admin"])
+async def test_only_township_staff_make_applications(client, world, fund_id, user):
+    applicant = await register(client, world)
+    body = application_body(applicant["id"], fund_id)
+    assert (await client.post(f"{API}/applications", json=body, headers=world[user])).status_code == 403
+    assert expect(await client.get(f"{API}/applications", headers=world["admin"]), 200)["total"] == 0
+
+
+async def test_an_unknown_application_answers_404(client, world):
+    response = await client.get(f"{API}/applications/01a205ed-fbfe-73d1-9b77-abb9d8be3ae7", headers=world["admin"])
+    assert response.status_code == 404
+    assert response.json()["detail_zh"]
+
+
 # --- borrower kinds ------------------------------------------------------------------------------------------
 
 

@@ -172,3 +172,23 @@ async def test_late_repayment_clears_overdue_at_once(client, world, engine):
     await pay(client, world, loan, "1001.25", date(2026, 2, 21), "LATE-1")
     view = await loan_view(client, world, loan)
     assert (view["status"], view["days_past_due"], view["outstanding_penalty"]) == ("active", 0, "0.00")
+
+
+async def test_a_failing_job_is_retried_then_reported_failed(client, world, engine, settings, run_jobs, monkeypatch):
+    import workers.tasks
+
+    calls = []
+
+    async def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(workers.tasks, "run_close_of_business", broken)
+    monkeypatch.setattr("loans.jobs.service.RETRY_BACKOFF_SECONDS", 0)
+    job = await expect(await client.post("/api/v1/jobs", json={"kind": "close_of_business",
+                                                               "business_date": "2026-03-20"},
+                                         headers=world["county"]), 202)
+    await run_jobs()
+    failed = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
+    assert failed["status"] == "failed" and "disk full" in failed["error"]
+    assert failed["attempts"] == len(calls) == 5  # retried with back-off up to max_tries
