@@ -95,7 +95,9 @@ class ApplicantService:
     ) -> tuple[list[Applicant], int]:
         conditions = [self.actor.region_filter(Applicant)]
         if q:
-            conditions.append(or_(Applicant.name.startswith(q, autoescape=True), Applicant.national_id == q.upper()))
+            # autoescape: a % or _ typed into the search box is a character, not a LIKE wildcard
+            name_prefix = Applicant.name.startswith(q, autoescape=True)
+            conditions.append(or_(name_prefix, Applicant.national_id == q.upper()))
         if region_code:
             conditions.append(
                 or_(

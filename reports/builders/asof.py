@@ -21,7 +21,13 @@ from reports.frames import PortfolioFrames
 
 BUCKETS = ("current", "1-30", "31-90", "91-180", "181+")
 FIVE_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
-PAID_COLUMNS = ("paid_principal", "paid_interest", "paid_penalty", "paid_cancelled_interest", "paid_cancelled_subsidy")
+PAID_COLUMNS = (
+    "paid_principal",
+    "paid_interest",
+    "paid_penalty",
+    "paid_cancelled_interest",
+    "paid_cancelled_subsidy",
+)
 
 
 def effective_allocations(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
@@ -46,7 +52,9 @@ def installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     borrower_owed = principal + borrower_interest + penalty_accrued − paid principal, interest,
     penalty and cancelled interest.
     """
-    inst = frames.installments.join(disbursed_loans(frames, as_of).select("loan_id"), on="loan_id", how="semi")
+    inst = frames.installments.join(
+        disbursed_loans(frames, as_of).select("loan_id"), on="loan_id", how="semi"
+    )
     lines = effective_allocations(frames, as_of).join(
         inst.select("loan_id", "seq", "due_date"), on=["loan_id", "seq"], how="inner"
     )
@@ -72,7 +80,9 @@ def installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     return out.with_columns(
         pl.min_horizontal("principal", "paid_principal").alias("repaid_principal"),
         pl.min_horizontal("principal", "on_time_principal").alias("on_time_repaid"),
-        pl.max_horizontal(pl.col("principal") - pl.col("paid_principal"), pl.lit(0)).alias("unpaid_principal"),
+        pl.max_horizontal(pl.col("principal") - pl.col("paid_principal"), pl.lit(0)).alias(
+            "unpaid_principal"
+        ),
         (
             pl.col("principal")
             + pl.col("borrower_interest")
@@ -148,7 +158,9 @@ def loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
                 "outstanding_principal"
             ),
             days_between(lit_date(as_of), pl.col("oldest_unpaid_due")).fill_null(0).alias("dpd"),
-            (pl.col("compensated_on").is_not_null() & (pl.col("compensated_on") <= as_of)).alias("compensated"),
+            (pl.col("compensated_on").is_not_null() & (pl.col("compensated_on") <= as_of)).alias(
+                "compensated"
+            ),
         )
         .filter(pl.col("outstanding_principal") > 0)
         .with_columns(bucket_of(dpd).alias("bucket"), five_class_of(dpd).alias("five_class"))
@@ -191,6 +203,6 @@ def age_at(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
     before_birthday = (on.dt.month().cast(pl.Int32) * 100 + on.dt.day().cast(pl.Int32)) < (
         birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)
     )
-    return (on.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32)).cast(
-        pl.Int64
-    )
+    return (
+        on.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32)
+    ).cast(pl.Int64)

@@ -19,14 +19,40 @@ import polars as pl
 FEN = Decimal("0.01")
 
 # Every money column (Int64 fen) a builder may emit; `Report.records()` renders them as "50000.00".
-MONEY_COLUMNS = frozenset({
-    "principal", "principal_due", "principal_repaid", "on_time_repaid", "outstanding_principal",
-    "overdue_principal", "par1_principal", "par30_principal", "par90_principal", "at_risk_principal",
-    "amount_disbursed", "cumulative_amount", "outstanding_balance", "target", "remaining",
-    "deposits", "compensations", "recoveries", "withdrawals", "balance", "guaranteed_outstanding",
-    "capacity_left", "portfolio_outstanding", "compensated_principal", "matured_or_compensated_principal",
-    "interest", "subsidy_interest", "borrower_interest", "cancelled_subsidy", "subsidy_due",
-})
+MONEY_COLUMNS = frozenset(
+    {
+        "principal",
+        "principal_due",
+        "principal_repaid",
+        "on_time_repaid",
+        "outstanding_principal",
+        "overdue_principal",
+        "par1_principal",
+        "par30_principal",
+        "par90_principal",
+        "at_risk_principal",
+        "amount_disbursed",
+        "cumulative_amount",
+        "outstanding_balance",
+        "target",
+        "remaining",
+        "deposits",
+        "compensations",
+        "recoveries",
+        "withdrawals",
+        "balance",
+        "guaranteed_outstanding",
+        "capacity_left",
+        "portfolio_outstanding",
+        "compensated_principal",
+        "matured_or_compensated_principal",
+        "interest",
+        "subsidy_interest",
+        "borrower_interest",
+        "cancelled_subsidy",
+        "subsidy_due",
+    }
+)
 
 
 def ratio(numerator: int, denominator: int, places: int = 4) -> str:

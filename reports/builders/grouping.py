@@ -147,4 +147,6 @@ def loan_list(per_loan: pl.DataFrame, frames: PortfolioFrames, columns: Sequence
     )
     metrics = per_loan.select("loan_id", *(c for c in columns if c not in LOAN_IDENTITY))
     out = add_labels(metrics.join(identity, on="loan_id", how="left"), frames, ["township", "bank"])
-    return out.select(*LOAN_IDENTITY, "township_name", "bank_name", *(c for c in columns if c not in LOAN_IDENTITY))
+    return out.select(
+        *LOAN_IDENTITY, "township_name", "bank_name", *(c for c in columns if c not in LOAN_IDENTITY)
+    )

@@ -76,7 +76,9 @@ async def concurrent_client(settings: Settings, world: World) -> AsyncIterator[h
     if server.done():
         server.result()  # the lifespan failed: raise its error
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
             yield client
     finally:
         stop.set()

@@ -41,7 +41,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_serial):06d}"
 
 
-# --- answers ------------------------------------------------------------------------------------------
+# --- answers ------------------------------------------------------------------------------------------------
 
 
 def expect(response, status: int) -> Any:
@@ -73,10 +73,12 @@ def expect_conflict(response, *, state: str | None = None, **fields: str) -> dic
     return body
 
 
-# --- reference data a test owns -------------------------------------------------------------------------
+# --- reference data a test owns -----------------------------------------------------------------------------
 
 
-async def new_fund(client, world: World, *, deposit: str | None = None, leverage: str = "5", **overrides) -> str:
+async def new_fund(
+    client, world: World, *, deposit: str | None = None, leverage: str = "5", **overrides
+) -> str:
     """A guarantee fund of the county with the partner bank, optionally with a first deposit."""
     body = fund_body(name=unique("测试担保基金"), leverage=leverage, **overrides)
     fund = expect(await client.post(f"{API}/guarantee-funds", json=body, headers=world["county"]), 201)
@@ -86,9 +88,14 @@ async def new_fund(client, world: World, *, deposit: str | None = None, leverage
 
 
 async def deposit_into(client, world: World, fund_id: str, amount: str, reference: str | None = None) -> dict:
-    body = {"amount": amount, "deposited_on": business_today().isoformat(), "reference": reference or unique("DEP")}
+    body = {
+        "amount": amount,
+        "deposited_on": business_today().isoformat(),
+        "reference": reference or unique("DEP"),
+    }
     return expect(
-        await client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"]), 201
+        await client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"]),
+        201,
     )
 
 
@@ -128,17 +135,30 @@ def application_body(applicant_id: str, fund_id: str | None, **overrides: Any) -
         "repayment_method": "quarterly_interest_bullet",
         "has_business_licence": False,
         "guarantee_fund_id": fund_id,
-        "project": {"type": "breeding", "description": "养殖肉羊30只", "investment": "80000.00", "jobs_expected": 3},
+        "project": {
+            "type": "breeding",
+            "description": "养殖肉羊30只",
+            "investment": "80000.00",
+            "jobs_expected": 3,
+        },
         **overrides,
     }
 
 
 async def create_application(
-    client, world: World, fund_id: str | None, *, applicant: dict | None = None, village: str = VILLAGE, **overrides
+    client,
+    world: World,
+    fund_id: str | None,
+    *,
+    applicant: dict | None = None,
+    village: str = VILLAGE,
+    **overrides,
 ) -> dict:
     applicant = applicant or await register(client, world, village_code=village)
     response = await client.post(
-        f"{API}/applications", json=application_body(applicant["id"], fund_id, **overrides), headers=world["township"]
+        f"{API}/applications",
+        json=application_body(applicant["id"], fund_id, **overrides),
+        headers=world["township"],
     )
     body = expect(response, 201)
     assert body["status"] == "draft"
@@ -184,7 +204,9 @@ def act(client, headers: dict[str, str], application_id: str, step: str, body: d
 
 
 async def certify(client, world, application_id, *, who="village", **overrides):
-    return await act(client, world[who], application_id, "village-certification", certificate_body(**overrides))
+    return await act(
+        client, world[who], application_id, "village-certification", certificate_body(**overrides)
+    )
 
 
 async def submit(client, world, application_id, *, who="township"):
@@ -232,8 +254,11 @@ async def advance(client, world: World, application_id: str, to: str, **approval
     body = await get_application(client, world, application_id)
     for status in HAPPY_PATH[1 : HAPPY_PATH.index(to) + 1]:
         step = STEPS[status]
-        response = await (step(client, world, application_id, **approval) if step is approve
-                          else step(client, world, application_id))
+        response = await (
+            step(client, world, application_id, **approval)
+            if step is approve
+            else step(client, world, application_id)
+        )
         body = expect(response, 200)
         assert body["status"] == status
     return body
@@ -244,7 +269,9 @@ async def application_in(client, world: World, status: str, fund_id: str | None,
     application = await create_application(client, world, fund_id, **create)
     app_id = application["id"]
     if status in ("rejected", "declined"):
-        await advance(client, world, app_id, "township_submitted" if status == "rejected" else "county_recommended")
+        await advance(
+            client, world, app_id, "township_submitted" if status == "rejected" else "county_recommended"
+        )
         response = await (reject if status == "rejected" else decline)(client, world, app_id)
         assert expect(response, 200)["status"] == status
     elif status == "withdrawn":
@@ -257,12 +284,16 @@ async def application_in(client, world: World, status: str, fund_id: str | None,
     return await get_application(client, world, app_id)
 
 
-async def approved_application(client, world: World, fund_id: str, *, amount: str = "50000.00", **create) -> dict:
+async def approved_application(
+    client, world: World, fund_id: str, *, amount: str = "50000.00", **create
+) -> dict:
     application = await create_application(client, world, fund_id, amount_requested=amount, **create)
     return await advance(client, world, application["id"], "bank_approved", amount=amount)
 
 
-async def disbursed_loan(client, world: World, fund_id: str, *, amount: str = "50000.00") -> tuple[dict, dict]:
+async def disbursed_loan(
+    client, world: World, fund_id: str, *, amount: str = "50000.00"
+) -> tuple[dict, dict]:
     """(application, loan) for a freshly disbursed loan."""
     application = await approved_application(client, world, fund_id, amount=amount)
     disbursed = expect(await disburse(client, world, application["id"], amount=amount), 201)
@@ -276,4 +307,3 @@ async def get_application(client, world: World, application_id: str, *, who: str
 
 async def status_of(client, world: World, application_id: str) -> str:
     return (await get_application(client, world, application_id, who="admin"))["status"]
-

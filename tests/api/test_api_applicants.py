@@ -53,7 +53,9 @@ async def test_registration_derives_birth_date_and_age_and_masks_the_id(client, 
 async def test_a_lowercase_x_check_character_is_accepted_and_stored_upper_case(client, world):
     # Find a birth sequence whose check character is X, independently of the code under test.
     number = next(
-        n for n in (with_check_digit(f"62030219880808{seq:03d}") for seq in range(0, 999, 2)) if n.endswith("X")
+        n
+        for n in (with_check_digit(f"62030219880808{seq:03d}") for seq in range(0, 999, 2))
+        if n.endswith("X")
     )
     body = await register(client, world, national_id=number.lower())
     assert body["national_id"] == number
@@ -106,7 +108,9 @@ def _invalid_ids() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("reason", "number"), _invalid_ids(), ids=[r for r, _ in _invalid_ids()])
 async def test_invalid_national_ids_answer_422_naming_the_field(client, world, reason, number):
-    response = await client.post(f"{API}/applicants", json=applicant_body(national_id=number), headers=world["township"])
+    response = await client.post(
+        f"{API}/applicants", json=applicant_body(national_id=number), headers=world["township"]
+    )
     expect_invalid(response, "national_id")
     if number.strip():
         assert number.strip() not in response.text, "the number must not be echoed back"
@@ -125,7 +129,9 @@ async def test_ages_at_the_bounds_are_accepted(client, world, age):
 async def test_second_registration_of_one_id_answers_409_with_the_existing_id(client, world):
     first = await register(client, world, national_id=BORN_1990)
     again = await client.post(
-        f"{API}/applicants", json=applicant_body(national_id=BORN_1990, name="别名"), headers=world["township"]
+        f"{API}/applicants",
+        json=applicant_body(national_id=BORN_1990, name="别名"),
+        headers=world["township"],
     )
     expect_conflict(again, existing_id=first["id"])
     # The same woman registered by another township's office is still the same applicant.
@@ -149,7 +155,9 @@ async def test_second_registration_of_one_id_answers_409_with_the_existing_id(cl
     ],
 )
 async def test_a_village_outside_the_callers_township_answers_422(client, world, user, village):
-    response = await client.post(f"{API}/applicants", json=applicant_body(village_code=village), headers=world[user])
+    response = await client.post(
+        f"{API}/applicants", json=applicant_body(village_code=village), headers=world[user]
+    )
     expect_invalid(response, "village_code")
 
 
@@ -177,7 +185,9 @@ async def test_listing_is_paginated_and_scoped(client, world):
         page = expect(await client.get(f"{API}/applicants", headers=world[user]), 200)
         assert (page["total"], page["items"]) == (0, []), user
     # filter by region
-    by_village = expect(await client.get(f"{API}/applicants?region_code={VILLAGE_2}", headers=world["county"]), 200)
+    by_village = expect(
+        await client.get(f"{API}/applicants?region_code={VILLAGE_2}", headers=world["county"]), 200
+    )
     assert [a["name"] for a in by_village["items"]] == ["赵四"]
 
 
@@ -203,11 +213,17 @@ async def test_search_by_name_prefix_and_full_id(client, world):
     def names(page):
         return sorted(a["name"] for a in page["items"])
 
-    by_prefix = expect(await client.get(f"{API}/applicants", params={"q": "王"}, headers=world["township"]), 200)
+    by_prefix = expect(
+        await client.get(f"{API}/applicants", params={"q": "王"}, headers=world["township"]), 200
+    )
     assert names(by_prefix) == ["王秀兰", "王芳"] and by_prefix["total"] == 2
-    by_longer = expect(await client.get(f"{API}/applicants", params={"q": "王秀"}, headers=world["township"]), 200)
+    by_longer = expect(
+        await client.get(f"{API}/applicants", params={"q": "王秀"}, headers=world["township"]), 200
+    )
     assert names(by_longer) == ["王秀兰"]
-    by_id = expect(await client.get(f"{API}/applicants", params={"q": BORN_1990}, headers=world["township"]), 200)
+    by_id = expect(
+        await client.get(f"{API}/applicants", params={"q": BORN_1990}, headers=world["township"]), 200
+    )
     assert [a["id"] for a in by_id["items"]] == [wang["id"]]
     # a part of the ID is not a search key (it would let anyone enumerate numbers)
     partial = expect(
@@ -216,10 +232,14 @@ async def test_search_by_name_prefix_and_full_id(client, world):
     assert partial["total"] == 0
     # LIKE wildcards in the query are literal characters, not patterns that match every name
     for wildcard in ("%", "_", "王%", "_芳"):
-        page = expect(await client.get(f"{API}/applicants", params={"q": wildcard}, headers=world["township"]), 200)
+        page = expect(
+            await client.get(f"{API}/applicants", params={"q": wildcard}, headers=world["township"]), 200
+        )
         assert page["total"] == 0, (wildcard, names(page))
     # out of scope, the full ID finds nothing
-    other = expect(await client.get(f"{API}/applicants", params={"q": BORN_1990}, headers=world["township_other"]), 200)
+    other = expect(
+        await client.get(f"{API}/applicants", params={"q": BORN_1990}, headers=world["township_other"]), 200
+    )
     assert other["total"] == 0
 
 
@@ -227,13 +247,18 @@ async def test_filter_by_category(client, world):
     await register(client, world, name="甲", categories=["rural", "registered_poor"])
     await register(client, world, name="乙", categories=["graduate"])
     page = expect(
-        await client.get(f"{API}/applicants", params={"category": "registered_poor"}, headers=world["county"]), 200
+        await client.get(
+            f"{API}/applicants", params={"category": "registered_poor"}, headers=world["county"]
+        ),
+        200,
     )
     assert [a["name"] for a in page["items"]] == ["甲"]
 
 
 async def test_unknown_category_is_refused(client, world):
-    response = await client.post(f"{API}/applicants", json=applicant_body(categories=["men"]), headers=world["township"])
+    response = await client.post(
+        f"{API}/applicants", json=applicant_body(categories=["men"]), headers=world["township"]
+    )
     assert response.status_code == 422, response.text
 
 
@@ -254,8 +279,13 @@ async def test_trainings_are_added_and_listed_in_date_order(client, world):
     url = f"{API}/applicants/{applicant['id']}/trainings"
     later = expect(await client.post(url, json=training_body(), headers=world["township"]), 201)
     assert later["applicant_id"] == applicant["id"] and later["certificate_no"] == "SYB-2025-0042"
-    earlier = training_body(course="ecommerce", title="电商培训", started_on="2024-09-01", finished_on="2024-09-03",
-                            certificate_no=None)
+    earlier = training_body(
+        course="ecommerce",
+        title="电商培训",
+        started_on="2024-09-01",
+        finished_on="2024-09-03",
+        certificate_no=None,
+    )
     expect(await client.post(url, json=earlier, headers=world["township"]), 201)
     listed = expect(await client.get(url, headers=world["county"]), 200)
     assert [t["course"] for t in listed] == ["ecommerce", "syb"]

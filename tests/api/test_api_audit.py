@@ -14,7 +14,10 @@ from tests.api.helpers import application_in, deposit_into, new_fund
 async def events(engine: AsyncEngine) -> list[tuple]:
     async with engine.connect() as conn:
         rows = await conn.execute(
-            text("SELECT id, entity_type, action, actor, role, from_status, to_status FROM audit_event ORDER BY id")
+            text(
+                "SELECT id, entity_type, action, actor, role, from_status, to_status"
+                " FROM audit_event ORDER BY id"
+            )
         )
         return [tuple(r) for r in rows]
 

@@ -68,7 +68,9 @@ async def lock_waiters(engine: AsyncEngine) -> int:
         )
 
 
-async def race(engine: AsyncEngine, table: str, row_ids: list[str], calls: list[Callable[[], Awaitable[Any]]]):
+async def race(
+    engine: AsyncEngine, table: str, row_ids: list[str], calls: list[Callable[[], Awaitable[Any]]]
+):
     """Start every call while the rows are locked, wait until all are queued in PostgreSQL, then let go."""
     tasks: list[asyncio.Task] = []
     try:
@@ -81,7 +83,9 @@ async def race(engine: AsyncEngine, table: str, row_ids: list[str], calls: list[
                     break
                 await asyncio.sleep(0.02)
             queued = await lock_waiters(engine)
-            assert queued >= len(calls), f"only {queued} of {len(calls)} requests queued on the {table} row lock"
+            assert queued >= len(calls), (
+                f"only {queued} of {len(calls)} requests queued on the {table} row lock"
+            )
     finally:
         results = await asyncio.gather(*tasks, return_exceptions=True)
     return results
@@ -97,7 +101,9 @@ async def loan_count(engine: AsyncEngine, application_id: str) -> int:
 # --- through the HTTP API -----------------------------------------------------------------------------------
 
 
-async def test_five_simultaneous_disbursements_open_one_loan(client, concurrent_client, engine, world, fund_id):
+async def test_five_simultaneous_disbursements_open_one_loan(
+    client, concurrent_client, engine, world, fund_id
+):
     application = await approved_application(client, world, fund_id)
     url = f"{API}/applications/{application['id']}/disburse"
     # five different requests (contract numbers differ), so only the state can refuse the late ones
@@ -113,11 +119,15 @@ async def test_five_simultaneous_disbursements_open_one_loan(client, concurrent_
     winner = next(r.json() for r in responses if r.status_code == 201)
     loan = expect(await client.get(f"{API}/loans/{winner['loan_id']}", headers=world["bank"]), 200)
     assert loan["outstanding_principal"] == "50000.00"
-    history = expect(await client.get(f"{API}/applications/{application['id']}/history", headers=world["bank"]), 200)
+    history = expect(
+        await client.get(f"{API}/applications/{application['id']}/history", headers=world["bank"]), 200
+    )
     assert [h["action"] for h in history].count("disburse") == 1
 
 
-async def test_gathered_disbursements_without_a_forced_overlap(client, concurrent_client, engine, world, fund_id):
+async def test_gathered_disbursements_without_a_forced_overlap(
+    client, concurrent_client, engine, world, fund_id
+):
     """The plain race, as a client would cause it: same answer."""
     application = await approved_application(client, world, fund_id)
     url = f"{API}/applications/{application['id']}/disburse"
@@ -129,7 +139,8 @@ async def test_gathered_disbursements_without_a_forced_overlap(client, concurren
 
 
 async def test_the_portal_test_client_gives_the_same_answer(client, engine, world, fund_id):
-    """AsyncTestClient serializes the requests; kept so the contract is checked through the usual client too."""
+    """AsyncTestClient serializes the requests (each runs to its end in a blocking portal): the answer is
+    the same, but this test alone would pass without any lock."""
     application = await approved_application(client, world, fund_id)
     url = f"{API}/applications/{application['id']}/disburse"
     responses = await asyncio.gather(
@@ -139,7 +150,9 @@ async def test_the_portal_test_client_gives_the_same_answer(client, engine, worl
     assert await loan_count(engine, application["id"]) == 1
 
 
-async def test_simultaneous_approvals_never_exceed_the_funds_capacity(client, concurrent_client, engine, world):
+async def test_simultaneous_approvals_never_exceed_the_funds_capacity(
+    client, concurrent_client, engine, world
+):
     fund_id = await new_fund(client, world, deposit="10000.00")  # capacity 50,000.00
     applications = [
         await application_in(client, world, "county_recommended", fund_id, amount_requested="10000.00")
@@ -147,7 +160,9 @@ async def test_simultaneous_approvals_never_exceed_the_funds_capacity(client, co
     ]
     calls = [
         lambda a=a: concurrent_client.post(
-            f"{API}/applications/{a['id']}/bank-decision", json=approval_body(amount="10000.00"), headers=world["bank"]
+            f"{API}/applications/{a['id']}/bank-decision",
+            json=approval_body(amount="10000.00"),
+            headers=world["bank"],
         )
         for a in applications
     ]
@@ -160,8 +175,10 @@ async def test_simultaneous_approvals_never_exceed_the_funds_capacity(client, co
     assert (fund["guaranteed_outstanding"], fund["capacity_left"]) == ("50000.00", "0.00")
     async with engine.connect() as conn:
         approved = await conn.scalar(
-            text("SELECT coalesce(sum(approved_amount), 0) FROM application "
-                 "WHERE guarantee_fund_id = :id AND status = 'bank_approved'"),
+            text(
+                "SELECT coalesce(sum(approved_amount), 0) FROM application "
+                "WHERE guarantee_fund_id = :id AND status = 'bank_approved'"
+            ),
             {"id": UUID(fund_id)},
         )
     assert approved == 5_000_000  # fen: never more than balance × leverage
@@ -176,7 +193,8 @@ async def test_gathered_approvals_without_a_forced_overlap(client, concurrent_cl
     responses = await asyncio.gather(
         *(
             concurrent_client.post(
-                f"{API}/applications/{a['id']}/bank-decision", json=approval_body(amount="5000.00"),
+                f"{API}/applications/{a['id']}/bank-decision",
+                json=approval_body(amount="5000.00"),
                 headers=world["bank"],
             )
             for a in applications
@@ -186,7 +204,9 @@ async def test_gathered_approvals_without_a_forced_overlap(client, concurrent_cl
     assert (await fund_figures(client, world, fund_id))["capacity_left"] == "0.00"
 
 
-async def test_simultaneous_disbursements_reusing_a_contract_number(client, concurrent_client, engine, world, fund_id):
+async def test_simultaneous_disbursements_reusing_a_contract_number(
+    client, concurrent_client, engine, world, fund_id
+):
     """Two applications, one contract number, at once: one loan, and a 409 naming the field (not a 500)."""
     first = await approved_application(client, world, fund_id)
     second = await approved_application(client, world, fund_id)
@@ -225,7 +245,9 @@ async def test_simultaneous_deposits_with_one_reference(client, concurrent_clien
     body = {"amount": "1000.00", "deposited_on": business_today().isoformat(), "reference": "DEP-RACE"}
     responses = await asyncio.gather(
         *(
-            concurrent_client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"])
+            concurrent_client.post(
+                f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"]
+            )
             for _ in range(4)
         )
     )
@@ -233,14 +255,19 @@ async def test_simultaneous_deposits_with_one_reference(client, concurrent_clien
     assert (await fund_figures(client, world, fund_id))["balance"] == "1000.00"
 
 
-# --- through the service layer, one session per caller ---------------------------------------------------------
+# --- through the service layer, one session per caller ------------------------------------------------------
 
 
 async def bank_actor(engine: AsyncEngine) -> Actor:
     async with engine.connect() as conn:
         user_id = await conn.scalar(text("SELECT id FROM app_user WHERE username = 'bank'"))
-    return Actor(user_id=user_id, username="bank", role=Role.BANK_LIAISON, region_code="620302000000",
-                 bank_code="ABC-JC")
+    return Actor(
+        user_id=user_id,
+        username="bank",
+        role=Role.BANK_LIAISON,
+        region_code="620302000000",
+        bank_code="ABC-JC",
+    )
 
 
 async def test_service_layer_disbursements_in_separate_sessions(client, engine, settings, world, fund_id):
@@ -282,10 +309,14 @@ async def test_service_layer_approvals_against_a_small_fund(client, engine, sett
 
         return call
 
-    results = await race(engine, "guarantee_fund", [fund_id], [approve_in_own_session(a["id"]) for a in applications])
+    results = await race(
+        engine, "guarantee_fund", [fund_id], [approve_in_own_session(a["id"]) for a in applications]
+    )
 
     approved = [r for r in results if r == "bank_approved"]
     assert len(approved) == 4, results  # 4 × 7,000 = 28,000 ≤ 30,000 < 5 × 7,000
-    assert all(isinstance(r, Conflict) and r.extra["field"] == "amount" for r in results if r != "bank_approved")
+    assert all(
+        isinstance(r, Conflict) and r.extra["field"] == "amount" for r in results if r != "bank_approved"
+    )
     fund = await fund_figures(client, world, fund_id)
     assert (fund["guaranteed_outstanding"], fund["capacity_left"]) == ("28000.00", "2000.00")

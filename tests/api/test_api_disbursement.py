@@ -56,7 +56,11 @@ async def test_disbursement_opens_an_active_loan(client, world, fund_id):
     assert Decimal(loan["annual_rate"]) == Decimal("0.0435")
     assert Decimal(loan["subsidy_share"]) == 1
     assert (loan["application_id"], loan["applicant_id"]) == (application["id"], application["applicant_id"])
-    assert (loan["bank_code"], loan["guarantee_fund_id"], loan["contract_no"]) == ("ABC-JC", fund_id, "JC-2026-0001")
+    assert (loan["bank_code"], loan["guarantee_fund_id"], loan["contract_no"]) == (
+        "ABC-JC",
+        fund_id,
+        "JC-2026-0001",
+    )
     assert (await client.get(f"{API}/applications/{application['id']}", headers=world["bank"])).json()[
         "loan_id"
     ] == disbursed["loan_id"]
@@ -74,13 +78,17 @@ async def test_disbursement_opens_an_active_loan(client, world, fund_id):
 )
 async def test_the_schedule_repays_exactly_the_principal(client, world, fund_id, method, term, count):
     applicant = await register(client, world)
-    body = application_body(applicant["id"], fund_id, repayment_method=method, term_months=term,
-                            amount_requested="99999.99")
+    body = application_body(
+        applicant["id"], fund_id, repayment_method=method, term_months=term, amount_requested="99999.99"
+    )
     application = expect(await client.post(f"{API}/applications", json=body, headers=world["township"]), 201)
     app_id = application["id"]
     for step in (certify, submit, recommend):
         expect(await step(client, world, app_id), 200)
-    expect(await approve(client, world, app_id, amount="99999.99", repayment_method=method, term_months=term), 200)
+    expect(
+        await approve(client, world, app_id, amount="99999.99", repayment_method=method, term_months=term),
+        200,
+    )
     loan_id = expect(await disburse(client, world, app_id, amount="99999.99"), 201)["loan_id"]
 
     schedule = expect(await client.get(f"{API}/loans/{loan_id}/schedule", headers=world["bank"]), 200)
@@ -93,7 +101,9 @@ async def test_the_schedule_repays_exactly_the_principal(client, world, fund_id,
     assert due_dates == sorted(set(due_dates))
     assert due_dates[-1] == add_months(business_today(), term)
     for row in rows:
-        assert Decimal(row["interest"]) == Decimal(row["subsidy_interest"]) + Decimal(row["borrower_interest"])
+        assert Decimal(row["interest"]) == Decimal(row["subsidy_interest"]) + Decimal(
+            row["borrower_interest"]
+        )
         assert Decimal(row["borrower_interest"]) == 0  # subsidy share 100 %
         assert Decimal(row["interest"]) > 0
         assert (row["paid_principal"], row["paid_interest"], row["paid_penalty"]) == ("0.00", "0.00", "0.00")
@@ -143,8 +153,12 @@ async def test_a_contract_number_is_unique_per_bank(client, world, fund_id, cred
     for step in (certify, submit, recommend):
         expect(await step(client, world, other["id"]), 200)
     expect(await approve(client, world, other["id"], who="bank_other"), 200)
-    expect(await disburse(client, world, other["id"], who="bank_other", contract_no="JC-2026-0100",
-                          bank_txn_ref="T-1"), 201)
+    expect(
+        await disburse(
+            client, world, other["id"], who="bank_other", contract_no="JC-2026-0100", bank_txn_ref="T-1"
+        ),
+        201,
+    )
 
 
 async def test_the_loan_list_is_filterable(client, world, fund_id):

@@ -50,7 +50,11 @@ async def test_approvals_consume_capacity_and_the_excess_is_refused(client, worl
     first = await application_in(client, world, "county_recommended", fund_id, amount_requested="200000.00")
     expect(await approve(client, world, first["id"], amount="200000.00"), 200)
     assert figures(await fund_figures(client, world, fund_id)) == (
-        "100000.00", "200000.00", "300000.00", "2.0000", "0.0000"
+        "100000.00",
+        "200000.00",
+        "300000.00",
+        "2.0000",
+        "0.0000",
     )
 
     second = await application_in(client, world, "county_recommended", fund_id, amount_requested="250000.00")
@@ -76,7 +80,9 @@ async def test_a_fund_without_money_guarantees_nothing(client, world):
 
 async def test_a_deposit_raises_the_capacity(client, world):
     fund_id = await new_fund(client, world, deposit="10000.00")
-    application = await application_in(client, world, "county_recommended", fund_id, amount_requested="60000.00")
+    application = await application_in(
+        client, world, "county_recommended", fund_id, amount_requested="60000.00"
+    )
     expect_conflict(await approve(client, world, application["id"], amount="60000.00"))
     await deposit_into(client, world, fund_id, "2000.00")
     expect(await approve(client, world, application["id"], amount="60000.00"), 200)
@@ -85,7 +91,9 @@ async def test_a_deposit_raises_the_capacity(client, world):
 
 async def test_after_disbursement_the_loans_outstanding_principal_counts(client, world):
     fund_id = await new_fund(client, world, deposit="100000.00")
-    application = await application_in(client, world, "county_recommended", fund_id, amount_requested="200000.00")
+    application = await application_in(
+        client, world, "county_recommended", fund_id, amount_requested="200000.00"
+    )
     expect(await approve(client, world, application["id"], amount="200000.00"), 200)
     assert (await fund_figures(client, world, fund_id))["guaranteed_outstanding"] == "200000.00"
 
@@ -96,7 +104,9 @@ async def test_after_disbursement_the_loans_outstanding_principal_counts(client,
 
 async def test_a_withdrawn_approval_frees_its_capacity(client, world):
     fund_id = await new_fund(client, world, deposit="100000.00")
-    application = await application_in(client, world, "county_recommended", fund_id, amount_requested="300000.00")
+    application = await application_in(
+        client, world, "county_recommended", fund_id, amount_requested="300000.00"
+    )
     expect(await approve(client, world, application["id"], amount="300000.00"), 200)
     assert (await fund_figures(client, world, fund_id))["capacity_left"] == "200000.00"
     expect(await withdraw(client, world, application["id"]), 200)
@@ -107,7 +117,9 @@ async def test_a_duplicate_deposit_reference_answers_409(client, world):
     fund_id = await new_fund(client, world)
     first = await deposit_into(client, world, fund_id, "100000.00", reference="JC-DEP-7")
     body = {"amount": "100000.00", "deposited_on": business_today().isoformat(), "reference": "JC-DEP-7"}
-    response = await client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"])
+    response = await client.post(
+        f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["county"]
+    )
     expect_conflict(response, existing_id=first["id"])
     assert (await fund_figures(client, world, fund_id))["balance"] == "100000.00"
     # a reference is unique per fund, not across funds
@@ -128,5 +140,7 @@ async def test_fund_entries_are_listed(client, world):
     fund_id = await new_fund(client, world)
     await deposit_into(client, world, fund_id, "100.00", reference="A")
     await deposit_into(client, world, fund_id, "200.00", reference="B")
-    entries = expect(await client.get(f"{API}/guarantee-funds/{fund_id}/entries", headers=world["auditor"]), 200)
+    entries = expect(
+        await client.get(f"{API}/guarantee-funds/{fund_id}/entries", headers=world["auditor"]), 200
+    )
     assert [(e["reference"], e["amount"]) for e in entries] == [("A", "100.00"), ("B", "200.00")]

@@ -36,7 +36,9 @@ async def test_applications_outside_the_scope_answer_404_and_are_not_listed(clie
     other = expect(await client.post(f"{API}/applications", json=body, headers=world["township_other"]), 201)
 
     for user in IN_SCOPE:
-        assert (await client.get(f"{API}/applications/{application['id']}", headers=world[user])).status_code == 200
+        assert (
+            await client.get(f"{API}/applications/{application['id']}", headers=world[user])
+        ).status_code == 200
     for user in OUT_OF_SCOPE:
         response = await client.get(f"{API}/applications/{application['id']}", headers=world[user])
         assert response.status_code == 404, (user, response.text)
@@ -72,12 +74,15 @@ async def test_an_application_for_an_applicant_outside_the_scope_answers_404(cli
 async def test_application_list_filters_by_status_and_region(client, world, fund_id):
     draft = await create_application(client, world, fund_id)
     submitted = await application_in(client, world, "township_submitted", fund_id)
-    page = expect(await client.get(f"{API}/applications?status=township_submitted", headers=world["county"]), 200)
+    page = expect(
+        await client.get(f"{API}/applications?status=township_submitted", headers=world["county"]), 200
+    )
     assert [a["id"] for a in page["items"]] == [submitted["id"]]
     page = expect(await client.get(f"{API}/applications?status=draft", headers=world["county"]), 200)
     assert [a["id"] for a in page["items"]] == [draft["id"]]
     page = expect(
-        await client.get(f"{API}/applications?region_code={OTHER_TOWNSHIP_VILLAGE}", headers=world["county"]), 200
+        await client.get(f"{API}/applications?region_code={OTHER_TOWNSHIP_VILLAGE}", headers=world["county"]),
+        200,
     )
     assert page["total"] == 0
     page = expect(await client.get(f"{API}/applications?limit=1&offset=1", headers=world["county"]), 200)
@@ -106,7 +111,9 @@ async def test_a_bank_sees_an_undecided_application_without_a_bank_but_not_anoth
     page = expect(await client.get(f"{API}/applications", headers=world["bank_other"]), 200)
     assert page["total"] == 0
     loan = expect(await disburse(client, world, app_id, who="bank"), 201)
-    assert (await client.get(f"{API}/loans/{loan['loan_id']}", headers=world["bank_other"])).status_code == 404
+    assert (
+        await client.get(f"{API}/loans/{loan['loan_id']}", headers=world["bank_other"])
+    ).status_code == 404
 
 
 async def test_loans_outside_the_scope_answer_404_and_are_not_listed(client, world, fund_id):
@@ -126,16 +133,21 @@ async def test_loans_outside_the_scope_answer_404_and_are_not_listed(client, wor
 async def test_guarantee_funds_outside_the_scope_answer_404_and_are_not_listed(client, world):
     fund_id = await new_fund(client, world, deposit="1000.00")
     for user in ("county", "auditor", "bank", "township", "admin"):
-        assert (await client.get(f"{API}/guarantee-funds/{fund_id}", headers=world[user])).status_code == 200, user
+        assert (
+            await client.get(f"{API}/guarantee-funds/{fund_id}", headers=world[user])
+        ).status_code == 200, user
         listed = expect(await client.get(f"{API}/guarantee-funds", headers=world[user]), 200)
         assert fund_id in {f["id"] for f in listed}, user
     for user in ("other_county_officer", "other_county", "bank_other"):
-        assert (await client.get(f"{API}/guarantee-funds/{fund_id}", headers=world[user])).status_code == 404, user
+        assert (
+            await client.get(f"{API}/guarantee-funds/{fund_id}", headers=world[user])
+        ).status_code == 404, user
         listed = expect(await client.get(f"{API}/guarantee-funds", headers=world[user]), 200)
         assert fund_id not in {f["id"] for f in listed}, user
     body = {"amount": "1.00", "deposited_on": "2026-01-05", "reference": "X-1"}
-    response = await client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body,
-                                 headers=world["other_county_officer"])
+    response = await client.post(
+        f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world["other_county_officer"]
+    )
     assert response.status_code == 404, response.text
 
 

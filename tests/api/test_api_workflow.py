@@ -125,11 +125,12 @@ async def test_submission_straight_from_draft_needs_a_business_licence(client, w
 async def test_a_business_licence_needs_its_number(client, world, fund_id):
     applicant = await register(client, world)
     body = application_body(applicant["id"], fund_id, has_business_licence=True)
-    expect_invalid(await client.post(f"{API}/applications", json=body, headers=world["township"]),
-                   "business_licence_no")
+    expect_invalid(
+        await client.post(f"{API}/applications", json=body, headers=world["township"]), "business_licence_no"
+    )
 
 
-# --- the wrong state: 409 naming the current state --------------------------------------------------------
+# --- the wrong state: 409 naming the current state ----------------------------------------------------------
 
 STEP_CALLS = {
     "village-certification": certify,
@@ -172,7 +173,7 @@ async def test_every_step_not_allowed_from_a_state_answers_409_naming_it(client,
     assert expect(await client.get(history_url, headers=world["admin"]), 200) == history_before
 
 
-# --- the wrong role: 403; outside the scope: 404 (scope is checked first) ---------------------------------
+# --- the wrong role: 403; outside the scope: 404 (scope is checked first) -----------------------------------
 
 SOURCE_STATE = {
     "village-certification": "draft",
@@ -211,7 +212,9 @@ def test_the_refusal_table_covers_every_user_but_the_allowed_ones():
     assert set(ROLE_OF) == set(IN_SCOPE + OUT_OF_SCOPE)
     for step, allowed in ALLOWED_USERS.items():
         assert {user for user, _ in REFUSALS[step]} == set(ROLE_OF) - allowed
-        assert all(ROLE_OF[user] != ROLE_OF[a] or user in OUT_OF_SCOPE for user, _ in REFUSALS[step] for a in allowed)
+        assert all(
+            ROLE_OF[user] != ROLE_OF[a] or user in OUT_OF_SCOPE for user, _ in REFUSALS[step] for a in allowed
+        )
 
 
 @pytest.mark.parametrize("step", list(REFUSALS))
@@ -251,7 +254,7 @@ async def test_scope_is_checked_before_role_and_state(client, world, fund_id):
         assert (await submit(client, world, application["id"], who=user)).status_code == 404, user
 
 
-# --- history --------------------------------------------------------------------------------------------
+# --- history ------------------------------------------------------------------------------------------------
 
 
 async def test_history_lists_every_transition_in_order(client, world, fund_id):

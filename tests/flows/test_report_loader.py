@@ -39,5 +39,6 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     assert frames.members.height == 1 and frames.funds.height >= 1
     assert township.loans.height == 1
     assert elsewhere.loans.height == 0 and elsewhere.installments.height == 0 and elsewhere.applicants.height == 0
-    assert other_county.loans.height == 0 and other_county.funds.height == 0
+    assert other_county.loans.height == 0 and set(other_county.funds["county_code"]) <= {OTHER_COUNTY}
+    assert COUNTY in set(frames.funds["county_code"]) and set(frames.funds["county_code"]) == {COUNTY}
     assert before.loans.height == 0
