@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -86,6 +86,11 @@ async def _bootstrap(settings: Settings, with_demo: bool) -> tuple[str | None, o
 
                 summary = await load_demo_data(session, settings, today=today(settings))
                 await session.commit()
+        if with_demo:
+            from loans.cob.service import close_of_business
+
+            # Close yesterday (catching up from the oldest unpaid due date), so statuses are true from the start.
+            await close_of_business(engine, today(settings) - timedelta(days=1), today(settings))
         return generated, summary
     finally:
         await engine.dispose()

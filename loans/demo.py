@@ -55,11 +55,15 @@ from loans.funds.schemas import DepositCreate, FundCreate
 from loans.funds.service import FundService
 from loans.loans.models import Loan
 from loans.loans.schedule import RepaymentMethod
+from loans.loans.service import LoanService
+from loans.money import fen_to_yuan
 from loans.products.schemas import BorrowerKind, GuaranteeMode, MaxAmounts, ProductCreate
 from loans.products.service import ProductService
 from loans.regions.models import Region
 from loans.regions.schemas import RegionCreate
 from loans.regions.service import RegionService
+from loans.repayments.schemas import RepaymentCreate
+from loans.repayments.service import RepaymentService
 from loans.settings import Settings
 from loans.users.models import User
 from loans.users.schemas import UserCreate
@@ -248,6 +252,8 @@ class Plan:
     cooperative: str | None = None  # name template of a 专业合作社 borrower
     reason: str | None = None  # county opinion on a rejection, bank reason on a decline, withdrawal reason
     withdrawn_from: Status | None = None
+    missed: int = 0  # how many of the last installments due by today she has not paid
+    days_late: int = 0  # how late she pays each installment
 
 
 P = ProjectType
@@ -258,12 +264,18 @@ QIB, MIB = M.QUARTERLY_INTEREST_BULLET, M.MONTHLY_INTEREST_BULLET
 # fmt: off
 PLANS: tuple[Plan, ...] = (
     # Disbursed, oldest first. With a 100 % subsidy the interest-bullet loans owe the borrower
-    # nothing before maturity, so they stay current without repayments; two loans are meant to
-    # show up as overdue once close of business runs (no repayments are recorded by the demo):
-    # the 12-month loan matured a fortnight ago and the equal-principal loan has missed two months.
+    # nothing before maturity. The borrowers repay what falls due, but two loans are in arrears on
+    # purpose: the 12-month loan matured a fortnight ago unpaid, and the equal-principal loan has
+    # missed its latest month; one borrower pays a week late. The first three loans matured and were repaid.
+    Plan(1, S.DISBURSED, 560, "50000.00", 12, QIB, rate="0.0435", project=(
+        P.HANDICRAFT, "60000.00", 4, "民族服饰手工制作：裕固族、藏族服饰缝制，销往景区和网店")),
+    Plan(4, S.DISBURSED, 520, "40000.00", 12, M.EQUAL_INSTALLMENT, bank=1, rate="0.0450", days_late=7, project=(
+        P.SERVICES, "55000.00", 3, "洗衣店：干洗、水洗、皮衣护理，服务周边小区")),
+    Plan(15, S.DISBURSED, 470, "30000.00", 12, M.BULLET, rate="0.0435", project=(
+        P.PLANTING, "42000.00", 2, "食用菌种植：香菇大棚两座，供应县城农贸市场")),
     Plan(14, S.DISBURSED, 400, "100000.00", 36, QIB, rate="0.0435", project=(
         P.BREEDING, "180000.00", 3, "养殖肉羊：新建标准化羊舍200平方米，引进湖羊基础母羊60只，年出栏150只")),
-    Plan(0, S.DISBURSED, 380, "30000.00", 12, QIB, rate="0.0450", project=(
+    Plan(0, S.DISBURSED, 380, "30000.00", 12, QIB, rate="0.0450", missed=1, project=(
         P.SERVICES, "45000.00", 2, "社区美容美发店：租赁门面40平方米，购置美发椅、烫染设备")),
     Plan(26, S.DISBURSED, 340, "80000.00", 24, QIB, bank=1, rate="0.0465", project=(
         P.PLANTING, "120000.00", 6, "种植高原夏菜：流转土地30亩种植娃娃菜、西兰花，订单销往兰州、西安")),
@@ -281,7 +293,7 @@ PLANS: tuple[Plan, ...] = (
         P.PLANTING, "210000.00", 4, "日光温室：新建两座日光温室种植反季节辣椒、番茄")),
     Plan(3, S.DISBURSED, 110, "70000.00", 12, M.BULLET, rate="0.0435", project=(
         P.SERVICES, "100000.00", 2, "社区便民小超市：经营日用百货、粮油副食")),
-    Plan(24, S.DISBURSED, 70, "50000.00", 24, M.EQUAL_PRINCIPAL, bank=1, rate="0.0465", project=(
+    Plan(24, S.DISBURSED, 70, "50000.00", 24, M.EQUAL_PRINCIPAL, bank=1, rate="0.0465", missed=1, project=(
         P.BREEDING, "85000.00", 3, "养殖蛋鸡：新建鸡舍一栋，存栏蛋鸡3000羽")),
     Plan(12, S.DISBURSED, 20, "80000.00", 24, M.EQUAL_INSTALLMENT, rate="0.0450", project=(
         P.ECOMMERCE, "120000.00", 5, "直播带货：开设抖音、快手店铺销售本地牛羊肉和手工挂面")),
@@ -558,6 +570,7 @@ class _DemoLoader:
             await self._setup()
             for _when, _seq, step in sorted(self._story(), key=lambda s: (s[0], s[1])):
                 await step()
+            await self._repayments()
             await self.session.flush()
         finally:
             event.remove(self.session.sync_session, "before_flush", listener)
@@ -876,6 +889,34 @@ class _DemoLoader:
         # The service stamps the decision with the wall clock; in the story it was made on the
         # step's date, and disbursement (days later in the story) must not precede it.
         application.decided_at = self.clock.now
+
+    async def _repayments(self) -> None:
+        """Each borrower repays what fell due by today, on the due date or her plan's days late, except the
+        last installments her plan says she missed."""
+        for plan_index, plan in enumerate(PLANS):
+            if plan.status != Status.DISBURSED:
+                continue
+            loan = await self.session.scalar(
+                select(Loan).where(Loan.application_id == self.applications[plan_index])
+            )
+            liaison = self.actors[self.county.banks[plan.bank].liaison]
+            due = [
+                row
+                for row in await LoanService(self.session, liaison).installments(loan.id)
+                if row.due_date <= self.today and row.principal + row.borrower_interest > 0
+            ]
+            for row in due[: len(due) - plan.missed]:
+                paid_on = min(row.due_date + timedelta(days=plan.days_late), self.today)
+                await self._at(paid_on)
+                await RepaymentService(self.session, liaison).post_repayment(
+                    loan.id,
+                    RepaymentCreate(
+                        amount=fen_to_yuan(row.principal + row.borrower_interest),
+                        paid_on=paid_on,
+                        bank_txn_ref=f"HK{paid_on:%Y%m%d}{loan.contract_no[-4:]}{row.seq:02d}",
+                    ),
+                    self.today,
+                )
 
 
 def _actor(user: User) -> Actor:

@@ -182,13 +182,28 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             assert Decimal("0.0435") <= loan.annual_rate <= Decimal("0.0500")
             assert application.decided_at is not None
             assert application.decided_at.astimezone(SHANGHAI).date() <= loan.disbursed_on < TODAY
-            assert loan.status == "active" and loan.outstanding_principal == loan.principal
             installments = list(
                 await session.scalars(select(LoanInstallment).where(LoanInstallment.loan_id == loan.id))
             )
+            assert loan.outstanding_principal == loan.principal - sum(i.paid_principal for i in installments)
+            assert (loan.status == "settled") == (loan.outstanding_principal == 0)
             assert installments and sum(i.principal for i in installments) == loan.principal
             assert max(i.due_date for i in installments) == loan.maturity_date
             assert all(i.interest == i.subsidy_interest + i.borrower_interest for i in installments)
+
+        # Borrowers repay: the three oldest loans are settled, some are partly repaid, two are in arrears.
+        statuses = [loan.status for loan in loans]
+        assert statuses.count("settled") == 3
+        assert any(0 < loan.outstanding_principal < loan.principal for loan in loans)
+        unpaid_due = await session.scalar(
+            select(func.count(func.distinct(LoanInstallment.loan_id))).where(
+                LoanInstallment.loan_id.in_([loan.id for loan in loans]),
+                LoanInstallment.due_date < TODAY,
+                LoanInstallment.principal + LoanInstallment.borrower_interest
+                > LoanInstallment.paid_principal + LoanInstallment.paid_interest,
+            )
+        )
+        assert unpaid_due == 2
 
         # A partnership of two women, and a licensed borrower submitted straight from draft.
         partnerships = [a for a in applications.values() if a.borrower_kind == "partnership"]

@@ -28,6 +28,7 @@ from loans.audit.models import AuditEvent
 from loans.audit.service import record_event
 from loans.core import clock
 from loans.core.actor import Actor
+from loans.core.db import locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.models import GuaranteeFund
@@ -123,7 +124,7 @@ class ApplicationService:
     async def _load(self, application_id: UUID, *, for_update: bool = False) -> Application:
         query = select(Application).where(Application.id == application_id, self.actor.scope_filter(Application))
         if for_update:
-            query = query.with_for_update()
+            query = locked(query)
         application = await self.session.scalar(query)
         if application is None:
             raise NotFound("application", "贷款申请", application_id)

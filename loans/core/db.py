@@ -10,6 +10,8 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 
+from sqlalchemy import Select
+
 from loans.settings import Settings
 
 metadata = orm_registry.metadata
@@ -31,3 +33,13 @@ def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         alembic_config=AlembicAsyncConfig(script_location="migrations"),
         create_all=False,
     )
+
+
+def fresh(query: Select) -> Select:
+    """Reload rows even if the session already holds them: money columns change by set-wise UPDATEs."""
+    return query.execution_options(populate_existing=True)
+
+
+def locked(query: Select) -> Select:
+    """SELECT … FOR UPDATE, with the rows reloaded once the lock is held."""
+    return fresh(query.with_for_update())

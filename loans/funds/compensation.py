@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.audit.service import record_event
 from loans.core.actor import Actor
+from loans.core.db import locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.models import FundEntry, GuaranteeFund
@@ -26,9 +27,7 @@ class CompensationService:
     actor: Actor
 
     async def _lock(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(
-            select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)).with_for_update()
-        )
+        loan = await self.session.scalar(locked(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))))
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
         self.actor.require(Role.COUNTY_OFFICER)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.applications.models import Application
 from loans.audit.service import record_event
 from loans.core.actor import Actor
+from loans.core.db import locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.reference import require_bank, require_region
 from loans.core.roles import Role
@@ -73,7 +74,7 @@ class FundService:
     async def get(self, fund_id: UUID, *, for_update: bool = False) -> GuaranteeFund:
         query = select(GuaranteeFund).where(GuaranteeFund.id == fund_id, *self._visible())
         if for_update:
-            query = query.with_for_update()
+            query = locked(query)
         fund = await self.session.scalar(query)
         if fund is None:
             raise NotFound("guarantee fund", "担保基金", fund_id)

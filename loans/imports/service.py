@@ -21,6 +21,7 @@ from uuid_utils.compat import uuid7
 from loans.audit.models import AuditEvent
 from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
+from loans.core.db import fresh, locked
 from loans.core.errors import InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
@@ -108,9 +109,16 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
         return batch
     recorded = set(await session.scalars(select(ImportRow.row_no).where(ImportRow.import_id == import_id)))
     pending = frame.filter(~pl.col("row_no").is_in(list(recorded))) if recorded else frame
-    for start in range(0, pending.height, BATCH_ROWS):
-        await _post_batch(session, batch, pending.slice(start, BATCH_ROWS), today)
+    try:
+        for start in range(0, pending.height, BATCH_ROWS):
+            await _post_batch(session, batch, pending.slice(start, BATCH_ROWS), today)
+            await session.commit()
+    except Exception as exc:
+        await session.rollback()
+        batch = await session.get_one(RepaymentImport, import_id)
+        batch.status, batch.error = "failed", f"{exc.__class__.__name__}: {exc}"
         await session.commit()
+        raise
     counts = dict(
         (await session.execute(
             select(ImportRow.outcome, func.count()).where(ImportRow.import_id == import_id).group_by(ImportRow.outcome)
@@ -202,13 +210,13 @@ async def _allocate_and_write(
     """Lock the batch's loans (one statement), allocate each loan's rows in date order in memory,
     then write repayments, allocations, installments and loans in bulk."""
     loan_ids = sorted(postable, key=str)
-    locked = {
+    loans_by_id = {
         loan.id: loan
-        for loan in await session.scalars(select(Loan).where(Loan.id.in_(loan_ids)).order_by(Loan.id).with_for_update())
+        for loan in await session.scalars(locked(select(Loan).where(Loan.id.in_(loan_ids)).order_by(Loan.id)))
     }
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
     for row in await session.scalars(
-        select(LoanInstallment).where(LoanInstallment.loan_id.in_(loan_ids)).order_by(LoanInstallment.seq)
+        fresh(select(LoanInstallment).where(LoanInstallment.loan_id.in_(loan_ids)).order_by(LoanInstallment.seq))
     ):
         states[row.loan_id].append(as_state(row))
 
@@ -216,7 +224,7 @@ async def _allocate_and_write(
     repayments, lines, events, settled = [], [], [], {}
     principal_paid: dict[UUID, int] = defaultdict(int)
     for loan_id in loan_ids:
-        loan = locked[loan_id]
+        loan = loans_by_id[loan_id]
         for row in sorted(postable[loan_id], key=lambda r: (r["paid_on"], r["row_no"])):
             if loan_id in settled:
                 outcomes[row["row_no"]] = Outcome(row["row_no"], "rejected", "loan already settled / 贷款已结清")

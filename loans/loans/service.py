@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applications.models import Application
 from loans.core.actor import Actor
+from loans.core.db import fresh
 from loans.core.errors import NotFound
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
@@ -107,7 +108,7 @@ class LoanService:
         return loan
 
     async def installments(self, loan_id: UUID) -> list[LoanInstallment]:
-        query = select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+        query = fresh(select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq))
         return list(await self.session.scalars(query))
 
     async def count_for_applicant(self, applicant_id: UUID) -> tuple[int, int]:

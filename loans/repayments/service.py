@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.audit.service import record_event
 from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
+from loans.core.db import fresh, locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery, undo_recovery
@@ -48,9 +49,7 @@ class RepaymentService:
     actor: Actor
 
     async def _lock_loan(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(
-            select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)).with_for_update()
-        )
+        loan = await self.session.scalar(locked(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))))
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
         return loan
@@ -121,7 +120,7 @@ class RepaymentService:
         return PostingResult(repayment, lines, loan, reversed=False, created=True)
 
     async def _installments(self, loan_id: UUID) -> list[LoanInstallment]:
-        query = select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+        query = fresh(select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq))
         return list(await self.session.scalars(query))
 
     async def _apply(self, loan: Loan, lines: list[AllocationLine] | list[RepaymentAllocation], sign: int) -> None:

@@ -56,7 +56,7 @@ MONEY_COLUMNS = frozenset(
 
 
 def ratio(numerator: int, denominator: int, places: int = 4) -> str:
-    """numerator / denominator as a decimal string, half-up to `places`; "0.0000" when the denominator is 0."""
+    """numerator / denominator as a decimal string, half-up to `places`; "0.0000" if the denominator is 0."""
     quantum = Decimal(1).scaleb(-places)
     if not denominator:
         return str(Decimal(0).quantize(quantum))

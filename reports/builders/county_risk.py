@@ -2,7 +2,7 @@
 
 `county_risk(frames, as_of, county_code) -> CountyRiskReport`, built from the other builders on
 the frames restricted to the county (`restrict_to_county`):
-  headline        dict — loans_disbursed (cumulative), amount_disbursed_cumulative, live_loans,
+  headline        dict — loans_disbursed and cumulative_amount (all loans to as_of), live_loans,
                   outstanding_principal, principal_due, principal_repaid, on_time_repaid,
                   repayment_rate, on_time_rate, par30_principal, par30, overdue_principal,
                   arrears_rate, women_supported (cumulative), jobs_created, jobs_expected,
@@ -35,9 +35,18 @@ from typing import Any
 
 import polars as pl
 
-from reports.builders.asof import latest_visits, loan_positions
+from reports.builders.asof import latest_visits
 from reports.builders.beneficiaries import beneficiaries
-from reports.builders.common import Report, days_between, float_ratio, lit_date, percent, ratio, to_decimal
+from reports.builders.common import (
+    Report,
+    days_between,
+    float_ratio,
+    jsonable,
+    lit_date,
+    percent,
+    ratio,
+    to_decimal,
+)
 from reports.builders.funds import guarantee_fund_status
 from reports.builders.grouping import loan_list
 from reports.builders.lending_target import lending_target
@@ -53,6 +62,7 @@ RATIOS = {
     "par": ("at_risk_principal", "outstanding_principal"),
 }
 WINDOWS = (30, 60, 90)
+BEGINNING = date(1900, 1, 1)  # "since the start": cumulative beneficiaries
 NO_VISIT_DAYS = 90
 CLOSED_STATUSES = ("settled", "recovered", "written_off")
 FLAG_COLUMNS = {"code": pl.String, "subject": pl.String, "text_zh": pl.String, "text_en": pl.String}
@@ -75,6 +85,15 @@ class CountyRiskReport:
     funds: pl.DataFrame
     flags: pl.DataFrame
     ratios: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(RATIOS))
+
+    def headline_record(self) -> dict[str, Any]:
+        """The headline as JSON-ready values (money "50000.00", exact ratios)."""
+        return jsonable(self.headline, self.ratios)
+
+    def records(self, table: str) -> list[dict[str, Any]]:
+        """One of the frames (e.g. "townships", "overdue") as JSON-ready dicts."""
+        frame: pl.DataFrame = getattr(self, table)
+        return [jsonable(row, self.ratios) for row in frame.iter_rows(named=True)]
 
 
 def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFrames:
@@ -153,30 +172,20 @@ def _no_recent_visit(positions: pl.DataFrame, frames: PortfolioFrames, as_of: da
 def _par_trend(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     last = as_of if (as_of + timedelta(days=1)).day == 1 else as_of.replace(day=1) - timedelta(days=1)
     first = pl.Series([last.replace(day=1)]).dt.offset_by("-11mo").item()
-    ends = pl.date_range(first, last, "1mo", eager=True).dt.month_end()
-    snap = frames.snapshots.filter(~pl.col("status").is_in(CLOSED_STATUSES))
+    ends = pl.DataFrame({"month_end": pl.date_range(first, last, "1mo", eager=True).dt.month_end()})
+    live = ~pl.col("status").is_in(CLOSED_STATUSES)
     out = pl.col("outstanding_principal")
-    agg = snap.group_by(pl.col("business_date").alias("month_end")).agg(
-        pl.col("loan_count").sum(),
-        out.sum(),
-        out.filter(pl.col("bucket") != "current").sum().alias("at_risk_principal"),
-        pl.col("overdue_principal").sum(),
+    agg = frames.snapshots.group_by(pl.col("business_date").alias("month_end")).agg(
+        pl.lit(True).first().alias("has_snapshot"),
+        pl.col("loan_count").filter(live).sum(),
+        out.filter(live).sum(),
+        out.filter(live & (pl.col("bucket") != "current")).sum().alias("at_risk_principal"),
+        pl.col("overdue_principal").filter(live).sum(),
     )
     return (
-        pl.DataFrame({"month_end": ends})
-        .join(agg, on="month_end", how="left", maintain_order="left")
-        .with_columns(pl.col("loan_count").is_not_null().alias("has_snapshot"))
-        .with_columns(pl.col("loan_count").cast(pl.Int64))
+        ends.join(agg, on="month_end", how="left", maintain_order="left")
+        .with_columns(pl.col("has_snapshot").fill_null(False), pl.col("loan_count").cast(pl.Int64))
         .with_columns(float_ratio("at_risk_principal", "outstanding_principal").alias("par"))
-        .select(
-            "month_end",
-            "has_snapshot",
-            "loan_count",
-            "outstanding_principal",
-            "at_risk_principal",
-            "overdue_principal",
-            "par",
-        )
     )
 
 
@@ -201,7 +210,10 @@ def _flags(townships: pl.DataFrame, funds: pl.DataFrame) -> pl.DataFrame:
                     "code": "fund_leverage_above_limit",
                     "subject": f["fund_id"],
                     "text_zh": f"担保基金「{f['name']}」放大倍数{used}倍，超过上限{f['leverage_limit']:g}倍",
-                    "text_en": f"Guarantee fund {f['name']}: leverage {used}x, above its limit of {f['leverage_limit']:g}x",
+                    "text_en": (
+                        f"Guarantee fund {f['name']}: leverage {used}x, "
+                        f"above its limit of {f['leverage_limit']:g}x"
+                    ),
                 }
             )
         if f["compensation_flag"]:
@@ -212,7 +224,10 @@ def _flags(townships: pl.DataFrame, funds: pl.DataFrame) -> pl.DataFrame:
                     "code": "fund_compensation_rate_above_threshold",
                     "subject": f["fund_id"],
                     "text_zh": f"担保基金「{f['name']}」代偿率{rate}，超过风险阈值{threshold}",
-                    "text_en": f"Guarantee fund {f['name']}: compensation rate {rate}, above its threshold of {threshold}",
+                    "text_en": (
+                        f"Guarantee fund {f['name']}: compensation rate {rate}, "
+                        f"above its threshold of {threshold}"
+                    ),
                 }
             )
     return pl.DataFrame(flags, schema=FLAG_COLUMNS)
@@ -220,13 +235,13 @@ def _flags(townships: pl.DataFrame, funds: pl.DataFrame) -> pl.DataFrame:
 
 def county_risk(frames: PortfolioFrames, as_of: date, county_code: str) -> CountyRiskReport:
     county = restrict_to_county(frames, county_code)
-    positions = loan_positions(county, as_of)
     repay_t, par_t = (
         repayment_rate(county, as_of, ["township"]),
         portfolio_at_risk(county, as_of, ["township"]),
     )
     repay_b, par_b = repayment_rate(county, as_of, ["bank"]), portfolio_at_risk(county, as_of, ["bank"])
     townships, banks = _side_by_side(repay_t, par_t, "township"), _side_by_side(repay_b, par_b, "bank")
+    positions = par_t.tables["loans"]  # every live loan on as_of
     maturities = _maturities(positions, county, as_of)
     summary = pl.concat(
         maturities.filter(pl.col("window") <= w).select(
@@ -239,11 +254,11 @@ def county_risk(frames: PortfolioFrames, as_of: date, county_code: str) -> Count
     funds = guarantee_fund_status(county, as_of).rows
     flags = _flags(townships, funds)
     lending = lending_target(county, as_of, county_code)
-    people = beneficiaries(county, date(1900, 1, 1), as_of).total
-    r, p = repayment_rate(county, as_of).total, portfolio_at_risk(county, as_of).total
+    people = beneficiaries(county, BEGINNING, as_of).total
+    r, p = repay_t.total, par_t.total  # totals are over the whole county, whatever the grouping
     headline = {
         "loans_disbursed": people["loans_disbursed"],
-        "amount_disbursed_cumulative": people["amount_disbursed"],
+        "cumulative_amount": people["amount_disbursed"],
         "live_loans": p["loan_count"],
         "outstanding_principal": p["outstanding_principal"],
         **{

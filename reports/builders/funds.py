@@ -15,8 +15,8 @@ Report: rows — fund_id, name, county_code, bank_code, leverage, leverage_limit
 deposits, recoveries, compensations, withdrawals, balance, guaranteed_loans,
 guaranteed_outstanding, capacity_left, compensated_loans, compensated_principal,
 matured_or_compensated_principal, leverage_used, compensation_rate (Float64; exact via
-`ratios`), leverage_flag, compensation_flag. total: the money/count columns summed, funds, leverage_flags, compensation_flags (counts),
-leverage_used and compensation_rate over all funds.
+`ratios`), leverage_flag, compensation_flag. total: the money/count columns summed, funds,
+leverage_flags, compensation_flags (counts), leverage_used and compensation_rate over all funds.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Fixtures of the API tests: a guarantee fund with money in it, a second app served in the test's own
-event loop (for requests that really run at the same time), and a product without a guarantee fund."""
+event loop (for requests that really run at the same time), and extra products (without a guarantee fund,
+requiring training, not yet in effect). Products and funds are reference rows: they last the session."""
 
 from __future__ import annotations
 

@@ -6,8 +6,10 @@ on it do not overlap. These tests use ``concurrent_client`` (the app served in t
 httpx's ASGI transport) or the service layer with one AsyncSession per task. To make the overlap certain
 rather than likely, the contested row is first locked from a separate connection; the test waits until
 every request is queued behind that lock inside PostgreSQL, then releases it, so all of them race from the
-same point. Without the application's own row locks the requests would not queue (the wait times out) and
-several of them would act on the same stale state.
+same point. Checked by hand with the locks patched out (``for_update=False``): every test below except the
+portal one, the contract-number one and the registration one then fails, either because nothing queues or
+because the released requests act on the same stale state (500s from the unique constraint, or approvals
+beyond the fund's capacity).
 """
 
 from __future__ import annotations

@@ -115,3 +115,7 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
     loans = await expect(await client.get("/api/v1/loans?limit=500", headers=world["bank"]), 200)
     repaid = sum(200000_00 - int(item["outstanding_principal"].replace(".", "")) for item in loans["items"])
     assert repaid == expected_posted * 100
+    for item in loans["items"]:  # the installments carry exactly what the loan's balance says, across batches
+        schedule = await expect(await client.get(f"/api/v1/loans/{item['id']}/schedule", headers=world["bank"]), 200)
+        paid = sum(int(r["paid_principal"].replace(".", "")) for r in schedule["installments"])
+        assert paid == 200000_00 - int(item["outstanding_principal"].replace(".", ""))

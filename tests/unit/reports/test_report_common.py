@@ -1,0 +1,72 @@
+"""Exact rendering helpers (reports.builders.common); every expected string is written out by hand."""
+
+from datetime import date
+
+import polars as pl
+
+from reports.builders.common import Report, mask_national_id, percent, ratio, yuan
+
+
+def test_ratio_is_exact_half_up() -> None:
+    assert ratio(1, 3) == "0.3333"
+    assert ratio(2, 3) == "0.6667"
+    assert ratio(1, 1) == "1.0000"
+    assert ratio(5, 100_000) == "0.0001"  # 0.00005 rounds up, not to even
+    assert ratio(1, 8, places=2) == "0.13"  # 0.125 → 0.13 (banker's rounding would give 0.12)
+    assert ratio(3, 2) == "1.5000"
+
+
+def test_ratio_with_zero_denominator_is_zero() -> None:
+    assert ratio(0, 0) == "0.0000"
+    assert ratio(7, 0) == "0.0000"
+    assert ratio(7, 0, places=2) == "0.00"
+
+
+def test_yuan() -> None:
+    assert yuan(5_000_000) == "50000.00"
+    assert yuan(1) == "0.01"
+    assert yuan(0) == "0.00"
+    assert yuan(123_456_789) == "1234567.89"
+    assert yuan(-5) == "-0.05"
+
+
+def test_percent() -> None:
+    assert percent(197, 200) == "98.50%"
+    assert percent(0, 100) == "0.00%"
+    assert percent(1, 3) == "33.33%"
+
+
+def test_mask_national_id() -> None:
+    df = pl.DataFrame({"national_id": ["620302199001011224", None]})
+    assert df.select(mask_national_id())["national_id_masked"].to_list() == ["620302********1224", None]
+
+
+def test_report_records_render_money_ratios_and_dates_exactly() -> None:
+    rows = pl.DataFrame(
+        {
+            "township": ["T1"],
+            "principal_due": [300],
+            "principal_repaid": [100],
+            "repayment_rate": [0.333333],
+            "as_of": [date(2025, 6, 30)],
+        }
+    )
+    report = Report(
+        rows=rows,
+        total={"principal_due": 300, "principal_repaid": 100, "repayment_rate": 0.3},
+        ratios={"repayment_rate": ("principal_repaid", "principal_due")},
+    )
+    assert report.records() == [
+        {
+            "township": "T1",
+            "principal_due": "3.00",
+            "principal_repaid": "1.00",
+            "repayment_rate": "0.3333",
+            "as_of": "2025-06-30",
+        }
+    ]
+    assert report.total_record() == {
+        "principal_due": "3.00",
+        "principal_repaid": "1.00",
+        "repayment_rate": "0.3333",
+    }
