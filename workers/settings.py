@@ -13,6 +13,7 @@ import loans.models  # noqa: F401 - every mapper registered before the first que
 from loans.logging import configure_logging
 from loans.settings import get_settings
 from workers.tasks import (
+    build_report,
     close_of_business,
     daily_close_of_business,
     ping,
@@ -40,7 +41,7 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    functions = [ping, process_repayment_import, close_of_business, send_reminders]
+    functions = [ping, process_repayment_import, close_of_business, build_report, send_reminders]
     cron_jobs = [
         cron(daily_close_of_business, hour=0, minute=30, unique=True, run_at_startup=False),
         cron(send_reminders, minute=set(range(0, 60, 5)), unique=True),

@@ -10,11 +10,15 @@ from uuid import UUID
 from sqlalchemy import text
 
 from loans.cob.service import close_of_business as run_close_of_business
+from loans.core.actor import Actor
 from loans.core.clock import today
+from loans.core.roles import Role
 from loans.imports.service import process_import
 from loans.jobs.models import Job
 from loans.jobs.service import run_tracked
 from loans.reminders.outbox import LogSender, drain_outbox
+from loans.reporting.models import ReportFile
+from loans.reporting.service import ReportRequest, ReportService
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -49,6 +53,23 @@ async def daily_close_of_business(ctx: dict[str, Any]) -> dict[str, Any]:
         session.add(job)
         await session.commit()
     return await close_of_business(ctx, str(job.id))
+
+
+async def build_report(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
+    async def work(job: Job) -> dict[str, Any]:
+        params = dict(job.params)
+        caller = params.pop("actor")
+        actor = Actor(UUID(caller["user_id"]), caller["username"], Role(caller["role"]), caller["region_code"],
+                      caller["bank_code"])
+        async with ctx["sessionmaker"]() as session:
+            rendered = await ReportService(session, actor).build(ReportRequest.from_params(params))
+            await session.merge(ReportFile(job_id=job.id, filename=rendered.filename, media_type=rendered.media_type,
+                                           content=rendered.content))
+            await session.commit()
+        return {"filename": rendered.filename, "media_type": rendered.media_type, "bytes": len(rendered.content),
+                "download": f"/api/v1/jobs/{job.id}/download"}
+
+    return await run_tracked(ctx["sessionmaker"], UUID(job_id), ctx["job_try"], ctx["max_tries"], work)
 
 
 async def send_reminders(ctx: dict[str, Any]) -> int:

@@ -41,10 +41,19 @@ class JobService:
         await self.session.flush()
         return job
 
+    async def create_report(self, params: dict[str, Any]) -> Job:
+        """A report built in the background for this caller, in her scope (kept in the job's params)."""
+        actor = {"user_id": str(self.actor.user_id), "username": self.actor.username, "role": self.actor.role,
+                 "region_code": self.actor.region_code, "bank_code": self.actor.bank_code}
+        job = Job(kind="report", params={**params, "actor": actor}, status="queued", created_by=self.actor.user_id)
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
     async def get(self, job_id: UUID) -> Job:
-        self.actor.require(*self.readers)
+        """A user sees her own jobs; county officers, auditors and admins see every job."""
         job = await self.session.get(Job, job_id)
-        if job is None:
+        if job is None or (job.created_by != self.actor.user_id and self.actor.role not in self.readers):
             raise NotFound("job", "任务", job_id)
         return job
 

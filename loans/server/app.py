@@ -29,6 +29,7 @@ from loans.logging import configure_logging
 from loans.products.controllers import ProductController
 from loans.regions.controllers import RegionController
 from loans.reminders.controllers import ReminderController
+from loans.reporting.controllers import JobDownloadController, ReportController
 from loans.repayments.controllers import LoanRepaymentController, RepaymentController
 from loans.server.errors import exception_handlers
 from loans.server.health import health
@@ -56,6 +57,8 @@ CONTROLLERS = [
     ReminderController,
     FollowUpController,
     LendingTargetController,
+    ReportController,
+    JobDownloadController,
 ]
 
 

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.core.errors import InvalidInput, NotFound
+from loans.jobs.schemas import JobOut
+from loans.jobs.service import JobService
+from loans.reporting.models import ReportFile
+from loans.reporting.service import SYNC_LOAN_LIMIT, ReportRequest, ReportService
+from loans.settings import Settings
+
+
+def _group_by(value: str | None) -> tuple[str, ...]:
+    return tuple(key.strip() for key in value.split(",") if key.strip()) if value else ()
+
+
+class ReportController(Controller):
+    path = "/api/v1/reports"
+    tags = ["reports"]
+
+    @get("/{name:str}")
+    async def report(
+        self,
+        name: str,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        as_of: date | None = None,
+        date_from: date | None = Parameter(query="from", default=None),
+        date_to: date | None = Parameter(query="to", default=None),
+        group_by: str | None = Parameter(default=None, description="comma-separated: county,township,village,"
+                                                                   "bank,product,project_type,category,month"),
+        region_code: str | None = Parameter(default=None, description="narrow the scope to a region"),
+        county_code: str | None = Parameter(default=None, description="the county (county-risk)"),
+        bank_code: str | None = None,
+        format: str = Parameter(default="json", description="json|csv|xlsx (county-risk: json|xlsx|html)"),
+        run_async: bool = Parameter(query="async", default=False, description="build in the background"),
+    ) -> Response:
+        if region_code and county_code and region_code != county_code:
+            raise InvalidInput("county_code", "give region_code or county_code, not both", "区划代码只能指定一个")
+        report_request = ReportRequest(
+            name=name, as_of=as_of or today(settings), date_from=date_from, date_to=date_to,
+            group_by=_group_by(group_by), region_code=region_code or county_code, bank_code=bank_code,
+            format=format,
+        )
+        service = ReportService(db_session, actor)
+        service.validate(report_request)
+        scope = await service.scope_for(report_request)
+        if run_async or await service.loans_in(scope) > SYNC_LOAN_LIMIT:
+            job = await JobService(db_session, actor).create_report(report_request.to_params())
+            await db_session.commit()  # the worker must find the committed row
+            await request.app.state.redis.enqueue_job("build_report", str(job.id), _job_id=f"job:{job.id}")
+            return Response(JobOut.model_validate(job).model_dump(mode="json"), status_code=202,
+                            headers={"Location": f"/api/v1/jobs/{job.id}"})
+        rendered = await service.build(report_request)
+        if rendered.body is not None:
+            return Response(rendered.body)
+        return Response(rendered.content, media_type=rendered.media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'})
+
+
+class JobDownloadController(Controller):
+    path = "/api/v1/jobs"
+    tags = ["jobs"]
+
+    @get("/{job_id:uuid}/download")
+    async def download(self, job_id: UUID, db_session: AsyncSession, actor: Actor) -> Response:
+        await JobService(db_session, actor).get(job_id)
+        file = await db_session.get(ReportFile, job_id)
+        if file is None:
+            raise NotFound("report file", "报表文件", job_id)
+        return Response(file.content, media_type=file.media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})

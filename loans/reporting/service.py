@@ -1,0 +1,216 @@
+"""Reports for a caller: scope and parameters checked, frames loaded once, a pure builder run, a renderer chosen.
+
+The formulas live in `reports/builders` (pure polars), the layouts in `reports/render`; this module only
+wires them to the caller's scope and to the requested format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.core.errors import InvalidInput, NotFound
+from loans.core.roles import Role
+from loans.loans.models import Loan
+from loans.regions.codes import RegionLevel, ancestor_code, is_region_code, level_of
+from loans.regions.models import Region
+from reports.builders import (
+    GROUP_KEYS,
+    Report,
+    beneficiaries,
+    county_risk,
+    entrepreneurship,
+    guarantee_fund_status,
+    interest_subsidy,
+    lending_target,
+    portfolio_at_risk,
+    repayment_rate,
+)
+from reports.frames import PortfolioFrames
+from reports.loader import ReportScope, load_frames
+
+SYNC_LOAN_LIMIT = 50_000
+MATURITY_HORIZON_DAYS = 90
+FORMATS = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    name: str
+    as_of: date
+    date_from: date | None = None
+    date_to: date | None = None
+    group_by: tuple[str, ...] = ()
+    region_code: str | None = None
+    bank_code: str | None = None
+    format: str = "json"
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "as_of": self.as_of.isoformat(),
+            "date_from": self.date_from and self.date_from.isoformat(),
+            "date_to": self.date_to and self.date_to.isoformat(), "group_by": list(self.group_by),
+            "region_code": self.region_code, "bank_code": self.bank_code, "format": self.format,
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ReportRequest:
+        as_date = lambda value: None if value is None else date.fromisoformat(value)  # noqa: E731
+        return cls(name=params["name"], as_of=date.fromisoformat(params["as_of"]),
+                   date_from=as_date(params["date_from"]), date_to=as_date(params["date_to"]),
+                   group_by=tuple(params["group_by"]), region_code=params["region_code"],
+                   bank_code=params["bank_code"], format=params["format"])
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    build: Callable[[PortfolioFrames, ReportRequest, ReportScope], Any]
+    formats: tuple[str, ...] = ("json", "csv", "xlsx")
+    grouped: bool = True
+    period: bool = False
+    title_zh: str = ""
+    needs_county: bool = False
+
+
+def _county_of(scope: ReportScope) -> str:
+    code = scope.county_code or scope.township_code or scope.village_code
+    if code is None:
+        raise InvalidInput("region_code", "name the county for this report", "请指定县（区）区划代码")
+    return ancestor_code(code, RegionLevel.COUNTY)
+
+
+KINDS: dict[str, ReportKind] = {
+    "repayment-rate": ReportKind(lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)), title_zh="还贷率"),
+    "portfolio-at-risk": ReportKind(lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
+                                    title_zh="风险贷款率（PAR）"),
+    "beneficiaries": ReportKind(lambda f, r, s: beneficiaries(f, r.date_from, r.date_to, list(r.group_by)),
+                                period=True, title_zh="受益情况"),
+    "entrepreneurship": ReportKind(lambda f, r, s: entrepreneurship(f, r.as_of), grouped=False,
+                                   title_zh="创业跟踪"),
+    "lending-target": ReportKind(lambda f, r, s: lending_target(f, r.as_of, _county_of(s)), grouped=False,
+                                 title_zh="放款目标进度", needs_county=True),
+    "guarantee-funds": ReportKind(lambda f, r, s: guarantee_fund_status(f, r.as_of), grouped=False,
+                                  title_zh="担保基金运行状况"),
+    "subsidy": ReportKind(lambda f, r, s: interest_subsidy(f, r.date_from, r.date_to), grouped=False, period=True,
+                          title_zh="财政贴息"),
+    "county-risk": ReportKind(lambda f, r, s: county_risk(f, r.as_of, _county_of(s)), formats=("json", "xlsx", "html"),
+                              grouped=False, title_zh="县妇联风险报告", needs_county=True),
+}
+
+
+@dataclass
+class RenderedReport:
+    content: bytes
+    media_type: str
+    filename: str
+    body: dict[str, Any] | None = field(default=None)
+
+
+@dataclass
+class ReportService:
+    session: AsyncSession
+    actor: Actor
+
+    async def scope_for(self, request: ReportRequest) -> ReportScope:
+        """The caller's scope, narrowed to ``region_code``/``bank_code``; a region outside it answers 404."""
+        actor = self.actor
+        region = request.region_code or actor.region_code
+        if request.region_code is not None:
+            if not is_region_code(request.region_code) or await self.session.get(Region, request.region_code) is None:
+                raise NotFound("region", "区划", request.region_code)
+            if actor.region_code is not None and not _within(request.region_code, actor.region_code):
+                raise NotFound("region", "区划", request.region_code)
+        bank = actor.bank_code if actor.role == Role.BANK_LIAISON else request.bank_code
+        if actor.role == Role.BANK_LIAISON and request.bank_code not in (None, actor.bank_code):
+            raise NotFound("bank", "银行", request.bank_code)
+        codes: dict[str, str | None] = {"county_code": None, "township_code": None, "village_code": None}
+        if region is not None:
+            codes[f"{level_of(region).value}_code"] = region
+        return ReportScope(bank_code=bank, **codes)
+
+    def validate(self, request: ReportRequest) -> ReportKind:
+        kind = KINDS.get(request.name)
+        if kind is None:
+            raise NotFound("report", "报表", request.name)
+        if request.format not in kind.formats:
+            raise InvalidInput("format", f"one of {', '.join(kind.formats)}", f"格式须为 {'、'.join(kind.formats)}")
+        unknown = [key for key in request.group_by if key not in GROUP_KEYS]
+        if unknown or (request.group_by and not kind.grouped):
+            raise InvalidInput("group_by", f"not a grouping of this report: {', '.join(unknown or request.group_by)}"
+                               f" (allowed: {', '.join(GROUP_KEYS) if kind.grouped else 'none'})",
+                               "不支持的分组维度")
+        if kind.period and (request.date_from is None or request.date_to is None or request.date_from > request.date_to):
+            raise InvalidInput("from", "give from and to, from on or before to", "请指定起止日期（from ≤ to）")
+        return kind
+
+    async def loans_in(self, scope: ReportScope) -> int:
+        conditions = [getattr(Loan, column) == value for column, value in vars(scope).items() if value is not None]
+        return int(await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions)) or 0)
+
+    async def build(self, request: ReportRequest) -> RenderedReport:
+        kind = self.validate(request)
+        scope = await self.scope_for(request)
+        if kind.needs_county:
+            _county_of(scope)
+        until = max(d for d in (request.as_of, request.date_to) if d is not None)
+        frames = await load_frames(self.session, scope, until)
+        report = await asyncio.to_thread(kind.build, frames, request, scope)
+        return await asyncio.to_thread(render, request, kind, report)
+
+
+def _within(code: str, container: str) -> bool:
+    digits = {RegionLevel.COUNTY: 6, RegionLevel.TOWNSHIP: 9, RegionLevel.VILLAGE: 12}[level_of(container)]
+    return code[:digits] == container[:digits]
+
+
+def report_body(request: ReportRequest, report: Any) -> dict[str, Any]:
+    head = {"report": request.name, "as_of": request.as_of.isoformat()}
+    if request.date_from is not None:
+        head |= {"from": request.date_from.isoformat(), "to": request.date_to.isoformat()}
+    if isinstance(report, Report):
+        return head | {
+            "group_by": list(request.group_by),
+            "rows": report.records(),
+            "total": report.total_record(),
+            "tables": {name: report.records(name) for name in report.tables},
+        }
+    return head | {
+        "county_code": report.county_code,
+        "headline": report.headline_record(),
+        **{name: report.records(name) for name in (
+            "townships", "banks", "overdue", "maturities", "maturity_summary", "no_recent_visit", "par_trend",
+            "lending", "funds", "flags")},
+    }
+
+
+def render(request: ReportRequest, kind: ReportKind, report: Any) -> RenderedReport:
+    stem = f"{request.name}-{request.as_of.isoformat()}"
+    media_type = FORMATS[request.format]
+    if request.format == "json":
+        body = report_body(request, report)
+        return RenderedReport(json.dumps(body, ensure_ascii=False).encode(), media_type, f"{stem}.json", body)
+    if request.format == "html":
+        from reports.render.html import county_risk_html
+
+        return RenderedReport(county_risk_html(report).encode(), media_type, f"{stem}.html")
+    if request.format == "csv":
+        from reports.render.xlsx import report_csv
+
+        return RenderedReport(report_csv(report).encode("utf-8"), media_type, f"{stem}.csv")
+    from reports.render.xlsx import county_risk_xlsx, report_xlsx
+
+    content = report_xlsx(report, kind.title_zh) if isinstance(report, Report) else county_risk_xlsx(report)
+    return RenderedReport(content, media_type, f"{stem}.xlsx")
