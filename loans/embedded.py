@@ -121,7 +121,9 @@ class EmbeddedPostgres:
             text=True,
         ).stdout.strip()
         if exists != "1":
-            subprocess.run([str(psql), self.url, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+            subprocess.run(
+                [str(psql), self.url, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True
+            )
 
 
 @dataclass

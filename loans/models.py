@@ -13,8 +13,8 @@ from loans.loans.models import Loan, LoanInstallment
 from loans.products.models import LoanProduct
 from loans.regions.models import Region
 from loans.reminders.models import Reminder
-from loans.reporting.models import ReportFile
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
+from loans.reporting.models import ReportFile
 from loans.targets.models import LendingTarget
 from loans.users.models import User
 from loans.visits.models import FollowUp

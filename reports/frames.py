@@ -9,125 +9,143 @@ from dataclasses import dataclass
 
 import polars as pl
 
-LOANS = pl.Schema({
-    "loan_id": pl.String,
-    "application_id": pl.String,
-    "applicant_id": pl.String,          # the lead applicant
-    "contract_no": pl.String,
-    "borrower_name": pl.String,
-    "national_id": pl.String,           # full number; reports mask it
-    "product_code": pl.String,
-    "bank_code": pl.String,
-    "guarantee_fund_id": pl.String,     # null unless fund-guaranteed
-    "county_code": pl.String,
-    "township_code": pl.String,
-    "village_code": pl.String,
-    "project_type": pl.String,
-    "jobs_expected": pl.Int64,
-    "disbursed_on": pl.Date,
-    "maturity_date": pl.Date,
-    "principal": pl.Int64,
-    "annual_rate": pl.Float64,          # display only; never used for money
-    "term_months": pl.Int64,
-    "repayment_method": pl.String,
-    "status": pl.String,                # today's status: active|overdue|settled|compensated|recovered|written_off
-    "compensated_on": pl.Date,
-    "compensated_amount": pl.Int64,
-    "written_off_on": pl.Date,
-})
+LOANS = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "application_id": pl.String,
+        "applicant_id": pl.String,  # the lead applicant
+        "contract_no": pl.String,
+        "borrower_name": pl.String,
+        "national_id": pl.String,  # full number; reports mask it
+        "product_code": pl.String,
+        "bank_code": pl.String,
+        "guarantee_fund_id": pl.String,  # null unless fund-guaranteed
+        "county_code": pl.String,
+        "township_code": pl.String,
+        "village_code": pl.String,
+        "project_type": pl.String,
+        "jobs_expected": pl.Int64,
+        "disbursed_on": pl.Date,
+        "maturity_date": pl.Date,
+        "principal": pl.Int64,
+        "annual_rate": pl.Float64,  # display only; never used for money
+        "term_months": pl.Int64,
+        "repayment_method": pl.String,
+        "status": pl.String,  # today's status: active|overdue|settled|compensated|recovered|written_off
+        "compensated_on": pl.Date,
+        "compensated_amount": pl.Int64,
+        "written_off_on": pl.Date,
+    }
+)
 
-INSTALLMENTS = pl.Schema({
-    "loan_id": pl.String,
-    "seq": pl.Int64,
-    "due_date": pl.Date,
-    "principal": pl.Int64,
-    "interest": pl.Int64,
-    "subsidy_interest": pl.Int64,
-    "borrower_interest": pl.Int64,
-})
+INSTALLMENTS = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "seq": pl.Int64,
+        "due_date": pl.Date,
+        "principal": pl.Int64,
+        "interest": pl.Int64,
+        "subsidy_interest": pl.Int64,
+        "borrower_interest": pl.Int64,
+    }
+)
 
 # One row per repayment allocation line; reversed_on is the date of its reversal, if any.
-ALLOCATIONS = pl.Schema({
-    "loan_id": pl.String,
-    "seq": pl.Int64,
-    "repayment_id": pl.String,
-    "paid_on": pl.Date,
-    "principal": pl.Int64,
-    "interest": pl.Int64,
-    "penalty": pl.Int64,
-    "cancelled_interest": pl.Int64,
-    "cancelled_subsidy": pl.Int64,
-    "reversed_on": pl.Date,
-})
+ALLOCATIONS = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "seq": pl.Int64,
+        "repayment_id": pl.String,
+        "paid_on": pl.Date,
+        "principal": pl.Int64,
+        "interest": pl.Int64,
+        "penalty": pl.Int64,
+        "cancelled_interest": pl.Int64,
+        "cancelled_subsidy": pl.Int64,
+        "reversed_on": pl.Date,
+    }
+)
 
 PENALTIES = pl.Schema({"loan_id": pl.String, "seq": pl.Int64, "accrual_date": pl.Date, "amount": pl.Int64})
 
-APPLICANTS = pl.Schema({
-    "applicant_id": pl.String,
-    "name": pl.String,
-    "national_id": pl.String,
-    "birth_date": pl.Date,
-    "categories": pl.List(pl.String),
-    "county_code": pl.String,
-    "township_code": pl.String,
-    "village_code": pl.String,
-})
+APPLICANTS = pl.Schema(
+    {
+        "applicant_id": pl.String,
+        "name": pl.String,
+        "national_id": pl.String,
+        "birth_date": pl.Date,
+        "categories": pl.List(pl.String),
+        "county_code": pl.String,
+        "township_code": pl.String,
+        "village_code": pl.String,
+    }
+)
 
 # Every woman an application supports (the applicant, and each partner of a partnership).
 MEMBERS = pl.Schema({"application_id": pl.String, "applicant_id": pl.String})
 
-APPLICATIONS = pl.Schema({
-    "application_id": pl.String,
-    "applicant_id": pl.String,
-    "status": pl.String,
-    "created_on": pl.Date,
-    "county_code": pl.String,
-    "township_code": pl.String,
-    "village_code": pl.String,
-})
+APPLICATIONS = pl.Schema(
+    {
+        "application_id": pl.String,
+        "applicant_id": pl.String,
+        "status": pl.String,
+        "created_on": pl.Date,
+        "county_code": pl.String,
+        "township_code": pl.String,
+        "village_code": pl.String,
+    }
+)
 
 TRAININGS = pl.Schema({"applicant_id": pl.String, "finished_on": pl.Date, "certificate_no": pl.String})
 
-FOLLOW_UPS = pl.Schema({
-    "loan_id": pl.String,
-    "visited_on": pl.Date,
-    "business_status": pl.String,       # operating|expanding|struggling|closed
-    "fund_use_as_agreed": pl.Boolean,
-    "jobs_now": pl.Int64,
-    "risk_level": pl.String,            # low|medium|high
-})
+FOLLOW_UPS = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "visited_on": pl.Date,
+        "business_status": pl.String,  # operating|expanding|struggling|closed
+        "fund_use_as_agreed": pl.Boolean,
+        "jobs_now": pl.Int64,
+        "risk_level": pl.String,  # low|medium|high
+    }
+)
 
-FUNDS = pl.Schema({
-    "fund_id": pl.String,
-    "name": pl.String,
-    "county_code": pl.String,
-    "bank_code": pl.String,
-    "leverage": pl.Float64,             # a multiple, compared, never applied to money
-    "leverage_limit": pl.Float64,       # policy ceiling for the risk flag (e.g. 5, up to 10)
-    "risk_threshold": pl.Float64,       # compensation-rate threshold, e.g. 0.05
-})
+FUNDS = pl.Schema(
+    {
+        "fund_id": pl.String,
+        "name": pl.String,
+        "county_code": pl.String,
+        "bank_code": pl.String,
+        "leverage": pl.Float64,  # a multiple, compared, never applied to money
+        "leverage_limit": pl.Float64,  # policy ceiling for the risk flag (e.g. 5, up to 10)
+        "risk_threshold": pl.Float64,  # compensation-rate threshold, e.g. 0.05
+    }
+)
 
-FUND_ENTRIES = pl.Schema({
-    "fund_id": pl.String,
-    "kind": pl.String,                  # deposit|compensation|recovery|withdrawal
-    "amount": pl.Int64,
-    "occurred_on": pl.Date,
-    "loan_id": pl.String,
-})
+FUND_ENTRIES = pl.Schema(
+    {
+        "fund_id": pl.String,
+        "kind": pl.String,  # deposit|compensation|recovery|withdrawal
+        "amount": pl.Int64,
+        "occurred_on": pl.Date,
+        "loan_id": pl.String,
+    }
+)
 
-SNAPSHOTS = pl.Schema({
-    "business_date": pl.Date,
-    "county_code": pl.String,
-    "township_code": pl.String,
-    "bank_code": pl.String,
-    "product_code": pl.String,
-    "status": pl.String,
-    "bucket": pl.String,
-    "five_class": pl.String,
-    "loan_count": pl.Int64,
-    "outstanding_principal": pl.Int64,
-    "overdue_principal": pl.Int64,
-})
+SNAPSHOTS = pl.Schema(
+    {
+        "business_date": pl.Date,
+        "county_code": pl.String,
+        "township_code": pl.String,
+        "bank_code": pl.String,
+        "product_code": pl.String,
+        "status": pl.String,
+        "bucket": pl.String,
+        "five_class": pl.String,
+        "loan_count": pl.Int64,
+        "outstanding_principal": pl.Int64,
+        "overdue_principal": pl.Int64,
+    }
+)
 
 TARGETS = pl.Schema({"county_code": pl.String, "year": pl.Int64, "amount": pl.Int64})
 
@@ -159,9 +177,22 @@ class PortfolioFrames:
     def empty(cls, **frames: pl.DataFrame) -> PortfolioFrames:
         """All frames empty with their schemas, but those given (handy for tests)."""
         schemas = {
-            "loans": LOANS, "installments": INSTALLMENTS, "allocations": ALLOCATIONS, "penalties": PENALTIES,
-            "applicants": APPLICANTS, "members": MEMBERS, "applications": APPLICATIONS, "trainings": TRAININGS,
-            "follow_ups": FOLLOW_UPS, "funds": FUNDS, "fund_entries": FUND_ENTRIES, "snapshots": SNAPSHOTS,
-            "targets": TARGETS, "regions": REGIONS, "banks": BANKS,
+            "loans": LOANS,
+            "installments": INSTALLMENTS,
+            "allocations": ALLOCATIONS,
+            "penalties": PENALTIES,
+            "applicants": APPLICANTS,
+            "members": MEMBERS,
+            "applications": APPLICATIONS,
+            "trainings": TRAININGS,
+            "follow_ups": FOLLOW_UPS,
+            "funds": FUNDS,
+            "fund_entries": FUND_ENTRIES,
+            "snapshots": SNAPSHOTS,
+            "targets": TARGETS,
+            "regions": REGIONS,
+            "banks": BANKS,
         }
-        return cls(**{name: frames.get(name, pl.DataFrame(schema=schema)) for name, schema in schemas.items()})
+        return cls(
+            **{name: frames.get(name, pl.DataFrame(schema=schema)) for name, schema in schemas.items()}
+        )

@@ -57,9 +57,14 @@ def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
 
     def loans_in_scope(args: list) -> str:
         args.append(until)
-        return f"SELECT l.id FROM loan l WHERE l.disbursed_on <= ${len(args)} AND {scope.where('l', ALL, args)}"
+        return (
+            f"SELECT l.id FROM loan l WHERE l.disbursed_on <= ${len(args)} AND {scope.where('l', ALL, args)}"
+        )
 
-    add("loans", lambda args: f"""
+    add(
+        "loans",
+        lambda args: (
+            f"""
         SELECT l.id::text AS loan_id, l.application_id::text, l.applicant_id::text, l.contract_no,
                a.name AS borrower_name, a.national_id, p.code AS product_code, l.bank_code,
                l.guarantee_fund_id::text, l.county_code, l.township_code, l.village_code, ap.project_type,
@@ -67,61 +72,134 @@ def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
                l.repayment_method, l.status, l.compensated_on, l.compensated_amount, l.written_off_on
         FROM loan l JOIN applicant a ON a.id = l.applicant_id JOIN loan_product p ON p.id = l.product_id
              JOIN application ap ON ap.id = l.application_id
-        WHERE l.id IN ({loans_in_scope(args)})""")
-    add("installments", lambda args: f"""
+        WHERE l.id IN ({loans_in_scope(args)})"""
+        ),
+    )
+    add(
+        "installments",
+        lambda args: (
+            f"""
         SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest
-        FROM installment WHERE loan_id IN ({loans_in_scope(args)})""")
-    add("allocations", lambda args: f"""
+        FROM installment WHERE loan_id IN ({loans_in_scope(args)})"""
+        ),
+    )
+    add(
+        "allocations",
+        lambda args: (
+            f"""
         SELECT a.loan_id::text, a.seq, a.repayment_id::text, r.paid_on, a.principal, a.interest, a.penalty,
                a.cancelled_interest, a.cancelled_subsidy, v.reversed_on
         FROM repayment_allocation a JOIN repayment r ON r.id = a.repayment_id
              LEFT JOIN repayment_reversal v ON v.repayment_id = r.id
-        WHERE a.loan_id IN ({loans_in_scope(args)})""")
-    add("penalties", lambda args: f"""
+        WHERE a.loan_id IN ({loans_in_scope(args)})"""
+        ),
+    )
+    add(
+        "penalties",
+        lambda args: (
+            f"""
         SELECT loan_id::text, seq, accrual_date, amount FROM penalty_accrual
-        WHERE loan_id IN ({loans_in_scope(args)})""")
-    add("members", lambda args: f"""
+        WHERE loan_id IN ({loans_in_scope(args)})"""
+        ),
+    )
+    add(
+        "members",
+        lambda args: (
+            f"""
         SELECT m.application_id::text, m.applicant_id::text FROM application_member m
-        JOIN loan l ON l.application_id = m.application_id WHERE l.id IN ({loans_in_scope(args)})""")
-    add("follow_ups", lambda args: f"""
+        JOIN loan l ON l.application_id = m.application_id WHERE l.id IN ({loans_in_scope(args)})"""
+        ),
+    )
+    add(
+        "follow_ups",
+        lambda args: (
+            f"""
         SELECT loan_id::text, visited_on, business_status, fund_use_as_agreed, jobs_now, risk_level
-        FROM follow_up WHERE loan_id IN ({loans_in_scope(args)})""")
-    add("applicants", lambda args: f"""
+        FROM follow_up WHERE loan_id IN ({loans_in_scope(args)})"""
+        ),
+    )
+    add(
+        "applicants",
+        lambda args: (
+            f"""
         SELECT id::text AS applicant_id, name, national_id, birth_date, array_to_string(categories, '|') AS categories,
                county_code, township_code, village_code
-        FROM applicant x WHERE {scope.where('x', REGION_ONLY, args)}""")
-    add("applications", lambda args: f"""
+        FROM applicant x WHERE {scope.where("x", REGION_ONLY, args)}"""
+        ),
+    )
+    add(
+        "applications",
+        lambda args: (
+            f"""
         SELECT id::text AS application_id, applicant_id::text, status,
                (created_at AT TIME ZONE 'Asia/Shanghai')::date AS created_on, county_code, township_code, village_code
-        FROM application x WHERE {scope.where('x', ALL, args)}""")
-    add("trainings", lambda args: f"""
+        FROM application x WHERE {scope.where("x", ALL, args)}"""
+        ),
+    )
+    add(
+        "trainings",
+        lambda args: (
+            f"""
         SELECT t.applicant_id::text, t.finished_on, t.certificate_no FROM training t
-        JOIN applicant x ON x.id = t.applicant_id WHERE {scope.where('x', REGION_ONLY, args)}""")
-    add("funds", lambda args: f"""
+        JOIN applicant x ON x.id = t.applicant_id WHERE {scope.where("x", REGION_ONLY, args)}"""
+        ),
+    )
+    add(
+        "funds",
+        lambda args: (
+            f"""
         SELECT id::text AS fund_id, name, county_code, bank_code, leverage::float8, leverage::float8 AS leverage_limit,
                risk_threshold::float8
-        FROM guarantee_fund x WHERE {scope.where('x', ('county_code', 'bank_code'), args)}""")
-    add("fund_entries", lambda args: f"""
+        FROM guarantee_fund x WHERE {scope.where("x", ("county_code", "bank_code"), args)}"""
+        ),
+    )
+    add(
+        "fund_entries",
+        lambda args: (
+            f"""
         SELECT e.fund_id::text, e.kind, e.amount, e.occurred_on, e.loan_id::text
         FROM fund_entry e JOIN guarantee_fund x ON x.id = e.fund_id
-        WHERE {scope.where('x', ('county_code', 'bank_code'), args)}""")
-    add("snapshots", lambda args: f"""
+        WHERE {scope.where("x", ("county_code", "bank_code"), args)}"""
+        ),
+    )
+    add(
+        "snapshots",
+        lambda args: (
+            f"""
         SELECT s.business_date, s.county_code, s.township_code, s.bank_code, p.code AS product_code, s.status,
                s.bucket, s.five_class, s.loan_count, s.outstanding_principal, s.overdue_principal
         FROM portfolio_snapshot s JOIN loan_product p ON p.id = s.product_id
-        WHERE {scope.where('s', ('county_code', 'township_code', 'bank_code'), args)}""")
-    add("targets", lambda args: f"""
-        SELECT county_code, year, amount FROM lending_target x WHERE {scope.where('x', ('county_code',), args)}""")
+        WHERE {scope.where("s", ("county_code", "township_code", "bank_code"), args)}"""
+        ),
+    )
+    add(
+        "targets",
+        lambda args: (
+            f"""
+        SELECT county_code, year, amount FROM lending_target x WHERE {scope.where("x", ("county_code",), args)}"""
+        ),
+    )
     add("regions", lambda args: "SELECT code, name, level FROM region")
     add("banks", lambda args: "SELECT code AS bank_code, name AS bank_name FROM bank")
     return queries
 
 
 SCHEMAS = {
-    "loans": f.LOANS, "installments": f.INSTALLMENTS, "allocations": f.ALLOCATIONS, "penalties": f.PENALTIES,
-    "applicants": f.APPLICANTS, "members": f.MEMBERS, "applications": f.APPLICATIONS, "trainings": f.TRAININGS,
-    "follow_ups": f.FOLLOW_UPS, "funds": f.FUNDS, "fund_entries": f.FUND_ENTRIES, "snapshots": f.SNAPSHOTS,
-    "targets": f.TARGETS, "regions": f.REGIONS, "banks": f.BANKS,
+    "loans": f.LOANS,
+    "installments": f.INSTALLMENTS,
+    "allocations": f.ALLOCATIONS,
+    "penalties": f.PENALTIES,
+    "applicants": f.APPLICANTS,
+    "members": f.MEMBERS,
+    "applications": f.APPLICATIONS,
+    "trainings": f.TRAININGS,
+    "follow_ups": f.FOLLOW_UPS,
+    "funds": f.FUNDS,
+    "fund_entries": f.FUND_ENTRIES,
+    "snapshots": f.SNAPSHOTS,
+    "targets": f.TARGETS,
+    "regions": f.REGIONS,
+    "banks": f.BANKS,
 }
 
 
@@ -131,16 +209,21 @@ def _parse(name: str, content: bytes) -> pl.DataFrame:
         column: (pl.String if dtype in (pl.Boolean,) or isinstance(dtype, pl.List) else dtype)
         for column, dtype in schema.items()
     }
-    frame = pl.read_csv(io.BytesIO(content), schema=csv_schema, has_header=True) if content else pl.DataFrame(
-        schema=csv_schema)
+    frame = (
+        pl.read_csv(io.BytesIO(content), schema=csv_schema, has_header=True)
+        if content
+        else pl.DataFrame(schema=csv_schema)
+    )
     conversions = []
     for column, dtype in schema.items():
         if dtype == pl.Boolean:
-            conversions.append(pl.col(column).replace_strict({"t": True, "f": False}, default=None,
-                                                             return_dtype=pl.Boolean))
+            conversions.append(
+                pl.col(column).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
+            )
         elif isinstance(dtype, pl.List):
-            conversions.append(pl.col(column).fill_null("").str.split("|").list.eval(
-                pl.element().filter(pl.element() != "")))
+            conversions.append(
+                pl.col(column).fill_null("").str.split("|").list.eval(pl.element().filter(pl.element() != ""))
+            )
     return frame.with_columns(conversions) if conversions else frame
 
 

@@ -22,9 +22,12 @@ def _get(url: str, token: str | None = None) -> dict:
 
 
 def _token(base: str, username: str, password: str) -> str:
-    request = urllib.request.Request(f"{base}/api/v1/auth/token", method="POST",
-                                     data=json.dumps({"username": username, "password": password}).encode(),
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/token",
+        method="POST",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"content-type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)["access_token"]
 
@@ -32,8 +35,13 @@ def _token(base: str, username: str, password: str) -> str:
 def _start(data_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["LOANS_ADMIN_PASSWORD"] = "admin-password-for-test"
-    return subprocess.Popen([sys.executable, "-m", "loans.cli", "dev", "--port", str(port), "--data-dir",
-                             str(data_dir)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "loans.cli", "dev", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 120) -> dict:

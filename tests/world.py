@@ -83,12 +83,18 @@ async def build_world(client: AsyncTestClient, engine: AsyncEngine) -> World:
         (OTHER_BANK, "金川农村商业银行", COUNTY),
         (OTHER_COUNTY_BANK, "中国农业银行永昌支行", OTHER_COUNTY),
     ):
-        await ok(await client.post("/api/v1/banks", json={"code": code, "name": name, "county_code": county},
-                                   headers=admin))
+        await ok(
+            await client.post(
+                "/api/v1/banks", json={"code": code, "name": name, "county_code": county}, headers=admin
+            )
+        )
     await ok(await client.post("/api/v1/products", json=product_body(), headers=admin))
     for username, spec in USERS.items():
-        await ok(await client.post("/api/v1/users", json={"username": username, "password": PASSWORD, **spec},
-                                   headers=admin))
+        await ok(
+            await client.post(
+                "/api/v1/users", json={"username": username, "password": PASSWORD, **spec}, headers=admin
+            )
+        )
         world.headers[username] = await login(client, username)
     fund = await ok(await client.post("/api/v1/guarantee-funds", json=fund_body(), headers=world["county"]))
     world.fund_id = fund["id"]
@@ -100,11 +106,20 @@ def product_body(**overrides: Any) -> dict[str, Any]:
         "code": PRODUCT,
         "county_code": COUNTY,
         "name": "金川区创业担保贷款（妇女）",
-        "max_amount": {"individual": "300000.00", "partnership": "1100000.00", "enterprise": "4000000.00",
-                       "cooperative": "1000000.00"},
+        "max_amount": {
+            "individual": "300000.00",
+            "partnership": "1100000.00",
+            "enterprise": "4000000.00",
+            "cooperative": "1000000.00",
+        },
         "max_term_months": 36,
-        "repayment_methods": ["quarterly_interest_bullet", "monthly_interest_bullet", "equal_installment",
-                              "equal_principal", "bullet"],
+        "repayment_methods": [
+            "quarterly_interest_bullet",
+            "monthly_interest_bullet",
+            "equal_installment",
+            "equal_principal",
+            "bullet",
+        ],
         "max_annual_rate": "0.0600",
         "subsidy_share": "1",
         "penalty_markup": "0.5",

@@ -31,15 +31,20 @@ async def ping(ctx: dict[str, Any]) -> str:
 async def process_repayment_import(ctx: dict[str, Any], import_id: str) -> dict[str, int | str]:
     async with ctx["sessionmaker"]() as session:
         batch = await process_import(session, UUID(import_id), today(ctx["settings"]))
-        return {"status": batch.status, "posted": batch.posted, "duplicates": batch.duplicates,
-                "rejected": batch.rejected}
+        return {
+            "status": batch.status,
+            "posted": batch.posted,
+            "duplicates": batch.duplicates,
+            "rejected": batch.rejected,
+        }
 
 
 async def close_of_business(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
     async def work(job: Job) -> dict[str, Any]:
         business_date = date.fromisoformat(job.params["business_date"])
-        days = await run_close_of_business(ctx["engine"], business_date, today(ctx["settings"]),
-                                           after_batch=ctx.get("after_cob_batch"))
+        days = await run_close_of_business(
+            ctx["engine"], business_date, today(ctx["settings"]), after_batch=ctx.get("after_cob_batch")
+        )
         return {"days_closed": [{**asdict(d), "business_date": d.business_date.isoformat()} for d in days]}
 
     return await run_tracked(ctx["sessionmaker"], UUID(job_id), ctx["job_try"], ctx["max_tries"], work)
@@ -48,8 +53,11 @@ async def close_of_business(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
 async def daily_close_of_business(ctx: dict[str, Any]) -> dict[str, Any]:
     """Cron: close yesterday (in the deployment's timezone), catching up any missed dates."""
     async with ctx["sessionmaker"]() as session:
-        job = Job(kind="close_of_business", status="queued",
-                  params={"business_date": (today(ctx["settings"]) - timedelta(days=1)).isoformat()})
+        job = Job(
+            kind="close_of_business",
+            status="queued",
+            params={"business_date": (today(ctx["settings"]) - timedelta(days=1)).isoformat()},
+        )
         session.add(job)
         await session.commit()
     return await close_of_business(ctx, str(job.id))
@@ -59,15 +67,30 @@ async def build_report(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
     async def work(job: Job) -> dict[str, Any]:
         params = dict(job.params)
         caller = params.pop("actor")
-        actor = Actor(UUID(caller["user_id"]), caller["username"], Role(caller["role"]), caller["region_code"],
-                      caller["bank_code"])
+        actor = Actor(
+            UUID(caller["user_id"]),
+            caller["username"],
+            Role(caller["role"]),
+            caller["region_code"],
+            caller["bank_code"],
+        )
         async with ctx["sessionmaker"]() as session:
             rendered = await ReportService(session, actor).build(ReportRequest.from_params(params))
-            await session.merge(ReportFile(job_id=job.id, filename=rendered.filename, media_type=rendered.media_type,
-                                           content=rendered.content))
+            await session.merge(
+                ReportFile(
+                    job_id=job.id,
+                    filename=rendered.filename,
+                    media_type=rendered.media_type,
+                    content=rendered.content,
+                )
+            )
             await session.commit()
-        return {"filename": rendered.filename, "media_type": rendered.media_type, "bytes": len(rendered.content),
-                "download": f"/api/v1/jobs/{job.id}/download"}
+        return {
+            "filename": rendered.filename,
+            "media_type": rendered.media_type,
+            "bytes": len(rendered.content),
+            "download": f"/api/v1/jobs/{job.id}/download",
+        }
 
     return await run_tracked(ctx["sessionmaker"], UUID(job_id), ctx["job_try"], ctx["max_tries"], work)
 

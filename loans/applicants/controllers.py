@@ -54,7 +54,12 @@ class ApplicantController(Controller):
 
     @post("/{applicant_id:uuid}/trainings")
     async def add_training(
-        self, applicant_id: UUID, data: TrainingCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        applicant_id: UUID,
+        data: TrainingCreate,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> TrainingOut:
         training = await ApplicantService(db_session, actor, settings).add_training(applicant_id, data)
         return TrainingOut.model_validate(training)

@@ -68,9 +68,14 @@ class ApplicantService:
         except IntegrityError:
             await self._refuse_duplicate(national_id.number)
             raise
-        record_event(self.session, self.actor, entity_type="applicant", entity_id=applicant.id,
-                     action="register_applicant",
-                     after={"name": data.name, "village_code": village, "categories": applicant.categories})
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="applicant",
+            entity_id=applicant.id,
+            action="register_applicant",
+            after={"name": data.name, "village_code": village, "categories": applicant.categories},
+        )
         return applicant
 
     async def _refuse_duplicate(self, number: str) -> None:
@@ -110,7 +115,11 @@ class ApplicantService:
             conditions.append(Applicant.categories.any_() == category)
         total = await self.session.scalar(select(func.count()).select_from(Applicant).where(*conditions))
         rows = await self.session.scalars(
-            select(Applicant).where(*conditions).order_by(Applicant.created_at.desc()).limit(limit).offset(offset)
+            select(Applicant)
+            .where(*conditions)
+            .order_by(Applicant.created_at.desc())
+            .limit(limit)
+            .offset(offset)
         )
         return list(rows), int(total or 0)
 
@@ -120,8 +129,14 @@ class ApplicantService:
         training = Training(applicant_id=applicant_id, **data.model_dump())
         self.session.add(training)
         await self.session.flush()
-        record_event(self.session, self.actor, entity_type="applicant", entity_id=applicant_id,
-                     action="record_training", after=data.model_dump(mode="json"))
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="applicant",
+            entity_id=applicant_id,
+            action="record_training",
+            after=data.model_dump(mode="json"),
+        )
         return training
 
     async def trainings(self, applicant_id: UUID) -> list[Training]:

@@ -31,14 +31,21 @@ from loans.settings import Settings
 def application_out(view: ApplicationView) -> ApplicationOut:
     a = view.application
     certificate = (
-        VillageCertificateOut(certificate_no=a.village_certificate_no, committee=a.village_committee,
-                              issued_on=a.village_certified_on)
+        VillageCertificateOut(
+            certificate_no=a.village_certificate_no,
+            committee=a.village_committee,
+            issued_on=a.village_certified_on,
+        )
         if a.village_certificate_no
         else None
     )
     bank_terms = (
-        BankTermsOut(amount=fen_to_str(a.approved_amount), annual_rate=str(a.approved_rate),
-                     term_months=a.approved_term_months, repayment_method=a.approved_method)
+        BankTermsOut(
+            amount=fen_to_str(a.approved_amount),
+            annual_rate=str(a.approved_rate),
+            term_months=a.approved_term_months,
+            repayment_method=a.approved_method,
+        )
         if a.approved_amount is not None
         else None
     )
@@ -61,8 +68,12 @@ def application_out(view: ApplicationView) -> ApplicationOut:
         county_code=a.county_code,
         township_code=a.township_code,
         village_code=a.village_code,
-        project=ProjectOut(type=a.project_type, description=a.project_description,
-                           investment=fen_to_str(a.project_investment), jobs_expected=a.jobs_expected),
+        project=ProjectOut(
+            type=a.project_type,
+            description=a.project_description,
+            investment=fen_to_str(a.project_investment),
+            jobs_expected=a.jobs_expected,
+        ),
         village_certificate=certificate,
         county_opinion=a.county_opinion,
         bank_terms=bank_terms,
@@ -100,7 +111,9 @@ class ApplicationController(Controller):
         views, total = await ApplicationService(db_session, actor, settings).search(
             status=status, region_code=region_code, applicant_id=applicant_id, limit=limit, offset=offset
         )
-        return Page[ApplicationOut](items=[application_out(v) for v in views], total=total, limit=limit, offset=offset)
+        return Page[ApplicationOut](
+            items=[application_out(v) for v in views], total=total, limit=limit, offset=offset
+        )
 
     @get("/{application_id:uuid}")
     async def get_application(
@@ -110,7 +123,11 @@ class ApplicationController(Controller):
 
     @post("/{application_id:uuid}/village-certification", status_code=200)
     async def certify_village(
-        self, application_id: UUID, data: VillageCertification, db_session: AsyncSession, actor: Actor,
+        self,
+        application_id: UUID,
+        data: VillageCertification,
+        db_session: AsyncSession,
+        actor: Actor,
         settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
@@ -127,7 +144,12 @@ class ApplicationController(Controller):
 
     @post("/{application_id:uuid}/county-review", status_code=200)
     async def county_review(
-        self, application_id: UUID, data: CountyReview, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        data: CountyReview,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
         await service.county_review(application_id, data)
@@ -135,7 +157,12 @@ class ApplicationController(Controller):
 
     @post("/{application_id:uuid}/bank-decision", status_code=200)
     async def bank_decision(
-        self, application_id: UUID, data: BankDecision, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        data: BankDecision,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
         await service.bank_decision(application_id, data)
@@ -143,9 +170,16 @@ class ApplicationController(Controller):
 
     @post("/{application_id:uuid}/disburse", status_code=201)
     async def disburse(
-        self, application_id: UUID, data: Disbursement, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        data: Disbursement,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> DisbursementOut:
-        loan = await ApplicationService(db_session, actor, settings).disburse(application_id, data, today(settings))
+        loan = await ApplicationService(db_session, actor, settings).disburse(
+            application_id, data, today(settings)
+        )
         return DisbursementOut(
             loan_id=loan.id,
             application_id=application_id,
@@ -158,7 +192,12 @@ class ApplicationController(Controller):
 
     @post("/{application_id:uuid}/withdraw", status_code=200)
     async def withdraw(
-        self, application_id: UUID, data: Withdrawal, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        data: Withdrawal,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
         await service.withdraw(application_id, data)

@@ -59,5 +59,7 @@ class ApplicationMember(DefaultBase):
 
     __tablename__ = "application_member"
 
-    application_id: Mapped[UUID] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), primary_key=True)
+    application_id: Mapped[UUID] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), primary_key=True
+    )
     applicant_id: Mapped[UUID] = mapped_column(ForeignKey("applicant.id"), primary_key=True, index=True)

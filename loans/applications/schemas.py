@@ -42,7 +42,9 @@ class ApplicationCreate(Schema):
     business_licence_no: str | None = Field(default=None, max_length=60)
     guarantee_fund_id: UUID | None = None
     bank_code: str | None = Field(default=None, max_length=32)
-    member_applicant_ids: list[UUID] = Field(default_factory=list, description="partners besides the applicant")
+    member_applicant_ids: list[UUID] = Field(
+        default_factory=list, description="partners besides the applicant"
+    )
     enterprise_name: str | None = Field(default=None, max_length=200)
     credit_code: str | None = Field(default=None, max_length=30, description="统一社会信用代码")
     project: ProjectIn
@@ -73,9 +75,15 @@ class BankDecision(Schema):
     @model_validator(mode="after")
     def _terms_for_approval(self) -> BankDecision:
         if self.decision == "approve":
-            missing = [f for f in ("amount", "annual_rate", "term_months", "repayment_method") if getattr(self, f) is None]
+            missing = [
+                f
+                for f in ("amount", "annual_rate", "term_months", "repayment_method")
+                if getattr(self, f) is None
+            ]
             if missing:
-                raise ValueError(f"an approval needs {', '.join(missing)} / 审批通过须填写：{'、'.join(missing)}")
+                raise ValueError(
+                    f"an approval needs {', '.join(missing)} / 审批通过须填写：{'、'.join(missing)}"
+                )
         elif not self.reason:
             raise ValueError("a decline needs a reason / 拒贷须说明理由")
         return self

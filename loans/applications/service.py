@@ -41,7 +41,6 @@ from loans.products.models import LoanProduct
 from loans.products.schemas import BorrowerKind, GuaranteeMode
 from loans.settings import Settings
 
-
 _LOAN_UNIQUE_FIELDS = {"loan_contract_unique": "contract_no", "loan_disbursement_txn_unique": "bank_txn_ref"}
 
 
@@ -122,7 +121,9 @@ class ApplicationService:
     # --- reading -------------------------------------------------------------------------------
 
     async def _load(self, application_id: UUID, *, for_update: bool = False) -> Application:
-        query = select(Application).where(Application.id == application_id, self.actor.scope_filter(Application))
+        query = select(Application).where(
+            Application.id == application_id, self.actor.scope_filter(Application)
+        )
         if for_update:
             query = locked(query)
         application = await self.session.scalar(query)
@@ -134,11 +135,13 @@ class ApplicationService:
         """Product codes, members and loans for a page of applications, in three queries whatever its size."""
         ids = [a.id for a in applications]
         products = dict(
-            (await self.session.execute(
-                select(LoanProduct.id, LoanProduct.code).where(
-                    LoanProduct.id.in_({a.product_id for a in applications})
+            (
+                await self.session.execute(
+                    select(LoanProduct.id, LoanProduct.code).where(
+                        LoanProduct.id.in_({a.product_id for a in applications})
+                    )
                 )
-            )).all()
+            ).all()
         )
         members: dict[UUID, list[UUID]] = {i: [] for i in ids}
         for application_id, applicant_id in await self.session.execute(
@@ -148,7 +151,11 @@ class ApplicationService:
         ):
             members[application_id].append(applicant_id)
         loans = dict(
-            (await self.session.execute(select(Loan.application_id, Loan.id).where(Loan.application_id.in_(ids)))).all()
+            (
+                await self.session.execute(
+                    select(Loan.application_id, Loan.id).where(Loan.application_id.in_(ids))
+                )
+            ).all()
         )
         return [
             ApplicationView(a, products[a.product_id], sorted(members[a.id], key=str), loans.get(a.id))
@@ -159,7 +166,13 @@ class ApplicationService:
         return (await self.views([await self._load(application_id)]))[0]
 
     async def search(
-        self, *, status: str | None, region_code: str | None, applicant_id: UUID | None, limit: int, offset: int
+        self,
+        *,
+        status: str | None,
+        region_code: str | None,
+        applicant_id: UUID | None,
+        limit: int,
+        offset: int,
     ) -> tuple[list[ApplicationView], int]:
         conditions = [self.actor.scope_filter(Application)]
         if status:
@@ -203,7 +216,9 @@ class ApplicationService:
         members = await self._members(data, applicant)
         credit_code = self._credit_code(data)
         if data.has_business_licence and not data.business_licence_no:
-            raise InvalidInput("business_licence_no", "required with a business licence", "有营业执照须填写执照号")
+            raise InvalidInput(
+                "business_licence_no", "required with a business licence", "有营业执照须填写执照号"
+            )
         amount = yuan_to_fen(data.amount_requested)
         check_product_terms(
             product,
@@ -239,9 +254,18 @@ class ApplicationService:
         )
         self.session.add(application)
         await self.session.flush()
-        self.session.add_all(ApplicationMember(application_id=application.id, applicant_id=m.id) for m in members)
-        record_event(self.session, self.actor, entity_type="application", entity_id=application.id, action="create",
-                     to_status=Status.DRAFT, after=data.model_dump(mode="json"))
+        self.session.add_all(
+            ApplicationMember(application_id=application.id, applicant_id=m.id) for m in members
+        )
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="application",
+            entity_id=application.id,
+            action="create",
+            to_status=Status.DRAFT,
+            after=data.model_dump(mode="json"),
+        )
         await self.session.flush()
         return application
 
@@ -250,17 +274,27 @@ class ApplicationService:
             select(LoanProduct).where(LoanProduct.code == code, LoanProduct.county_code == county_code)
         )
         if product is None:
-            raise InvalidInput("product_code", f"no product {code} in the applicant's county", f"本县没有贷款产品 {code}")
-        if product.effective_from > today or (product.effective_to is not None and product.effective_to < today):
-            raise InvalidInput("product_code", f"product {code} is not in effect today", f"贷款产品 {code} 当前不在有效期内")
+            raise InvalidInput(
+                "product_code", f"no product {code} in the applicant's county", f"本县没有贷款产品 {code}"
+            )
+        if product.effective_from > today or (
+            product.effective_to is not None and product.effective_to < today
+        ):
+            raise InvalidInput(
+                "product_code", f"product {code} is not in effect today", f"贷款产品 {code} 当前不在有效期内"
+            )
         return product
 
     async def _members(self, data: ApplicationCreate, applicant: Applicant) -> list[Applicant]:
         partners = [pid for pid in dict.fromkeys(data.member_applicant_ids) if pid != applicant.id]
         if data.borrower_kind == BorrowerKind.PARTNERSHIP and not partners:
-            raise InvalidInput("member_applicant_ids", "a partnership needs at least two women", "合伙经营须有两名以上成员")
+            raise InvalidInput(
+                "member_applicant_ids", "a partnership needs at least two women", "合伙经营须有两名以上成员"
+            )
         if data.borrower_kind != BorrowerKind.PARTNERSHIP and partners:
-            raise InvalidInput("member_applicant_ids", "only a partnership has members", "仅合伙经营可填写成员")
+            raise InvalidInput(
+                "member_applicant_ids", "only a partnership has members", "仅合伙经营可填写成员"
+            )
         applicants = ApplicantService(self.session, self.actor, self.settings)
         return [applicant, *[await applicants.get(pid) for pid in partners]]
 
@@ -269,7 +303,11 @@ class ApplicationService:
         if data.borrower_kind not in (BorrowerKind.ENTERPRISE, BorrowerKind.COOPERATIVE):
             return None
         if not data.credit_code:
-            raise InvalidInput("credit_code", "required for an enterprise or cooperative", "企业或合作社须填写统一社会信用代码")
+            raise InvalidInput(
+                "credit_code",
+                "required for an enterprise or cooperative",
+                "企业或合作社须填写统一社会信用代码",
+            )
         try:
             return validate_credit_code(data.credit_code)
         except InvalidCreditCode as exc:
@@ -278,13 +316,21 @@ class ApplicationService:
     async def _bank_for(self, data: ApplicationCreate, product: LoanProduct, county_code: str) -> str | None:
         if data.guarantee_fund_id is None:
             if product.guarantee_mode == GuaranteeMode.FUND:
-                raise InvalidInput("guarantee_fund_id", "this product is guaranteed by a fund: name it", "该产品由担保基金担保，须指定担保基金")
+                raise InvalidInput(
+                    "guarantee_fund_id",
+                    "this product is guaranteed by a fund: name it",
+                    "该产品由担保基金担保，须指定担保基金",
+                )
             return data.bank_code
         fund = await self.session.get(GuaranteeFund, data.guarantee_fund_id)
         if fund is None or fund.county_code != county_code:
-            raise InvalidInput("guarantee_fund_id", "no such guarantee fund in the applicant's county", "本县没有该担保基金")
+            raise InvalidInput(
+                "guarantee_fund_id", "no such guarantee fund in the applicant's county", "本县没有该担保基金"
+            )
         if data.bank_code is not None and data.bank_code != fund.bank_code:
-            raise InvalidInput("bank_code", "the guarantee fund is held with another bank", "担保基金存放于其他银行")
+            raise InvalidInput(
+                "bank_code", "the guarantee fund is held with another bank", "担保基金存放于其他银行"
+            )
         return fund.bank_code
 
     # --- transitions ---------------------------------------------------------------------------
@@ -299,16 +345,32 @@ class ApplicationService:
     def _audit(
         self, application: Application, action: Action, source: Status, changes: dict[str, Any] | None = None
     ) -> None:
-        record_event(self.session, self.actor, entity_type="application", entity_id=application.id,
-                     action=action, from_status=source, to_status=application.status, after=changes)
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="application",
+            entity_id=application.id,
+            action=action,
+            from_status=source,
+            to_status=application.status,
+            after=changes,
+        )
 
-    async def certify_village(self, application_id: UUID, data: VillageCertification, today: date) -> Application:
+    async def certify_village(
+        self, application_id: UUID, data: VillageCertification, today: date
+    ) -> Application:
         application, source, target = await self._transition(application_id, Action.CERTIFY_VILLAGE)
-        unconfirmed = [f for f in ("residence_confirmed", "credit_good", "project_real") if not getattr(data, f)]
+        unconfirmed = [
+            f for f in ("residence_confirmed", "credit_good", "project_real") if not getattr(data, f)
+        ]
         if unconfirmed:
-            raise InvalidInput(unconfirmed[0], "the village certificate must confirm this fact", "村级证明须确认此项")
+            raise InvalidInput(
+                unconfirmed[0], "the village certificate must confirm this fact", "村级证明须确认此项"
+            )
         if data.issued_on > today:
-            raise InvalidInput("issued_on", "a certificate cannot be issued in the future", "证明出具日期不能晚于今天")
+            raise InvalidInput(
+                "issued_on", "a certificate cannot be issued in the future", "证明出具日期不能晚于今天"
+            )
         application.village_certificate_no = data.certificate_no
         application.village_committee = data.committee
         application.village_certified_on = data.issued_on
@@ -364,9 +426,15 @@ class ApplicationService:
             annual_rate=data.annual_rate,
             at_bank=True,
         )
-        borrowed, unsettled = await LoanService(self.session, self.actor).count_for_applicant(application.applicant_id)
+        borrowed, unsettled = await LoanService(self.session, self.actor).count_for_applicant(
+            application.applicant_id
+        )
         if unsettled:
-            raise Conflict("the applicant still has a loan that is not repaid", "申请人尚有未结清贷款", field="applicant_id")
+            raise Conflict(
+                "the applicant still has a loan that is not repaid",
+                "申请人尚有未结清贷款",
+                field="applicant_id",
+            )
         if borrowed >= product.max_borrowings:
             raise Conflict(
                 f"the applicant has borrowed {borrowed} times; product allows {product.max_borrowings}",
@@ -380,7 +448,11 @@ class ApplicationService:
                 )
             )
             if not certified:
-                raise Conflict("the product requires a training certificate", "该产品要求创业培训合格证书", field="applicant_id")
+                raise Conflict(
+                    "the product requires a training certificate",
+                    "该产品要求创业培训合格证书",
+                    field="applicant_id",
+                )
         if application.guarantee_fund_id is not None:
             await self._check_fund_capacity(application.guarantee_fund_id, amount)
 
@@ -407,7 +479,9 @@ class ApplicationService:
             )
         if data.disbursed_on > today:
             raise InvalidInput("disbursed_on", "cannot be in the future", "放款日期不能晚于今天")
-        if application.decided_at is not None and data.disbursed_on < clock.business_date_of(application.decided_at, self.settings):
+        if application.decided_at is not None and data.disbursed_on < clock.business_date_of(
+            application.decided_at, self.settings
+        ):
             raise InvalidInput("disbursed_on", "before the bank's approval", "放款日期早于银行审批日期")
         for field, column, value in (
             ("contract_no", Loan.contract_no, data.contract_no),
@@ -416,7 +490,11 @@ class ApplicationService:
             if await self.session.scalar(
                 select(Loan.id).where(Loan.bank_code == application.bank_code, column == value)
             ):
-                raise Conflict(f"{field} {value} is already used by another loan", f"{value} 已被其他贷款使用", field=field)
+                raise Conflict(
+                    f"{field} {value} is already used by another loan",
+                    f"{value} 已被其他贷款使用",
+                    field=field,
+                )
         product = await self.session.get_one(LoanProduct, application.product_id)
         signing = SigningTerms(data.contract_no, data.bank_txn_ref, data.disbursed_on, amount)
         try:
@@ -429,10 +507,13 @@ class ApplicationService:
             if field is None:
                 raise
             value = getattr(data, field)
-            raise Conflict(f"{field} {value} is already used by another loan", f"{value} 已被其他贷款使用",
-                           field=field) from exc
+            raise Conflict(
+                f"{field} {value} is already used by another loan", f"{value} 已被其他贷款使用", field=field
+            ) from exc
         application.status = target
-        self._audit(application, Action.DISBURSE, source, {"loan_id": str(loan.id), **data.model_dump(mode="json")})
+        self._audit(
+            application, Action.DISBURSE, source, {"loan_id": str(loan.id), **data.model_dump(mode="json")}
+        )
         return loan
 
     async def withdraw(self, application_id: UUID, data: Withdrawal) -> Application:

@@ -54,25 +54,41 @@ class Transition:
 
 
 BEFORE_DISBURSEMENT = frozenset(
-    {Status.DRAFT, Status.VILLAGE_CERTIFIED, Status.TOWNSHIP_SUBMITTED, Status.COUNTY_RECOMMENDED, Status.BANK_APPROVED}
+    {
+        Status.DRAFT,
+        Status.VILLAGE_CERTIFIED,
+        Status.TOWNSHIP_SUBMITTED,
+        Status.COUNTY_RECOMMENDED,
+        Status.BANK_APPROVED,
+    }
 )
 
 TRANSITIONS: dict[Action, Transition] = {
     Action.CERTIFY_VILLAGE: Transition(
-        frozenset({Status.DRAFT}), Status.VILLAGE_CERTIFIED, frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_STAFF})
+        frozenset({Status.DRAFT}),
+        Status.VILLAGE_CERTIFIED,
+        frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_STAFF}),
     ),
     Action.SUBMIT: Transition(
-        frozenset({Status.DRAFT, Status.VILLAGE_CERTIFIED}), Status.TOWNSHIP_SUBMITTED, frozenset({Role.TOWNSHIP_STAFF})
+        frozenset({Status.DRAFT, Status.VILLAGE_CERTIFIED}),
+        Status.TOWNSHIP_SUBMITTED,
+        frozenset({Role.TOWNSHIP_STAFF}),
     ),
     Action.RECOMMEND: Transition(
         frozenset({Status.TOWNSHIP_SUBMITTED}), Status.COUNTY_RECOMMENDED, frozenset({Role.COUNTY_OFFICER})
     ),
-    Action.REJECT: Transition(frozenset({Status.TOWNSHIP_SUBMITTED}), Status.REJECTED, frozenset({Role.COUNTY_OFFICER})),
+    Action.REJECT: Transition(
+        frozenset({Status.TOWNSHIP_SUBMITTED}), Status.REJECTED, frozenset({Role.COUNTY_OFFICER})
+    ),
     Action.APPROVE: Transition(
         frozenset({Status.COUNTY_RECOMMENDED}), Status.BANK_APPROVED, frozenset({Role.BANK_LIAISON})
     ),
-    Action.DECLINE: Transition(frozenset({Status.COUNTY_RECOMMENDED}), Status.DECLINED, frozenset({Role.BANK_LIAISON})),
-    Action.DISBURSE: Transition(frozenset({Status.BANK_APPROVED}), Status.DISBURSED, frozenset({Role.BANK_LIAISON})),
+    Action.DECLINE: Transition(
+        frozenset({Status.COUNTY_RECOMMENDED}), Status.DECLINED, frozenset({Role.BANK_LIAISON})
+    ),
+    Action.DISBURSE: Transition(
+        frozenset({Status.BANK_APPROVED}), Status.DISBURSED, frozenset({Role.BANK_LIAISON})
+    ),
     Action.WITHDRAW: Transition(BEFORE_DISBURSEMENT, Status.WITHDRAWN, frozenset({Role.TOWNSHIP_STAFF})),
 }
 

@@ -32,8 +32,14 @@ class BankService:
             raise Conflict(f"bank {data.code} exists", f"银行 {data.code} 已存在", existing_code=data.code)
         bank = Bank(code=data.code, name=data.name, county_code=data.county_code)
         self.session.add(bank)
-        record_event(self.session, self.actor, entity_type="bank", entity_id=data.code, action="create_bank",
-                     after=data.model_dump(mode="json"))
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="bank",
+            entity_id=data.code,
+            action="create_bank",
+            after=data.model_dump(mode="json"),
+        )
         await self.session.flush()
         return bank
 

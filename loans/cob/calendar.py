@@ -14,5 +14,7 @@ async def current_business_date(session: AsyncSession, today: date) -> date:
     Postings recompute days past due as of this date, so a late repayment clears the overdue state at once,
     consistently with what close of business has already accrued.
     """
-    last_closed = await session.scalar(select(func.max(BusinessDay.business_date)).where(BusinessDay.status == "done"))
+    last_closed = await session.scalar(
+        select(func.max(BusinessDay.business_date)).where(BusinessDay.status == "done")
+    )
     return min(last_closed + timedelta(days=1), today) if last_closed is not None else today

@@ -25,7 +25,7 @@ BATCH_LOANS = 20_000
 COB_LOCK_KEY = 0x4A494E47  # "JING": only one close of business runs at a time
 REMINDER_HORIZON_DAYS = 1  # catch-up dates older than this send no reminders
 
-_ACCRUE_PENALTY = f"""
+_ACCRUE_PENALTY = """
 INSERT INTO penalty_accrual (loan_id, seq, accrual_date, base, amount)
 SELECT i.loan_id, i.seq, :day, b.base,
        round(b.base * l.annual_rate * (1 + l.penalty_markup) / 360)
@@ -83,23 +83,30 @@ BatchHook = Callable[[date, int], Awaitable[None]]
 
 async def _id_ranges(session: AsyncSession) -> list[tuple[UUID, UUID]]:
     """Bounded batches of live loans by id: (first, last) of every BATCH_LOANS-th slice."""
-    rows = await session.execute(text(
-        """SELECT DISTINCT ON (batch) first_value(id) OVER slice, last_value(id) OVER slice FROM (
+    rows = await session.execute(
+        text(
+            """SELECT DISTINCT ON (batch) first_value(id) OVER slice, last_value(id) OVER slice FROM (
                SELECT id, (row_number() OVER (ORDER BY id) - 1) / :size AS batch
                FROM loan WHERE status IN ('active', 'overdue')) s
            WINDOW slice AS (PARTITION BY batch ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
            ORDER BY batch"""
-    ), {"size": BATCH_LOANS})
+        ),
+        {"size": BATCH_LOANS},
+    )
     return [(low, high) for low, high in rows]
 
 
 async def dates_to_close(session: AsyncSession, business_date: date, today: date) -> list[date]:
     """The missed dates before ``business_date`` and the date itself, in order; [] when already closed."""
     if business_date > today:
-        raise InvalidInput("business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理")
+        raise InvalidInput(
+            "business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理"
+        )
     last_closed = await session.scalar(
-        select(BusinessDay.business_date).where(BusinessDay.status == "done").order_by(
-            BusinessDay.business_date.desc()).limit(1)
+        select(BusinessDay.business_date)
+        .where(BusinessDay.status == "done")
+        .order_by(BusinessDay.business_date.desc())
+        .limit(1)
     )
     if last_closed is not None:
         start = last_closed + timedelta(days=1)
@@ -115,7 +122,9 @@ async def close_day(
     """Close one business date; commits after every batch so a crash resumes from the data, not from zero."""
     record = await session.get(BusinessDay, day)
     if record is not None and record.status == "done":
-        return DayResult(day, record.loans_processed, record.overdue_loans, record.penalty_accrued, record.reminders)
+        return DayResult(
+            day, record.loans_processed, record.overdue_loans, record.penalty_accrued, record.reminders
+        )
     if record is None:
         record = BusinessDay(business_date=day, status="running", started_at=datetime.now(UTC))
         session.add(record)
@@ -137,11 +146,16 @@ async def close_day(
 
     await session.execute(text("DELETE FROM portfolio_snapshot WHERE business_date = :day"), {"day": day})
     await session.execute(text(_SNAPSHOT), {"day": day})
-    overdue, penalty, reminders = (await session.execute(text(
-        """SELECT (SELECT count(*) FROM loan WHERE status = 'overdue'),
+    overdue, penalty, reminders = (
+        await session.execute(
+            text(
+                """SELECT (SELECT count(*) FROM loan WHERE status = 'overdue'),
                   (SELECT COALESCE(sum(amount), 0) FROM penalty_accrual WHERE accrual_date = :day),
                   (SELECT count(*) FROM reminder WHERE business_date = :day)"""
-    ), {"day": day})).one()
+            ),
+            {"day": day},
+        )
+    ).one()
     record.status, record.finished_at = "done", datetime.now(UTC)
     record.loans_processed, record.overdue_loans = loans, overdue
     record.penalty_accrued, record.reminders = int(penalty), reminders
@@ -160,7 +174,9 @@ async def close_of_business(
         locked = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": COB_LOCK_KEY})
         await connection.commit()
         if not locked:
-            raise Conflict("another close of business is running", "另一个日终批处理正在运行", state="running")
+            raise Conflict(
+                "another close of business is running", "另一个日终批处理正在运行", state="running"
+            )
         try:
             async with AsyncSession(bind=connection, expire_on_commit=False) as session:
                 return [

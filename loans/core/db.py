@@ -9,7 +9,6 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-
 from sqlalchemy import Select
 
 from loans.settings import Settings

@@ -64,12 +64,16 @@ class GuaranteeFundController(Controller):
         return [await _fund_out(service, fund, day) for fund in await service.list()]
 
     @get("/{fund_id:uuid}")
-    async def get_fund(self, fund_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings) -> FundOut:
+    async def get_fund(
+        self, fund_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> FundOut:
         service = FundService(db_session, actor)
         return await _fund_out(service, await service.get(fund_id), today(settings))
 
     @post("/{fund_id:uuid}/deposits")
-    async def deposit(self, fund_id: UUID, data: DepositCreate, db_session: AsyncSession, actor: Actor) -> FundEntryOut:
+    async def deposit(
+        self, fund_id: UUID, data: DepositCreate, db_session: AsyncSession, actor: Actor
+    ) -> FundEntryOut:
         return _entry_out(await FundService(db_session, actor).deposit(fund_id, data))
 
     @get("/{fund_id:uuid}/entries")

@@ -51,7 +51,9 @@ class FundService:
     def _visible(self):
         conditions = []
         if self.actor.region_code is not None:
-            conditions.append(GuaranteeFund.county_code == ancestor_code(self.actor.region_code, RegionLevel.COUNTY))
+            conditions.append(
+                GuaranteeFund.county_code == ancestor_code(self.actor.region_code, RegionLevel.COUNTY)
+            )
         if self.actor.role == Role.BANK_LIAISON:
             conditions.append(GuaranteeFund.bank_code == self.actor.bank_code)
         return conditions
@@ -63,12 +65,20 @@ class FundService:
             raise InvalidInput("county_code", "outside your county", "不在您的辖区内")
         bank = await require_bank(self.session, "bank_code", data.bank_code)
         if bank.county_code != data.county_code:
-            raise InvalidInput("bank_code", "the bank is not a partner in this county", "该银行不是本县合作银行")
+            raise InvalidInput(
+                "bank_code", "the bank is not a partner in this county", "该银行不是本县合作银行"
+            )
         fund = GuaranteeFund(**data.model_dump())
         self.session.add(fund)
         await self.session.flush()
-        record_event(self.session, self.actor, entity_type="guarantee_fund", entity_id=fund.id,
-                     action="create_fund", after=data.model_dump(mode="json"))
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="guarantee_fund",
+            entity_id=fund.id,
+            action="create_fund",
+            after=data.model_dump(mode="json"),
+        )
         return fund
 
     async def get(self, fund_id: UUID, *, for_update: bool = False) -> GuaranteeFund:
@@ -106,13 +116,23 @@ class FundService:
         )
         self.session.add(entry)
         await self.session.flush()
-        record_event(self.session, self.actor, entity_type="guarantee_fund", entity_id=fund_id, action="deposit",
-                     after={"entry_id": str(entry.id), **data.model_dump(mode="json")})
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="guarantee_fund",
+            entity_id=fund_id,
+            action="deposit",
+            after={"entry_id": str(entry.id), **data.model_dump(mode="json")},
+        )
         return entry
 
     async def entries(self, fund_id: UUID) -> list[FundEntry]:
         await self.get(fund_id)
-        query = select(FundEntry).where(FundEntry.fund_id == fund_id).order_by(FundEntry.occurred_on, FundEntry.id)
+        query = (
+            select(FundEntry)
+            .where(FundEntry.fund_id == fund_id)
+            .order_by(FundEntry.occurred_on, FundEntry.id)
+        )
         return list(await self.session.scalars(query))
 
     async def figures(self, fund: GuaranteeFund, today: date) -> FundFigures:

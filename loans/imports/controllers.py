@@ -18,7 +18,9 @@ from loans.money import fen_to_str
 from loans.settings import Settings
 
 
-def import_out(batch: RepaymentImport, rows: list[ImportRow] | None = None, rows_total: int | None = None) -> ImportOut:
+def import_out(
+    batch: RepaymentImport, rows: list[ImportRow] | None = None, rows_total: int | None = None
+) -> ImportOut:
     return ImportOut(
         id=batch.id,
         status=batch.status,
@@ -31,10 +33,19 @@ def import_out(batch: RepaymentImport, rows: list[ImportRow] | None = None, rows
         error=batch.error,
         created_at=batch.created_at,
         finished_at=batch.finished_at,
-        rows=None if rows is None else [
-            ImportRowOut(row_no=r.row_no, contract_no=r.contract_no, bank_txn_ref=r.bank_txn_ref, paid_on=r.paid_on,
-                         amount=None if r.amount is None else fen_to_str(r.amount), outcome=r.outcome,
-                         reason=r.reason, repayment_id=r.repayment_id)
+        rows=None
+        if rows is None
+        else [
+            ImportRowOut(
+                row_no=r.row_no,
+                contract_no=r.contract_no,
+                bank_txn_ref=r.bank_txn_ref,
+                paid_on=r.paid_on,
+                amount=None if r.amount is None else fen_to_str(r.amount),
+                outcome=r.outcome,
+                reason=r.reason,
+                repayment_id=r.repayment_id,
+            )
             for r in rows
         ],
         rows_total=rows_total,
@@ -55,11 +66,14 @@ class ImportController(Controller):
         settings: Settings,
     ) -> ImportOut:
         content = await data.read()
-        batch = await ImportService(db_session, actor).upload(data.filename or "upload.csv", content, today(settings))
+        batch = await ImportService(db_session, actor).upload(
+            data.filename or "upload.csv", content, today(settings)
+        )
         # The job must find the committed row: commit before enqueueing (the plugin's commit comes later).
         await db_session.commit()
-        await request.app.state.redis.enqueue_job("process_repayment_import", str(batch.id),
-                                                  _job_id=f"repayment-import:{batch.id}")
+        await request.app.state.redis.enqueue_job(
+            "process_repayment_import", str(batch.id), _job_id=f"repayment-import:{batch.id}"
+        )
         return import_out(batch)
 
     @get("/{import_id:uuid}")

@@ -34,7 +34,9 @@ class ImportRow(DefaultBase):
 
     __tablename__ = "import_row"
 
-    import_id: Mapped[UUID] = mapped_column(ForeignKey("repayment_import.id", ondelete="CASCADE"), primary_key=True)
+    import_id: Mapped[UUID] = mapped_column(
+        ForeignKey("repayment_import.id", ondelete="CASCADE"), primary_key=True
+    )
     row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     contract_no: Mapped[str | None] = mapped_column(String(60))
     bank_txn_ref: Mapped[str | None] = mapped_column(String(100))

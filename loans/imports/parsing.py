@@ -48,7 +48,9 @@ def _read(content: bytes, filename: str) -> pl.DataFrame:
         try:
             return pl.read_excel(io.BytesIO(content), engine="calamine", infer_schema_length=0)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed workbook
-            raise BankFileError(f"the workbook cannot be read ({exc.__class__.__name__})", "无法读取该 Excel 文件") from exc
+            raise BankFileError(
+                f"the workbook cannot be read ({exc.__class__.__name__})", "无法读取该 Excel 文件"
+            ) from exc
     text = _decode(content)
     try:
         return pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
@@ -87,10 +89,9 @@ def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
     )
     amount_ok = pl.col("amount").str.contains(_AMOUNT)
     parts = pl.col("amount").str.split_exact(".", 1)
-    fen = (
-        parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100
-        + parts.struct.field("field_1").fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
-    )
+    fen = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100 + parts.struct.field(
+        "field_1"
+    ).fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
     parsed = cleaned.with_columns(
         pl.col("paid_on").str.to_date("%Y-%m-%d", strict=False).alias("paid_on_date"),
         pl.when(amount_ok).then(fen).otherwise(None).alias("amount_fen"),

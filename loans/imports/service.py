@@ -75,7 +75,9 @@ class ImportService:
             raise NotFound("import", "导入批次", import_id)
         return batch
 
-    async def rows(self, import_id: UUID, outcome: str | None, limit: int, offset: int) -> tuple[list[ImportRow], int]:
+    async def rows(
+        self, import_id: UUID, outcome: str | None, limit: int, offset: int
+    ) -> tuple[list[ImportRow], int]:
         conditions = [ImportRow.import_id == import_id]
         if outcome:
             conditions.append(ImportRow.outcome == outcome)
@@ -120,9 +122,13 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
         await session.commit()
         raise
     counts = dict(
-        (await session.execute(
-            select(ImportRow.outcome, func.count()).where(ImportRow.import_id == import_id).group_by(ImportRow.outcome)
-        )).all()
+        (
+            await session.execute(
+                select(ImportRow.outcome, func.count())
+                .where(ImportRow.import_id == import_id)
+                .group_by(ImportRow.outcome)
+            )
+        ).all()
     )
     batch.posted = counts.get("posted", 0)
     batch.duplicates = counts.get("duplicate", 0)
@@ -132,23 +138,30 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
     return batch
 
 
-async def _post_batch(session: AsyncSession, batch: RepaymentImport, frame: pl.DataFrame, today: date) -> None:
+async def _post_batch(
+    session: AsyncSession, batch: RepaymentImport, frame: pl.DataFrame, today: date
+) -> None:
     rows = frame.to_dicts()
-    outcomes: dict[int, Outcome] = {r["row_no"]: Outcome(r["row_no"], "rejected", r["reason"]) for r in rows if r["reason"]}
+    outcomes: dict[int, Outcome] = {
+        r["row_no"]: Outcome(r["row_no"], "rejected", r["reason"]) for r in rows if r["reason"]
+    }
     candidates = [r for r in rows if not r["reason"]]
 
     loans = {
         contract: (loan_id, status, disbursed_on)
         for contract, loan_id, status, disbursed_on in await session.execute(
             select(Loan.contract_no, Loan.id, Loan.status, Loan.disbursed_on).where(
-                Loan.bank_code == batch.bank_code, Loan.contract_no.in_({r["contract_no"] for r in candidates})
+                Loan.bank_code == batch.bank_code,
+                Loan.contract_no.in_({r["contract_no"] for r in candidates}),
             )
         )
     }
     existing = {
         ref: (rid, loan_id, amount, paid_on)
         for ref, rid, loan_id, amount, paid_on in await session.execute(
-            select(Repayment.bank_txn_ref, Repayment.id, Repayment.loan_id, Repayment.amount, Repayment.paid_on).where(
+            select(
+                Repayment.bank_txn_ref, Repayment.id, Repayment.loan_id, Repayment.amount, Repayment.paid_on
+            ).where(
                 Repayment.bank_code == batch.bank_code,
                 Repayment.bank_txn_ref.in_({r["bank_txn_ref"] for r in candidates}),
             )
@@ -164,21 +177,35 @@ async def _post_batch(session: AsyncSession, batch: RepaymentImport, frame: pl.D
             rid, *first = existing[ref]
             same = tuple(first) == content
             outcomes[row["row_no"]] = (
-                Outcome(row["row_no"], "duplicate", "already posted / 已入账", rid) if same
-                else Outcome(row["row_no"], "rejected", "reference already used with other content / 流水号已用于其他还款")
+                Outcome(row["row_no"], "duplicate", "already posted / 已入账", rid)
+                if same
+                else Outcome(
+                    row["row_no"],
+                    "rejected",
+                    "reference already used with other content / 流水号已用于其他还款",
+                )
             )
         elif ref in seen_in_file:
             same = seen_in_file[ref] == content
             outcomes[row["row_no"]] = Outcome(
-                row["row_no"], "duplicate" if same else "rejected",
-                "repeated in the file / 文件内重复" if same else "reference repeated with other content / 文件内流水号重复且内容不同",
+                row["row_no"],
+                "duplicate" if same else "rejected",
+                "repeated in the file / 文件内重复"
+                if same
+                else "reference repeated with other content / 文件内流水号重复且内容不同",
             )
         elif loan is None:
-            outcomes[row["row_no"]] = Outcome(row["row_no"], "rejected", "unknown contract number / 合同编号不存在")
+            outcomes[row["row_no"]] = Outcome(
+                row["row_no"], "rejected", "unknown contract number / 合同编号不存在"
+            )
         elif loan[1] not in POSTABLE_STATUSES:
-            outcomes[row["row_no"]] = Outcome(row["row_no"], "rejected", f"loan is {loan[1]} / 贷款状态为 {loan[1]}")
+            outcomes[row["row_no"]] = Outcome(
+                row["row_no"], "rejected", f"loan is {loan[1]} / 贷款状态为 {loan[1]}"
+            )
         elif row["paid_on"] < loan[2]:
-            outcomes[row["row_no"]] = Outcome(row["row_no"], "rejected", "paid before disbursement / 还款日期早于放款日期")
+            outcomes[row["row_no"]] = Outcome(
+                row["row_no"], "rejected", "paid before disbursement / 还款日期早于放款日期"
+            )
         else:
             postable[loan[0]].append(row)
         seen_in_file.setdefault(ref, content)
@@ -216,7 +243,9 @@ async def _allocate_and_write(
     }
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
     for row in await session.scalars(
-        fresh(select(LoanInstallment).where(LoanInstallment.loan_id.in_(loan_ids)).order_by(LoanInstallment.seq))
+        fresh(
+            select(LoanInstallment).where(LoanInstallment.loan_id.in_(loan_ids)).order_by(LoanInstallment.seq)
+        )
     ):
         states[row.loan_id].append(as_state(row))
 
@@ -227,59 +256,101 @@ async def _allocate_and_write(
         loan = loans_by_id[loan_id]
         for row in sorted(postable[loan_id], key=lambda r: (r["paid_on"], r["row_no"])):
             if loan_id in settled:
-                outcomes[row["row_no"]] = Outcome(row["row_no"], "rejected", "loan already settled / 贷款已结清")
+                outcomes[row["row_no"]] = Outcome(
+                    row["row_no"], "rejected", "loan already settled / 贷款已结清"
+                )
                 continue
             try:
                 allocation = allocate(states[loan_id], row["amount"], row["paid_on"], loan.subsidy_share)
             except Overpayment as exc:
                 outcomes[row["row_no"]] = Outcome(
-                    row["row_no"], "rejected", f"exceeds the outstanding {exc.payoff / 100:.2f} / 超过应还总额"
+                    row["row_no"],
+                    "rejected",
+                    f"exceeds the outstanding {exc.payoff / 100:.2f} / 超过应还总额",
                 )
                 continue
             states[loan_id] = apply_allocation(states[loan_id], allocation)
             repayment_id = uuid7()
-            repayments.append({
-                "id": repayment_id, "loan_id": loan_id, "bank_code": batch.bank_code,
-                "bank_txn_ref": row["bank_txn_ref"], "amount": row["amount"], "paid_on": row["paid_on"],
-                "settles": allocation.settles, "source": "import", "import_id": batch.id,
-                "posted_by": batch.uploaded_by,
-            })
-            lines.extend({
-                "repayment_id": repayment_id, "loan_id": loan_id, "seq": line.seq, "penalty": line.penalty,
-                "interest": line.interest, "principal": line.principal,
-                "cancelled_interest": line.cancelled_interest, "cancelled_subsidy": line.cancelled_subsidy,
-            } for line in allocation.lines)
+            repayments.append(
+                {
+                    "id": repayment_id,
+                    "loan_id": loan_id,
+                    "bank_code": batch.bank_code,
+                    "bank_txn_ref": row["bank_txn_ref"],
+                    "amount": row["amount"],
+                    "paid_on": row["paid_on"],
+                    "settles": allocation.settles,
+                    "source": "import",
+                    "import_id": batch.id,
+                    "posted_by": batch.uploaded_by,
+                }
+            )
+            lines.extend(
+                {
+                    "repayment_id": repayment_id,
+                    "loan_id": loan_id,
+                    "seq": line.seq,
+                    "penalty": line.penalty,
+                    "interest": line.interest,
+                    "principal": line.principal,
+                    "cancelled_interest": line.cancelled_interest,
+                    "cancelled_subsidy": line.cancelled_subsidy,
+                }
+                for line in allocation.lines
+            )
             principal_paid[loan_id] += sum(line.principal for line in allocation.lines)
             if loan.status == "compensated":
                 await record_recovery(session, loan, row["amount"], row["paid_on"], row["bank_txn_ref"])
             if allocation.settles:
-                settled[loan_id] = (row["paid_on"], "recovered" if loan.status == "compensated" else "settled")
-            events.append({
-                "actor_id": batch.uploaded_by, "actor": "import", "role": Role.BANK_LIAISON, "entity_type": "loan",
-                "entity_id": str(loan_id), "action": "post_repayment",
-                "after": {"repayment_id": str(repayment_id), "amount": row["amount"], "import_id": str(batch.id),
-                          "bank_txn_ref": row["bank_txn_ref"], "paid_on": row["paid_on"].isoformat()},
-            })
+                settled[loan_id] = (
+                    row["paid_on"],
+                    "recovered" if loan.status == "compensated" else "settled",
+                )
+            events.append(
+                {
+                    "actor_id": batch.uploaded_by,
+                    "actor": "import",
+                    "role": Role.BANK_LIAISON,
+                    "entity_type": "loan",
+                    "entity_id": str(loan_id),
+                    "action": "post_repayment",
+                    "after": {
+                        "repayment_id": str(repayment_id),
+                        "amount": row["amount"],
+                        "import_id": str(batch.id),
+                        "bank_txn_ref": row["bank_txn_ref"],
+                        "paid_on": row["paid_on"].isoformat(),
+                    },
+                }
+            )
             outcomes[row["row_no"]] = Outcome(row["row_no"], "posted", None, repayment_id)
 
     if repayments:
         now = datetime.now(UTC)
-        await session.execute(insert(Repayment), [{**r, "created_at": now, "updated_at": now} for r in repayments])
+        await session.execute(
+            insert(Repayment), [{**r, "created_at": now, "updated_at": now} for r in repayments]
+        )
         await session.execute(insert(RepaymentAllocation), lines)
         await session.execute(insert(AuditEvent), events)
         await _write_installments(session, states, {line["loan_id"] for line in lines})
         t = Loan.__table__.c
         await session.execute(
-            update(Loan.__table__).where(t.id == bindparam("b_id")).values(
+            update(Loan.__table__)
+            .where(t.id == bindparam("b_id"))
+            .values(
                 outstanding_principal=t.outstanding_principal - bindparam("b_paid"),
             ),
             [{"b_id": loan_id, "b_paid": paid} for loan_id, paid in principal_paid.items()],
         )
         if settled:
             await session.execute(
-                update(Loan.__table__).where(t.id == bindparam("b_id")).values(
-                    status=bindparam("b_status"), settled_on=bindparam("b_on")),
-                [{"b_id": loan_id, "b_on": on, "b_status": status} for loan_id, (on, status) in settled.items()],
+                update(Loan.__table__)
+                .where(t.id == bindparam("b_id"))
+                .values(status=bindparam("b_status"), settled_on=bindparam("b_on")),
+                [
+                    {"b_id": loan_id, "b_on": on, "b_status": status}
+                    for loan_id, (on, status) in settled.items()
+                ],
             )
         await refresh_loans(session, list(principal_paid), await current_business_date(session, today))
     return outcomes
@@ -301,9 +372,13 @@ async def _write_installments(
         ),
         [
             {
-                "b_loan_id": loan_id, "b_seq": s.seq, "b_paid_penalty": s.paid_penalty,
-                "b_paid_interest": s.paid_interest, "b_paid_principal": s.paid_principal,
-                "b_cancelled_interest": s.cancelled_interest, "b_cancelled_subsidy": s.cancelled_subsidy,
+                "b_loan_id": loan_id,
+                "b_seq": s.seq,
+                "b_paid_penalty": s.paid_penalty,
+                "b_paid_interest": s.paid_interest,
+                "b_paid_principal": s.paid_principal,
+                "b_cancelled_interest": s.cancelled_interest,
+                "b_cancelled_subsidy": s.cancelled_subsidy,
             }
             for loan_id in loan_ids
             for s in states[loan_id]

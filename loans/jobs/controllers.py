@@ -21,7 +21,9 @@ class JobController(Controller):
     async def create_job(
         self, data: JobCreate, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> JobOut:
-        job = await JobService(db_session, actor).create_close_of_business(data.business_date, today(settings))
+        job = await JobService(db_session, actor).create_close_of_business(
+            data.business_date, today(settings)
+        )
         # The worker must find the committed row: commit before enqueueing.
         await db_session.commit()
         await request.app.state.redis.enqueue_job(data.kind, str(job.id), _job_id=f"job:{job.id}")

@@ -34,18 +34,31 @@ class JobService:
     async def create_close_of_business(self, business_date: date, today: date) -> Job:
         self.actor.require(*JOB_ROLES["close_of_business"])
         if business_date > today:
-            raise InvalidInput("business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理")
-        job = Job(kind="close_of_business", params={"business_date": business_date.isoformat()}, status="queued",
-                  created_by=self.actor.user_id)
+            raise InvalidInput(
+                "business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理"
+            )
+        job = Job(
+            kind="close_of_business",
+            params={"business_date": business_date.isoformat()},
+            status="queued",
+            created_by=self.actor.user_id,
+        )
         self.session.add(job)
         await self.session.flush()
         return job
 
     async def create_report(self, params: dict[str, Any]) -> Job:
         """A report built in the background for this caller, in her scope (kept in the job's params)."""
-        actor = {"user_id": str(self.actor.user_id), "username": self.actor.username, "role": self.actor.role,
-                 "region_code": self.actor.region_code, "bank_code": self.actor.bank_code}
-        job = Job(kind="report", params={**params, "actor": actor}, status="queued", created_by=self.actor.user_id)
+        actor = {
+            "user_id": str(self.actor.user_id),
+            "username": self.actor.username,
+            "role": self.actor.role,
+            "region_code": self.actor.region_code,
+            "bank_code": self.actor.bank_code,
+        }
+        job = Job(
+            kind="report", params={**params, "actor": actor}, status="queued", created_by=self.actor.user_id
+        )
         self.session.add(job)
         await self.session.flush()
         return job

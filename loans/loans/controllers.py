@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.funds.compensation import CompensationService
 from loans.core.schemas import Page
+from loans.funds.compensation import CompensationService
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schemas import CompensationCreate, InstallmentOut, LoanOut, ScheduleOut, WriteOffCreate
 from loans.loans.service import LoanBalances, LoanService, balances_for
@@ -97,12 +97,18 @@ class LoanController(Controller):
             conditions.append(Loan.bank_code == bank_code)
         if region_code:
             conditions.append(
-                (Loan.county_code == region_code) | (Loan.township_code == region_code) | (Loan.village_code == region_code)
+                (Loan.county_code == region_code)
+                | (Loan.township_code == region_code)
+                | (Loan.village_code == region_code)
             )
         total = await db_session.scalar(select(func.count()).select_from(Loan).where(*conditions))
         loans = list(
             await db_session.scalars(
-                select(Loan).where(*conditions).order_by(Loan.disbursed_on.desc(), Loan.id).limit(limit).offset(offset)
+                select(Loan)
+                .where(*conditions)
+                .order_by(Loan.disbursed_on.desc(), Loan.id)
+                .limit(limit)
+                .offset(offset)
             )
         )
         balances = await balances_for(db_session, [loan.id for loan in loans])
@@ -117,10 +123,17 @@ class LoanController(Controller):
 
     @post("/{loan_id:uuid}/compensation", status_code=200)
     async def compensate(
-        self, loan_id: UUID, data: CompensationCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        loan_id: UUID,
+        data: CompensationCreate,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> LoanOut:
         day = today(settings)
-        loan, _ = await CompensationService(db_session, actor).compensate(loan_id, data.compensated_on or day, day)
+        loan, _ = await CompensationService(db_session, actor).compensate(
+            loan_id, data.compensated_on or day, day
+        )
         return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))
 
     @post("/{loan_id:uuid}/write-off", status_code=200)

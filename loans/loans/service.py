@@ -102,13 +102,17 @@ class LoanService:
         return loan
 
     async def get(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
+        loan = await self.session.scalar(
+            select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))
+        )
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
         return loan
 
     async def installments(self, loan_id: UUID) -> list[LoanInstallment]:
-        query = fresh(select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq))
+        query = fresh(
+            select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+        )
         return list(await self.session.scalars(query))
 
     async def count_for_applicant(self, applicant_id: UUID) -> tuple[int, int]:

@@ -30,9 +30,12 @@ class ProductService:
         self.actor.require(Role.ADMIN)
         await require_region(self.session, "county_code", data.county_code, RegionLevel.COUNTY)
         if await self.session.scalar(select(LoanProduct.id).where(LoanProduct.code == data.code)):
-            raise Conflict(f"product {data.code} exists", f"贷款产品 {data.code} 已存在", existing_code=data.code)
+            raise Conflict(
+                f"product {data.code} exists", f"贷款产品 {data.code} 已存在", existing_code=data.code
+            )
         limits = {
-            f"max_amount_{kind.value}": yuan_to_fen(getattr(data.max_amount, kind.value)) for kind in BorrowerKind
+            f"max_amount_{kind.value}": yuan_to_fen(getattr(data.max_amount, kind.value))
+            for kind in BorrowerKind
         }
         product = LoanProduct(
             code=data.code,
@@ -52,8 +55,14 @@ class ProductService:
         )
         self.session.add(product)
         await self.session.flush()
-        record_event(self.session, self.actor, entity_type="product", entity_id=product.id, action="create_product",
-                     after=data.model_dump(mode="json"))
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="product",
+            entity_id=product.id,
+            action="create_product",
+            after=data.model_dump(mode="json"),
+        )
         return product
 
     async def list(self) -> list[LoanProduct]:
@@ -61,7 +70,9 @@ class ProductService:
         return list(await self.session.scalars(query))
 
     async def get_by_code(self, code: str) -> LoanProduct:
-        product = await self.session.scalar(select(LoanProduct).where(LoanProduct.code == code, self._visible()))
+        product = await self.session.scalar(
+            select(LoanProduct).where(LoanProduct.code == code, self._visible())
+        )
         if product is None:
             raise NotFound("product", "贷款产品", code)
         return product

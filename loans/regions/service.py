@@ -19,7 +19,9 @@ def visible_regions(actor: Actor) -> ColumnElement[bool]:
     if actor.region_code is None or actor.region_level is None:
         return true()
     digits = SIGNIFICANT_DIGITS[actor.region_level]
-    ancestors = [ancestor_code(actor.region_code, level) for level in RegionLevel][: list(RegionLevel).index(actor.region_level)]
+    ancestors = [ancestor_code(actor.region_code, level) for level in RegionLevel][
+        : list(RegionLevel).index(actor.region_level)
+    ]
     return or_(Region.code.startswith(actor.region_code[:digits]), Region.code.in_(ancestors))
 
 
@@ -46,18 +48,28 @@ class RegionService:
             raise Conflict(f"region {data.code} exists", f"区划 {data.code} 已存在", existing_code=data.code)
         region = Region(code=data.code, name=data.name, level=level, parent_code=data.parent_code)
         self.session.add(region)
-        record_event(self.session, self.actor, entity_type="region", entity_id=data.code, action="create_region",
-                     after=data.model_dump(mode="json"))
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="region",
+            entity_id=data.code,
+            action="create_region",
+            after=data.model_dump(mode="json"),
+        )
         await self.session.flush()
         return region
 
     async def _check_parent(self, code: str, level: RegionLevel, parent_code: str | None) -> None:
         expected_level = PARENT_LEVEL[level]
         if parent_code is None:
-            raise InvalidInput("parent_code", f"a {level} needs its {expected_level}", f"须指定上级{expected_level}")
+            raise InvalidInput(
+                "parent_code", f"a {level} needs its {expected_level}", f"须指定上级{expected_level}"
+            )
         parent = await self.session.get(Region, parent_code)
         if parent is None:
-            raise InvalidInput("parent_code", f"unknown region {parent_code}", f"上级区划 {parent_code} 不存在")
+            raise InvalidInput(
+                "parent_code", f"unknown region {parent_code}", f"上级区划 {parent_code} 不存在"
+            )
         if parent.level != expected_level or ancestor_code(code, expected_level) != parent_code:
             raise InvalidInput(
                 "parent_code",
@@ -74,7 +86,9 @@ class RegionService:
         return list(await self.session.scalars(query))
 
     async def get(self, code: str) -> Region:
-        region = await self.session.scalar(select(Region).where(Region.code == code, visible_regions(self.actor)))
+        region = await self.session.scalar(
+            select(Region).where(Region.code == code, visible_regions(self.actor))
+        )
         if region is None:
             raise NotFound("region", "区划", code)
         return region

@@ -46,8 +46,14 @@ class ReminderController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: int = Parameter(default=0, ge=0),
     ) -> Page[ReminderOut]:
-        actor.require(Role.TOWNSHIP_STAFF, Role.VILLAGE_OFFICER, Role.COUNTY_OFFICER, Role.BANK_LIAISON,
-                      Role.AUDITOR, Role.ADMIN)
+        actor.require(
+            Role.TOWNSHIP_STAFF,
+            Role.VILLAGE_OFFICER,
+            Role.COUNTY_OFFICER,
+            Role.BANK_LIAISON,
+            Role.AUDITOR,
+            Role.ADMIN,
+        )
         conditions = [actor.scope_filter(Reminder)]
         if business_date:
             conditions.append(Reminder.business_date == business_date)
@@ -55,15 +61,28 @@ class ReminderController(Controller):
             conditions.append(Reminder.event == event)
         total = await db_session.scalar(select(func.count()).select_from(Reminder).where(*conditions))
         rows = await db_session.scalars(
-            select(Reminder).where(*conditions).order_by(Reminder.business_date.desc(), Reminder.created_at)
-            .limit(limit).offset(offset)
+            select(Reminder)
+            .where(*conditions)
+            .order_by(Reminder.business_date.desc(), Reminder.created_at)
+            .limit(limit)
+            .offset(offset)
         )
         items = [
-            ReminderOut(id=r.id, loan_id=r.loan_id, event=r.event, event_zh=EVENTS_ZH.get(r.event, r.event),
-                        ref_date=r.ref_date, business_date=r.business_date, township_code=r.township_code,
-                        village_code=r.village_code, phone=r.phone,
-                        amount=None if r.amount is None else fen_to_str(r.amount), message=r.message,
-                        sent_at=r.sent_at, channel=r.channel)
+            ReminderOut(
+                id=r.id,
+                loan_id=r.loan_id,
+                event=r.event,
+                event_zh=EVENTS_ZH.get(r.event, r.event),
+                ref_date=r.ref_date,
+                business_date=r.business_date,
+                township_code=r.township_code,
+                village_code=r.village_code,
+                phone=r.phone,
+                amount=None if r.amount is None else fen_to_str(r.amount),
+                message=r.message,
+                sent_at=r.sent_at,
+                channel=r.channel,
+            )
             for r in rows
         ]
         return Page[ReminderOut](items=items, total=int(total or 0), limit=limit, offset=offset)

@@ -74,16 +74,26 @@ class LogSender:
     channel = "log"
 
     async def send(self, reminder: Reminder) -> None:
-        log.info("reminder", event=reminder.event, loan_id=str(reminder.loan_id), phone=reminder.phone,
-                 message=reminder.message)
+        log.info(
+            "reminder",
+            event=reminder.event,
+            loan_id=str(reminder.loan_id),
+            phone=reminder.phone,
+            message=reminder.message,
+        )
 
 
 async def drain_outbox(session: AsyncSession, sender: ReminderSender, limit: int = 1000) -> int:
     """Send unsent reminders; each is marked sent in the same transaction as its claim (SKIP LOCKED)."""
-    reminders = list(await session.scalars(
-        select(Reminder).where(Reminder.sent_at.is_(None)).order_by(Reminder.created_at).limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
+    reminders = list(
+        await session.scalars(
+            select(Reminder)
+            .where(Reminder.sent_at.is_(None))
+            .order_by(Reminder.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
     for reminder in reminders:
         await sender.send(reminder)
         reminder.sent_at, reminder.channel = datetime.now(UTC), sender.channel

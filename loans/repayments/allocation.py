@@ -143,8 +143,11 @@ def allocate(
     upcoming = [r for r in rows if r.due_date > paid_on]
     for row in due + upcoming[:1]:
         line = lines[row.seq]
-        for part, available in (("penalty", row.penalty_left), ("interest", row.interest_left),
-                                ("principal", row.principal_left)):
+        for part, available in (
+            ("penalty", row.penalty_left),
+            ("interest", row.interest_left),
+            ("principal", row.principal_left),
+        ):
             taken = min(available, remaining)
             setattr(line, part, taken)
             remaining -= taken

@@ -25,9 +25,14 @@ def repayment_out(result: PostingResult) -> RepaymentOut:
         reversed=result.reversed,
         source=r.source,
         allocations=[
-            AllocationOut(seq=line.seq, penalty=fen_to_str(line.penalty), interest=fen_to_str(line.interest),
-                          principal=fen_to_str(line.principal), cancelled_interest=fen_to_str(line.cancelled_interest),
-                          cancelled_subsidy=fen_to_str(line.cancelled_subsidy))
+            AllocationOut(
+                seq=line.seq,
+                penalty=fen_to_str(line.penalty),
+                interest=fen_to_str(line.interest),
+                principal=fen_to_str(line.principal),
+                cancelled_interest=fen_to_str(line.cancelled_interest),
+                cancelled_subsidy=fen_to_str(line.cancelled_subsidy),
+            )
             for line in result.lines
         ],
         loan_status=result.loan.status,
@@ -48,7 +53,9 @@ class LoanRepaymentController(Controller):
         return Response(repayment_out(result), status_code=201 if result.created else 200)
 
     @get("/")
-    async def list_repayments(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> list[RepaymentOut]:
+    async def list_repayments(
+        self, loan_id: UUID, db_session: AsyncSession, actor: Actor
+    ) -> list[RepaymentOut]:
         return [repayment_out(r) for r in await RepaymentService(db_session, actor).for_loan(loan_id)]
 
 
@@ -58,6 +65,13 @@ class RepaymentController(Controller):
 
     @post("/{repayment_id:uuid}/reverse", status_code=200)
     async def reverse(
-        self, repayment_id: UUID, data: ReversalCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        repayment_id: UUID,
+        data: ReversalCreate,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> RepaymentOut:
-        return repayment_out(await RepaymentService(db_session, actor).reverse(repayment_id, data, today(settings)))
+        return repayment_out(
+            await RepaymentService(db_session, actor).reverse(repayment_id, data, today(settings))
+        )

@@ -25,8 +25,19 @@ from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 
 POSTABLE_STATUSES = ("active", "overdue", "compensated")
 _STATE_FIELDS = (
-    "seq", "period_start", "due_date", "principal", "interest", "subsidy_interest", "borrower_interest",
-    "paid_principal", "paid_interest", "paid_penalty", "penalty_accrued", "cancelled_interest", "cancelled_subsidy",
+    "seq",
+    "period_start",
+    "due_date",
+    "principal",
+    "interest",
+    "subsidy_interest",
+    "borrower_interest",
+    "paid_principal",
+    "paid_interest",
+    "paid_penalty",
+    "penalty_accrued",
+    "cancelled_interest",
+    "cancelled_subsidy",
 )
 
 
@@ -49,7 +60,9 @@ class RepaymentService:
     actor: Actor
 
     async def _lock_loan(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(locked(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))))
+        loan = await self.session.scalar(
+            locked(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
+        )
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
         return loan
@@ -59,7 +72,9 @@ class RepaymentService:
         self.actor.require(Role.BANK_LIAISON)
         amount = yuan_to_fen(data.amount)
         existing = await self.session.scalar(
-            select(Repayment).where(Repayment.bank_code == loan.bank_code, Repayment.bank_txn_ref == data.bank_txn_ref)
+            select(Repayment).where(
+                Repayment.bank_code == loan.bank_code, Repayment.bank_txn_ref == data.bank_txn_ref
+            )
         )
         if existing is not None:
             if (existing.loan_id, existing.amount, existing.paid_on) != (loan.id, amount, data.paid_on):
@@ -74,8 +89,11 @@ class RepaymentService:
         if data.paid_on > today:
             raise InvalidInput("paid_on", "cannot be in the future", "还款日期不能晚于今天")
         if loan.status not in POSTABLE_STATUSES:
-            raise Conflict(f"cannot post a repayment to a {loan.status} loan", f"贷款状态为 {loan.status}，不能入账",
-                           state=loan.status)
+            raise Conflict(
+                f"cannot post a repayment to a {loan.status} loan",
+                f"贷款状态为 {loan.status}，不能入账",
+                state=loan.status,
+            )
         rows = await self._installments(loan.id)
         try:
             allocation = allocate([as_state(r) for r in rows], amount, data.paid_on, loan.subsidy_share)
@@ -98,9 +116,16 @@ class RepaymentService:
         self.session.add(repayment)
         await self.session.flush()
         lines = [
-            RepaymentAllocation(repayment_id=repayment.id, loan_id=loan.id, seq=line.seq, penalty=line.penalty,
-                                interest=line.interest, principal=line.principal,
-                                cancelled_interest=line.cancelled_interest, cancelled_subsidy=line.cancelled_subsidy)
+            RepaymentAllocation(
+                repayment_id=repayment.id,
+                loan_id=loan.id,
+                seq=line.seq,
+                penalty=line.penalty,
+                interest=line.interest,
+                principal=line.principal,
+                cancelled_interest=line.cancelled_interest,
+                cancelled_subsidy=line.cancelled_subsidy,
+            )
             for line in allocation.lines
         ]
         self.session.add_all(lines)
@@ -113,17 +138,31 @@ class RepaymentService:
         await self.session.flush()
         await refresh_loans(self.session, [loan.id], await current_business_date(self.session, today))
         await self.session.refresh(loan)
-        record_event(self.session, self.actor, entity_type="loan", entity_id=loan.id, action="post_repayment",
-                     after={"repayment_id": str(repayment.id), "amount": fen_to_str(amount),
-                            "paid_on": data.paid_on.isoformat(), "bank_txn_ref": data.bank_txn_ref,
-                            "settles": allocation.settles})
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="loan",
+            entity_id=loan.id,
+            action="post_repayment",
+            after={
+                "repayment_id": str(repayment.id),
+                "amount": fen_to_str(amount),
+                "paid_on": data.paid_on.isoformat(),
+                "bank_txn_ref": data.bank_txn_ref,
+                "settles": allocation.settles,
+            },
+        )
         return PostingResult(repayment, lines, loan, reversed=False, created=True)
 
     async def _installments(self, loan_id: UUID) -> list[LoanInstallment]:
-        query = fresh(select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq))
+        query = fresh(
+            select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+        )
         return list(await self.session.scalars(query))
 
-    async def _apply(self, loan: Loan, lines: list[AllocationLine] | list[RepaymentAllocation], sign: int) -> None:
+    async def _apply(
+        self, loan: Loan, lines: list[AllocationLine] | list[RepaymentAllocation], sign: int
+    ) -> None:
         """Add (sign=1) or take back (sign=-1) allocation lines on the installments, in one statement."""
         if not lines:
             return
@@ -158,39 +197,61 @@ class RepaymentService:
 
     async def reverse(self, repayment_id: UUID, data: ReversalCreate, today: date) -> PostingResult:
         repayment = await self.session.scalar(
-            select(Repayment).join(Loan, Loan.id == Repayment.loan_id)
+            select(Repayment)
+            .join(Loan, Loan.id == Repayment.loan_id)
             .where(Repayment.id == repayment_id, self.actor.scope_filter(Loan))
         )
         if repayment is None:
             raise NotFound("repayment", "还款记录", repayment_id)
         loan = await self._lock_loan(repayment.loan_id)
         self.actor.require(Role.BANK_LIAISON)
-        if await self.session.scalar(select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)):
+        if await self.session.scalar(
+            select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)
+        ):
             raise Conflict("this repayment is already reversed", "该笔还款已冲正", state="reversed")
-        lines = list(await self.session.scalars(
-            select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
-        ))
+        lines = list(
+            await self.session.scalars(
+                select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
+            )
+        )
         await self._apply(loan, lines, sign=-1)
         status_before = loan.status
         await undo_recovery(self.session, loan, repayment.bank_txn_ref, today)
         if loan.status in ("settled", "recovered"):
             loan.status = "active" if loan.status == "settled" else "compensated"
             loan.settled_on = None
-        self.session.add(RepaymentReversal(repayment_id=repayment.id, loan_id=loan.id, reason=data.reason,
-                                           reversed_on=today, reversed_by=self.actor.user_id))
+        self.session.add(
+            RepaymentReversal(
+                repayment_id=repayment.id,
+                loan_id=loan.id,
+                reason=data.reason,
+                reversed_on=today,
+                reversed_by=self.actor.user_id,
+            )
+        )
         await self.session.flush()
         await refresh_loans(self.session, [loan.id], await current_business_date(self.session, today))
         await self.session.refresh(loan)
-        record_event(self.session, self.actor, entity_type="loan", entity_id=loan.id, action="reverse_repayment",
-                     from_status=status_before, to_status=loan.status,
-                     after={"repayment_id": str(repayment.id), "reason": data.reason})
+        record_event(
+            self.session,
+            self.actor,
+            entity_type="loan",
+            entity_id=loan.id,
+            action="reverse_repayment",
+            from_status=status_before,
+            to_status=loan.status,
+            after={"repayment_id": str(repayment.id), "reason": data.reason},
+        )
         return PostingResult(repayment, lines, loan, reversed=True, created=True)
 
     async def result(self, repayment: Repayment, *, created: bool) -> PostingResult:
-        lines = list(await self.session.scalars(
-            select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
-            .order_by(RepaymentAllocation.seq)
-        ))
+        lines = list(
+            await self.session.scalars(
+                select(RepaymentAllocation)
+                .where(RepaymentAllocation.repayment_id == repayment.id)
+                .order_by(RepaymentAllocation.seq)
+            )
+        )
         loan = await self.session.get_one(Loan, repayment.loan_id)
         reversed_ = await self.session.scalar(
             select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)
@@ -199,18 +260,28 @@ class RepaymentService:
 
     async def for_loan(self, loan_id: UUID) -> list[PostingResult]:
         """Every repayment of a loan with its allocation, in three queries."""
-        loan = await self.session.scalar(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
+        loan = await self.session.scalar(
+            select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))
+        )
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
-        repayments = list(await self.session.scalars(
-            select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.paid_on, Repayment.created_at)
-        ))
+        repayments = list(
+            await self.session.scalars(
+                select(Repayment)
+                .where(Repayment.loan_id == loan_id)
+                .order_by(Repayment.paid_on, Repayment.created_at)
+            )
+        )
         lines: dict[UUID, list[RepaymentAllocation]] = {r.id: [] for r in repayments}
         for line in await self.session.scalars(
-            select(RepaymentAllocation).where(RepaymentAllocation.loan_id == loan_id).order_by(RepaymentAllocation.seq)
+            select(RepaymentAllocation)
+            .where(RepaymentAllocation.loan_id == loan_id)
+            .order_by(RepaymentAllocation.seq)
         ):
             lines[line.repayment_id].append(line)
-        reversed_ids = set(await self.session.scalars(
-            select(RepaymentReversal.repayment_id).where(RepaymentReversal.loan_id == loan_id)
-        ))
+        reversed_ids = set(
+            await self.session.scalars(
+                select(RepaymentReversal.repayment_id).where(RepaymentReversal.loan_id == loan_id)
+            )
+        )
         return [PostingResult(r, lines[r.id], loan, r.id in reversed_ids, created=False) for r in repayments]

@@ -36,8 +36,10 @@ class ReportController(Controller):
         as_of: date | None = None,
         date_from: date | None = Parameter(query="from", default=None),
         date_to: date | None = Parameter(query="to", default=None),
-        group_by: str | None = Parameter(default=None, description="comma-separated: county,township,village,"
-                                                                   "bank,product,project_type,category,month"),
+        group_by: str | None = Parameter(
+            default=None,
+            description="comma-separated: county,township,village,bank,product,project_type,category,month",
+        ),
         region_code: str | None = Parameter(default=None, description="narrow the scope to a region"),
         county_code: str | None = Parameter(default=None, description="the county (county-risk)"),
         bank_code: str | None = None,
@@ -45,10 +47,17 @@ class ReportController(Controller):
         run_async: bool = Parameter(query="async", default=False, description="build in the background"),
     ) -> Response:
         if region_code and county_code and region_code != county_code:
-            raise InvalidInput("county_code", "give region_code or county_code, not both", "区划代码只能指定一个")
+            raise InvalidInput(
+                "county_code", "give region_code or county_code, not both", "区划代码只能指定一个"
+            )
         report_request = ReportRequest(
-            name=name, as_of=as_of or today(settings), date_from=date_from, date_to=date_to,
-            group_by=_group_by(group_by), region_code=region_code or county_code, bank_code=bank_code,
+            name=name,
+            as_of=as_of or today(settings),
+            date_from=date_from,
+            date_to=date_to,
+            group_by=_group_by(group_by),
+            region_code=region_code or county_code,
+            bank_code=bank_code,
             format=format,
         )
         service = ReportService(db_session, actor)
@@ -58,13 +67,19 @@ class ReportController(Controller):
             job = await JobService(db_session, actor).create_report(report_request.to_params())
             await db_session.commit()  # the worker must find the committed row
             await request.app.state.redis.enqueue_job("build_report", str(job.id), _job_id=f"job:{job.id}")
-            return Response(JobOut.model_validate(job).model_dump(mode="json"), status_code=202,
-                            headers={"Location": f"/api/v1/jobs/{job.id}"})
+            return Response(
+                JobOut.model_validate(job).model_dump(mode="json"),
+                status_code=202,
+                headers={"Location": f"/api/v1/jobs/{job.id}"},
+            )
         rendered = await service.build(report_request)
         if rendered.body is not None:
             return Response(rendered.body)
-        return Response(rendered.content, media_type=rendered.media_type,
-                        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'})
+        return Response(
+            rendered.content,
+            media_type=rendered.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+        )
 
 
 class JobDownloadController(Controller):
@@ -77,5 +92,8 @@ class JobDownloadController(Controller):
         file = await db_session.get(ReportFile, job_id)
         if file is None:
             raise NotFound("report file", "报表文件", job_id)
-        return Response(file.content, media_type=file.media_type,
-                        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+        return Response(
+            file.content,
+            media_type=file.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+        )

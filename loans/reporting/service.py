@@ -60,19 +60,29 @@ class ReportRequest:
 
     def to_params(self) -> dict[str, Any]:
         return {
-            "name": self.name, "as_of": self.as_of.isoformat(),
+            "name": self.name,
+            "as_of": self.as_of.isoformat(),
             "date_from": self.date_from and self.date_from.isoformat(),
-            "date_to": self.date_to and self.date_to.isoformat(), "group_by": list(self.group_by),
-            "region_code": self.region_code, "bank_code": self.bank_code, "format": self.format,
+            "date_to": self.date_to and self.date_to.isoformat(),
+            "group_by": list(self.group_by),
+            "region_code": self.region_code,
+            "bank_code": self.bank_code,
+            "format": self.format,
         }
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ReportRequest:
         as_date = lambda value: None if value is None else date.fromisoformat(value)  # noqa: E731
-        return cls(name=params["name"], as_of=date.fromisoformat(params["as_of"]),
-                   date_from=as_date(params["date_from"]), date_to=as_date(params["date_to"]),
-                   group_by=tuple(params["group_by"]), region_code=params["region_code"],
-                   bank_code=params["bank_code"], format=params["format"])
+        return cls(
+            name=params["name"],
+            as_of=date.fromisoformat(params["as_of"]),
+            date_from=as_date(params["date_from"]),
+            date_to=as_date(params["date_to"]),
+            group_by=tuple(params["group_by"]),
+            region_code=params["region_code"],
+            bank_code=params["bank_code"],
+            format=params["format"],
+        )
 
 
 @dataclass(frozen=True)
@@ -93,21 +103,42 @@ def _county_of(scope: ReportScope) -> str:
 
 
 KINDS: dict[str, ReportKind] = {
-    "repayment-rate": ReportKind(lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)), title_zh="还贷率"),
-    "portfolio-at-risk": ReportKind(lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
-                                    title_zh="风险贷款率（PAR）"),
-    "beneficiaries": ReportKind(lambda f, r, s: beneficiaries(f, r.date_from, r.date_to, list(r.group_by)),
-                                period=True, title_zh="受益情况"),
-    "entrepreneurship": ReportKind(lambda f, r, s: entrepreneurship(f, r.as_of), grouped=False,
-                                   title_zh="创业跟踪"),
-    "lending-target": ReportKind(lambda f, r, s: lending_target(f, r.as_of, _county_of(s)), grouped=False,
-                                 title_zh="放款目标进度", needs_county=True),
-    "guarantee-funds": ReportKind(lambda f, r, s: guarantee_fund_status(f, r.as_of), grouped=False,
-                                  title_zh="担保基金运行状况"),
-    "subsidy": ReportKind(lambda f, r, s: interest_subsidy(f, r.date_from, r.date_to), grouped=False, period=True,
-                          title_zh="财政贴息"),
-    "county-risk": ReportKind(lambda f, r, s: county_risk(f, r.as_of, _county_of(s)), formats=("json", "xlsx", "html"),
-                              grouped=False, title_zh="县妇联风险报告", needs_county=True),
+    "repayment-rate": ReportKind(
+        lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)), title_zh="还贷率"
+    ),
+    "portfolio-at-risk": ReportKind(
+        lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)), title_zh="风险贷款率（PAR）"
+    ),
+    "beneficiaries": ReportKind(
+        lambda f, r, s: beneficiaries(f, r.date_from, r.date_to, list(r.group_by)),
+        period=True,
+        title_zh="受益情况",
+    ),
+    "entrepreneurship": ReportKind(
+        lambda f, r, s: entrepreneurship(f, r.as_of), grouped=False, title_zh="创业跟踪"
+    ),
+    "lending-target": ReportKind(
+        lambda f, r, s: lending_target(f, r.as_of, _county_of(s)),
+        grouped=False,
+        title_zh="放款目标进度",
+        needs_county=True,
+    ),
+    "guarantee-funds": ReportKind(
+        lambda f, r, s: guarantee_fund_status(f, r.as_of), grouped=False, title_zh="担保基金运行状况"
+    ),
+    "subsidy": ReportKind(
+        lambda f, r, s: interest_subsidy(f, r.date_from, r.date_to),
+        grouped=False,
+        period=True,
+        title_zh="财政贴息",
+    ),
+    "county-risk": ReportKind(
+        lambda f, r, s: county_risk(f, r.as_of, _county_of(s)),
+        formats=("json", "xlsx", "html"),
+        grouped=False,
+        title_zh="县妇联风险报告",
+        needs_county=True,
+    ),
 }
 
 
@@ -129,7 +160,10 @@ class ReportService:
         actor = self.actor
         region = request.region_code or actor.region_code
         if request.region_code is not None:
-            if not is_region_code(request.region_code) or await self.session.get(Region, request.region_code) is None:
+            if (
+                not is_region_code(request.region_code)
+                or await self.session.get(Region, request.region_code) is None
+            ):
                 raise NotFound("region", "区划", request.region_code)
             if actor.region_code is not None and not _within(request.region_code, actor.region_code):
                 raise NotFound("region", "区划", request.region_code)
@@ -146,18 +180,29 @@ class ReportService:
         if kind is None:
             raise NotFound("report", "报表", request.name)
         if request.format not in kind.formats:
-            raise InvalidInput("format", f"one of {', '.join(kind.formats)}", f"格式须为 {'、'.join(kind.formats)}")
+            raise InvalidInput(
+                "format", f"one of {', '.join(kind.formats)}", f"格式须为 {'、'.join(kind.formats)}"
+            )
         unknown = [key for key in request.group_by if key not in GROUP_KEYS]
         if unknown or (request.group_by and not kind.grouped):
-            raise InvalidInput("group_by", f"not a grouping of this report: {', '.join(unknown or request.group_by)}"
-                               f" (allowed: {', '.join(GROUP_KEYS) if kind.grouped else 'none'})",
-                               "不支持的分组维度")
-        if kind.period and (request.date_from is None or request.date_to is None or request.date_from > request.date_to):
-            raise InvalidInput("from", "give from and to, from on or before to", "请指定起止日期（from ≤ to）")
+            raise InvalidInput(
+                "group_by",
+                f"not a grouping of this report: {', '.join(unknown or request.group_by)}"
+                f" (allowed: {', '.join(GROUP_KEYS) if kind.grouped else 'none'})",
+                "不支持的分组维度",
+            )
+        if kind.period and (
+            request.date_from is None or request.date_to is None or request.date_from > request.date_to
+        ):
+            raise InvalidInput(
+                "from", "give from and to, from on or before to", "请指定起止日期（from ≤ to）"
+            )
         return kind
 
     async def loans_in(self, scope: ReportScope) -> int:
-        conditions = [getattr(Loan, column) == value for column, value in vars(scope).items() if value is not None]
+        conditions = [
+            getattr(Loan, column) == value for column, value in vars(scope).items() if value is not None
+        ]
         return int(await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions)) or 0)
 
     async def build(self, request: ReportRequest) -> RenderedReport:
@@ -190,9 +235,21 @@ def report_body(request: ReportRequest, report: Any) -> dict[str, Any]:
     return head | {
         "county_code": report.county_code,
         "headline": report.headline_record(),
-        **{name: report.records(name) for name in (
-            "townships", "banks", "overdue", "maturities", "maturity_summary", "no_recent_visit", "par_trend",
-            "lending", "funds", "flags")},
+        **{
+            name: report.records(name)
+            for name in (
+                "townships",
+                "banks",
+                "overdue",
+                "maturities",
+                "maturity_summary",
+                "no_recent_visit",
+                "par_trend",
+                "lending",
+                "funds",
+                "flags",
+            )
+        },
     }
 
 

@@ -15,9 +15,9 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.applicants.controllers import ApplicantController
 from loans.applications.controllers import ApplicationController
-import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.banks.controllers import BankController
 from loans.core.actor import Actor
 from loans.core.db import sqlalchemy_config
@@ -29,8 +29,8 @@ from loans.logging import configure_logging
 from loans.products.controllers import ProductController
 from loans.regions.controllers import RegionController
 from loans.reminders.controllers import ReminderController
-from loans.reporting.controllers import JobDownloadController, ReportController
 from loans.repayments.controllers import LoanRepaymentController, RepaymentController
+from loans.reporting.controllers import JobDownloadController, ReportController
 from loans.server.errors import exception_handlers
 from loans.server.health import health
 from loans.settings import Settings, get_settings

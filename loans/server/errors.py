@@ -65,7 +65,9 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response:
 
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path, error=str(exc))
-    return Response({"status_code": 500, "detail": "internal error", "detail_zh": "服务器内部错误"}, status_code=500)
+    return Response(
+        {"status_code": 500, "detail": "internal error", "detail_zh": "服务器内部错误"}, status_code=500
+    )
 
 
 exception_handlers = {

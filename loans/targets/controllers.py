@@ -35,17 +35,30 @@ class LendingTargetController(Controller):
     async def set_target(self, data: TargetIn, db_session: AsyncSession, actor: Actor) -> TargetOut:
         actor.require(Role.COUNTY_OFFICER)
         if data.county_code != actor.region_code:
-            raise InvalidInput("county_code", "a county officer sets her own county's target", "只能设置本县的目标")
+            raise InvalidInput(
+                "county_code", "a county officer sets her own county's target", "只能设置本县的目标"
+            )
         target = await db_session.get(LendingTarget, (data.county_code, data.year))
         before = None if target is None else fen_to_str(target.amount)
         if target is None:
-            target = LendingTarget(county_code=data.county_code, year=data.year, amount=yuan_to_fen(data.amount),
-                                   set_by=actor.user_id)
+            target = LendingTarget(
+                county_code=data.county_code,
+                year=data.year,
+                amount=yuan_to_fen(data.amount),
+                set_by=actor.user_id,
+            )
             db_session.add(target)
         else:
             target.amount, target.set_by = yuan_to_fen(data.amount), actor.user_id
-        record_event(db_session, actor, entity_type="lending_target", entity_id=f"{data.county_code}/{data.year}",
-                     action="set_target", before={"amount": before}, after={"amount": str(data.amount)})
+        record_event(
+            db_session,
+            actor,
+            entity_type="lending_target",
+            entity_id=f"{data.county_code}/{data.year}",
+            action="set_target",
+            before={"amount": before},
+            after={"amount": str(data.amount)},
+        )
         await db_session.flush()
         return TargetOut(county_code=target.county_code, year=target.year, amount=fen_to_str(target.amount))
 
@@ -53,6 +66,10 @@ class LendingTargetController(Controller):
     async def list_targets(self, db_session: AsyncSession, actor: Actor) -> list[TargetOut]:
         query = select(LendingTarget).order_by(LendingTarget.year.desc())
         if actor.region_code is not None:
-            query = query.where(LendingTarget.county_code == ancestor_code(actor.region_code, RegionLevel.COUNTY))
-        return [TargetOut(county_code=t.county_code, year=t.year, amount=fen_to_str(t.amount))
-                for t in await db_session.scalars(query)]
+            query = query.where(
+                LendingTarget.county_code == ancestor_code(actor.region_code, RegionLevel.COUNTY)
+            )
+        return [
+            TargetOut(county_code=t.county_code, year=t.year, amount=fen_to_str(t.amount))
+            for t in await db_session.scalars(query)
+        ]

@@ -49,4 +49,6 @@ class UserController(Controller):
     @get("/")
     async def list_users(self, db_session: AsyncSession, actor: Actor) -> list[UserOut]:
         actor.require(Role.ADMIN)
-        return [UserOut.model_validate(u) for u in await db_session.scalars(select(User).order_by(User.username))]
+        return [
+            UserOut.model_validate(u) for u in await db_session.scalars(select(User).order_by(User.username))
+        ]

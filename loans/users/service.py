@@ -76,12 +76,16 @@ class UserService:
         if data.role != Role.ADMIN and data.region_code is None:
             raise InvalidInput("region_code", "required for every role but admin", "除管理员外必须指定区域")
         if data.region_code is not None and await self.session.get(Region, data.region_code) is None:
-            raise InvalidInput("region_code", f"unknown region {data.region_code}", f"区域 {data.region_code} 不存在")
+            raise InvalidInput(
+                "region_code", f"unknown region {data.region_code}", f"区域 {data.region_code} 不存在"
+            )
         if data.role == Role.BANK_LIAISON:
             if data.bank_code is None:
                 raise InvalidInput("bank_code", "required for a bank liaison", "银行信贷员必须指定银行")
             if await self.session.get(Bank, data.bank_code) is None:
-                raise InvalidInput("bank_code", f"unknown bank {data.bank_code}", f"银行 {data.bank_code} 不存在")
+                raise InvalidInput(
+                    "bank_code", f"unknown bank {data.bank_code}", f"银行 {data.bank_code} 不存在"
+                )
 
 
 def token_lifetime(minutes: int) -> timedelta:

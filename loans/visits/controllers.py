@@ -28,14 +28,28 @@ class FollowUpController(Controller):
         loan = await LoanService(db_session, actor).get(loan_id)
         actor.require(Role.TOWNSHIP_STAFF)
         if data.visited_on > today(settings) or data.visited_on < loan.disbursed_on:
-            raise InvalidInput("visited_on", "must be between disbursement and today", "核查日期须在放款日与今天之间")
-        visit = FollowUp(loan_id=loan.id, county_code=loan.county_code, township_code=loan.township_code,
-                         village_code=loan.village_code, bank_code=loan.bank_code, visited_by=actor.user_id,
-                         **data.model_dump())
+            raise InvalidInput(
+                "visited_on", "must be between disbursement and today", "核查日期须在放款日与今天之间"
+            )
+        visit = FollowUp(
+            loan_id=loan.id,
+            county_code=loan.county_code,
+            township_code=loan.township_code,
+            village_code=loan.village_code,
+            bank_code=loan.bank_code,
+            visited_by=actor.user_id,
+            **data.model_dump(),
+        )
         db_session.add(visit)
         await db_session.flush()
-        record_event(db_session, actor, entity_type="loan", entity_id=loan.id, action="follow_up",
-                     after=data.model_dump(mode="json"))
+        record_event(
+            db_session,
+            actor,
+            entity_type="loan",
+            entity_id=loan.id,
+            action="follow_up",
+            after=data.model_dump(mode="json"),
+        )
         return FollowUpOut.model_validate(visit)
 
     @get("/")

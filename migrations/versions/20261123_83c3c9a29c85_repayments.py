@@ -7,8 +7,8 @@ Create Date: 2026-11-23 00:51:08.640453
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 import advanced_alchemy.types
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "83c3c9a29c85"

@@ -23,9 +23,11 @@ async def funded_fund(client: AsyncTestClient, world: World, amount: str = "1000
     """The world's fund with at least ``amount`` deposited (deposits carry unique references)."""
     reference = f"DEP-{uuid4().hex[:12]}"
     await expect(
-        await client.post(f"/api/v1/guarantee-funds/{world.fund_id}/deposits",
-                          json={"amount": amount, "deposited_on": date.today().isoformat(), "reference": reference},
-                          headers=world["county"]),
+        await client.post(
+            f"/api/v1/guarantee-funds/{world.fund_id}/deposits",
+            json={"amount": amount, "deposited_on": date.today().isoformat(), "reference": reference},
+            headers=world["county"],
+        ),
         201,
     )
     return world.fund_id
@@ -45,43 +47,105 @@ async def disbursed_loan(
 ) -> dict[str, Any]:
     await funded_fund(client, world)
     applicant = await expect(
-        await client.post("/api/v1/applicants",
-                          json={"national_id": female_id(), "name": "王秀英", "phone": "13909350001",
-                                "village_code": VILLAGE, "categories": ["rural"]},
-                          headers=world["township"]),
+        await client.post(
+            "/api/v1/applicants",
+            json={
+                "national_id": female_id(),
+                "name": "王秀英",
+                "phone": "13909350001",
+                "village_code": VILLAGE,
+                "categories": ["rural"],
+            },
+            headers=world["township"],
+        ),
         201,
     )
     application = await expect(
-        await client.post("/api/v1/applications", json={
-            "applicant_id": applicant["id"], "product_code": PRODUCT, "borrower_kind": "individual",
-            "amount_requested": amount, "term_months": term_months, "repayment_method": method,
-            "has_business_licence": False, "guarantee_fund_id": world.fund_id,
-            "project": {"type": "breeding", "description": "养殖肉羊50只", "investment": "80000.00",
-                        "jobs_expected": 3},
-        }, headers=world["township"]),
+        await client.post(
+            "/api/v1/applications",
+            json={
+                "applicant_id": applicant["id"],
+                "product_code": PRODUCT,
+                "borrower_kind": "individual",
+                "amount_requested": amount,
+                "term_months": term_months,
+                "repayment_method": method,
+                "has_business_licence": False,
+                "guarantee_fund_id": world.fund_id,
+                "project": {
+                    "type": "breeding",
+                    "description": "养殖肉羊50只",
+                    "investment": "80000.00",
+                    "jobs_expected": 3,
+                },
+            },
+            headers=world["township"],
+        ),
         201,
     )
     app_id = application["id"]
-    await expect(await client.post(f"/api/v1/applications/{app_id}/village-certification", json={
-        "certificate_no": f"LJ-{app_id[:8]}", "committee": "龙景村妇代会", "issued_on": date.today().isoformat(),
-        "residence_confirmed": True, "credit_good": True, "project_real": True}, headers=world["village"]), 200)
-    await expect(await client.post(f"/api/v1/applications/{app_id}/submit", json={}, headers=world["township"]), 200)
-    await expect(await client.post(f"/api/v1/applications/{app_id}/county-review",
-                                   json={"decision": "recommend", "opinion": "同意推荐"}, headers=world["county"]), 200)
-    await expect(await client.post(f"/api/v1/applications/{app_id}/bank-decision", json={
-        "decision": "approve", "amount": amount, "annual_rate": rate, "term_months": term_months,
-        "repayment_method": method}, headers=world["bank"]), 200)
+    await expect(
+        await client.post(
+            f"/api/v1/applications/{app_id}/village-certification",
+            json={
+                "certificate_no": f"LJ-{app_id[:8]}",
+                "committee": "龙景村妇代会",
+                "issued_on": date.today().isoformat(),
+                "residence_confirmed": True,
+                "credit_good": True,
+                "project_real": True,
+            },
+            headers=world["village"],
+        ),
+        200,
+    )
+    await expect(
+        await client.post(f"/api/v1/applications/{app_id}/submit", json={}, headers=world["township"]), 200
+    )
+    await expect(
+        await client.post(
+            f"/api/v1/applications/{app_id}/county-review",
+            json={"decision": "recommend", "opinion": "同意推荐"},
+            headers=world["county"],
+        ),
+        200,
+    )
+    await expect(
+        await client.post(
+            f"/api/v1/applications/{app_id}/bank-decision",
+            json={
+                "decision": "approve",
+                "amount": amount,
+                "annual_rate": rate,
+                "term_months": term_months,
+                "repayment_method": method,
+            },
+            headers=world["bank"],
+        ),
+        200,
+    )
     if disbursed_on is not None:
         assert engine is not None, "backdating a disbursement needs the engine"
         await backdate_decision(engine, app_id, disbursed_on - timedelta(days=1))
-    result = await expect(await client.post(f"/api/v1/applications/{app_id}/disburse", json={
-        "contract_no": contract_no or f"C-{app_id[:13]}", "disbursed_on": (disbursed_on or date.today()).isoformat(),
-        "amount": amount, "bank_txn_ref": f"D-{app_id}"}, headers=world["bank"]), 201)
+    result = await expect(
+        await client.post(
+            f"/api/v1/applications/{app_id}/disburse",
+            json={
+                "contract_no": contract_no or f"C-{app_id[:13]}",
+                "disbursed_on": (disbursed_on or date.today()).isoformat(),
+                "amount": amount,
+                "bank_txn_ref": f"D-{app_id}",
+            },
+            headers=world["bank"],
+        ),
+        201,
+    )
     return result
 
 
 async def backdate_decision(engine: AsyncEngine, application_id: str, day: date) -> None:
     """Tests of old loans need a bank decision in the past: the API records decisions at 'now'."""
     async with engine.begin() as conn:
-        await conn.execute(text("UPDATE application SET decided_at = :at WHERE id = :id"),
-                           {"at": day, "id": application_id})
+        await conn.execute(
+            text("UPDATE application SET decided_at = :at WHERE id = :id"), {"at": day, "id": application_id}
+        )

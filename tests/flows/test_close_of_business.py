@@ -16,16 +16,26 @@ from tests.flows.helpers import disbursed_loan, expect
 # 100 % of the interest, so the borrower owes 1000.00 of principal on the 15th of each month.
 # Penalty rate = 6 % × (1 + 0.5) / 360 a day: on 1000.00 that is 100000 fen × 0.09 / 360 = 25 fen a day;
 # on 500.00 it is 12.5 fen, rounded half-up to 13 fen a day.
-TERMS = {"amount": "12000.00", "rate": "0.0600", "term_months": 12, "method": "equal_principal",
-         "disbursed_on": date(2026, 1, 15)}
+TERMS = {
+    "amount": "12000.00",
+    "rate": "0.0600",
+    "term_months": 12,
+    "method": "equal_principal",
+    "disbursed_on": date(2026, 1, 15),
+}
 FIRST_DAY, LAST_DAY = date(2026, 2, 1), date(2026, 5, 31)  # 28 + 31 + 30 + 31 = 120 business dates
 DUE_DATES = [date(2026, 2, 15), date(2026, 3, 15), date(2026, 4, 15), date(2026, 5, 15)]
 
 
 async def pay(client, world, loan, amount: str, day: date, ref: str) -> None:
-    await expect(await client.post(f"/api/v1/loans/{loan['loan_id']}/repayments",
-                                   json={"amount": amount, "paid_on": day.isoformat(), "bank_txn_ref": ref},
-                                   headers=world["bank"]), 201)
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{loan['loan_id']}/repayments",
+            json={"amount": amount, "paid_on": day.isoformat(), "bank_txn_ref": ref},
+            headers=world["bank"],
+        ),
+        201,
+    )
 
 
 async def loan_view(client, world, loan) -> dict:
@@ -60,8 +70,11 @@ async def test_120_business_dates(client, world, engine):
 
     # 'never': oldest unpaid due 2026-02-15. 17 Mar: 30 days; 18 Mar: 31; 16 May: 90; 17 May: 91.
     assert [(v["days_past_due"], v["bucket"], v["five_class"]) for v in checkpoints.values()] == [
-        (30, "1-30", "special_mention"), (31, "31-90", "special_mention"),
-        (90, "31-90", "special_mention"), (91, "91-180", "substandard")]
+        (30, "1-30", "special_mention"),
+        (31, "31-90", "special_mention"),
+        (90, "31-90", "special_mention"),
+        (91, "91-180", "substandard"),
+    ]
 
     views = {name: await loan_view(client, world, loan) for name, loan in loans.items()}
     # On 31 May 'never' is 105 days past due (28 + 31 + 30 + 16). Penalty days: installment 1 from 16 Feb,
@@ -75,15 +88,30 @@ async def test_120_business_dates(client, world, engine):
     assert views["partial"]["outstanding_penalty"] == "48.40"
     assert views["partial"]["outstanding_principal"] == "11500.00"
     # 'late' caught up in full: current again, her 2.25 of penalty paid.
-    assert (views["late"]["status"], views["late"]["days_past_due"], views["late"]["bucket"]) == ("active", 0, "current")
-    assert views["late"]["outstanding_penalty"] == "0.00" and views["late"]["outstanding_principal"] == "8000.00"
-    assert (views["on_time"]["status"], views["on_time"]["days_past_due"], views["on_time"]["five_class"]) == (
-        "active", 0, "normal")
+    assert (views["late"]["status"], views["late"]["days_past_due"], views["late"]["bucket"]) == (
+        "active",
+        0,
+        "current",
+    )
+    assert (
+        views["late"]["outstanding_penalty"] == "0.00" and views["late"]["outstanding_principal"] == "8000.00"
+    )
+    assert (
+        views["on_time"]["status"],
+        views["on_time"]["days_past_due"],
+        views["on_time"]["five_class"],
+    ) == ("active", 0, "normal")
 
     async with engine.connect() as conn:
-        snapshot = (await conn.execute(text(
-            "SELECT status, sum(loan_count), sum(outstanding_principal) FROM portfolio_snapshot "
-            "WHERE business_date = :d GROUP BY status ORDER BY status"), {"d": LAST_DAY})).all()
+        snapshot = (
+            await conn.execute(
+                text(
+                    "SELECT status, sum(loan_count), sum(outstanding_principal) FROM portfolio_snapshot "
+                    "WHERE business_date = :d GROUP BY status ORDER BY status"
+                ),
+                {"d": LAST_DAY},
+            )
+        ).all()
         closed = await conn.scalar(text("SELECT count(*) FROM business_day WHERE status = 'done'"))
     assert snapshot == [("active", 2, 1600000), ("overdue", 2, 2350000)]
     assert closed == 120
@@ -91,16 +119,30 @@ async def test_120_business_dates(client, world, engine):
 
 async def state(engine) -> tuple:
     async with engine.connect() as conn:
-        loans = (await conn.execute(text(
-            "SELECT contract_no, status, days_past_due, bucket, five_class, overdue_principal, penalty_outstanding "
-            "FROM loan ORDER BY contract_no"))).all()
-        penalties = (await conn.execute(text(
-            "SELECT count(*), sum(amount) FROM penalty_accrual"))).one()
-        installments = (await conn.execute(text(
-            "SELECT status, count(*), sum(penalty_accrued) FROM installment GROUP BY status ORDER BY status"))).all()
-        snapshot = (await conn.execute(text(
-            "SELECT business_date, status, bucket, loan_count, outstanding_principal FROM portfolio_snapshot "
-            "ORDER BY 1, 2, 3"))).all()
+        loans = (
+            await conn.execute(
+                text(
+                    "SELECT contract_no, status, days_past_due, bucket, five_class, overdue_principal, penalty_outstanding "
+                    "FROM loan ORDER BY contract_no"
+                )
+            )
+        ).all()
+        penalties = (await conn.execute(text("SELECT count(*), sum(amount) FROM penalty_accrual"))).one()
+        installments = (
+            await conn.execute(
+                text(
+                    "SELECT status, count(*), sum(penalty_accrued) FROM installment GROUP BY status ORDER BY status"
+                )
+            )
+        ).all()
+        snapshot = (
+            await conn.execute(
+                text(
+                    "SELECT business_date, status, bucket, loan_count, outstanding_principal FROM portfolio_snapshot "
+                    "ORDER BY 1, 2, 3"
+                )
+            )
+        ).all()
     return loans, penalties, installments, snapshot
 
 
@@ -111,7 +153,9 @@ async def test_rerun_changes_nothing(client, world, engine):
     again = await close_of_business(engine, date(2026, 3, 20), date.today())
     assert again == []  # the date is already closed
     async with engine.begin() as conn:  # even forced to redo the date, the result is the same
-        await conn.execute(text("UPDATE business_day SET status = 'running' WHERE business_date = '2026-03-20'"))
+        await conn.execute(
+            text("UPDATE business_day SET status = 'running' WHERE business_date = '2026-03-20'")
+        )
     await close_of_business(engine, date(2026, 3, 20), date.today())
     assert await state(engine) == first
     assert first[1][1] > 0
@@ -142,16 +186,26 @@ async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, worl
 
 async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, engine, run_jobs):
     await portfolio(client, world, engine)
-    future = await client.post("/api/v1/jobs", json={"kind": "close_of_business",
-                                                     "business_date": (date.today() + timedelta(days=1)).isoformat()},
-                               headers=world["county"])
+    future = await client.post(
+        "/api/v1/jobs",
+        json={"kind": "close_of_business", "business_date": (date.today() + timedelta(days=1)).isoformat()},
+        headers=world["county"],
+    )
     assert future.status_code == 422
-    forbidden = await client.post("/api/v1/jobs", json={"kind": "close_of_business", "business_date": "2026-03-20"},
-                                  headers=world["township"])
+    forbidden = await client.post(
+        "/api/v1/jobs",
+        json={"kind": "close_of_business", "business_date": "2026-03-20"},
+        headers=world["township"],
+    )
     assert forbidden.status_code == 403
-    job = await expect(await client.post("/api/v1/jobs", json={"kind": "close_of_business",
-                                                               "business_date": "2026-03-20"},
-                                         headers=world["county"]), 202)
+    job = await expect(
+        await client.post(
+            "/api/v1/jobs",
+            json={"kind": "close_of_business", "business_date": "2026-03-20"},
+            headers=world["county"],
+        ),
+        202,
+    )
     assert job["status"] == "queued"
     await run_jobs()
     done = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
@@ -174,7 +228,9 @@ async def test_late_repayment_clears_overdue_at_once(client, world, engine):
     assert (view["status"], view["days_past_due"], view["outstanding_penalty"]) == ("active", 0, "0.00")
 
 
-async def test_a_failing_job_is_retried_then_reported_failed(client, world, engine, settings, run_jobs, monkeypatch):
+async def test_a_failing_job_is_retried_then_reported_failed(
+    client, world, engine, settings, run_jobs, monkeypatch
+):
     import workers.tasks
 
     calls = []
@@ -185,9 +241,14 @@ async def test_a_failing_job_is_retried_then_reported_failed(client, world, engi
 
     monkeypatch.setattr(workers.tasks, "run_close_of_business", broken)
     monkeypatch.setattr("loans.jobs.service.RETRY_BACKOFF_SECONDS", 0)
-    job = await expect(await client.post("/api/v1/jobs", json={"kind": "close_of_business",
-                                                               "business_date": "2026-03-20"},
-                                         headers=world["county"]), 202)
+    job = await expect(
+        await client.post(
+            "/api/v1/jobs",
+            json={"kind": "close_of_business", "business_date": "2026-03-20"},
+            headers=world["county"],
+        ),
+        202,
+    )
     await run_jobs()
     failed = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
     assert failed["status"] == "failed" and "disk full" in failed["error"]

@@ -25,10 +25,13 @@ def disbursement_for_first_due(due: date) -> date:
 
 
 async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, disbursed_on=date(2026, 1, 15), contract_no="COMP-1",
-                                **TERMS)
+    loan = await disbursed_loan(
+        client, world, engine=engine, disbursed_on=date(2026, 1, 15), contract_no="COMP-1", **TERMS
+    )
     url = f"/api/v1/loans/{loan['loan_id']}"
-    fund_before = await expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200)
+    fund_before = await expect(
+        await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
+    )
     early = await client.post(f"{url}/compensation", json={}, headers=world["county"])
     assert early.status_code == 409  # not overdue yet
     await close_of_business(engine, date(2026, 5, 20), date.today())
@@ -36,23 +39,39 @@ async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, en
     view = await expect(await client.get(url, headers=world["county"]), 200)
     assert view["days_past_due"] == 94 and view["claimable_since"] == "2026-05-16"
     assert (await client.post(f"{url}/compensation", json={}, headers=world["bank"])).status_code == 403
-    compensated = await expect(await client.post(f"{url}/compensation", json={"compensated_on": "2026-05-20"},
-                                                 headers=world["county"]), 200)
+    compensated = await expect(
+        await client.post(
+            f"{url}/compensation", json={"compensated_on": "2026-05-20"}, headers=world["county"]
+        ),
+        200,
+    )
     # the fund pays the outstanding principal 12000.00 and the borrower's overdue interest (0: 100 % subsidy)
     assert compensated["status"] == "compensated" and compensated["compensated_amount"] == "12000.00"
-    fund = await expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200)
+    fund = await expect(
+        await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
+    )
     assert float(fund_before["balance"]) - float(fund["balance"]) == 12000.0
-    assert fund["compensation_rate"] == "1.0000"  # 12000 compensated ÷ 12000 of guaranteed principal compensated
+    assert (
+        fund["compensation_rate"] == "1.0000"
+    )  # 12000 compensated ÷ 12000 of guaranteed principal compensated
 
-    await expect(await client.post(f"{url}/repayments", json={"amount": "3000.00", "paid_on": "2026-05-25",
-                                                              "bank_txn_ref": "REC-1"}, headers=world["bank"]), 201)
+    await expect(
+        await client.post(
+            f"{url}/repayments",
+            json={"amount": "3000.00", "paid_on": "2026-05-25", "bank_txn_ref": "REC-1"},
+            headers=world["bank"],
+        ),
+        201,
+    )
     view = await expect(await client.get(url, headers=world["county"]), 200)
     assert view["status"] == "compensated" and view["recovered_amount"] == "3000.00"
-    fund_after = await expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]),
-                              200)
+    fund_after = await expect(
+        await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
+    )
     assert float(fund_after["balance"]) - float(fund["balance"]) == 3000.0
-    written_off = await expect(await client.post(f"{url}/write-off", json={"reason": "追偿终结"},
-                                                 headers=world["county"]), 200)
+    written_off = await expect(
+        await client.post(f"{url}/write-off", json={"reason": "追偿终结"}, headers=world["county"]), 200
+    )
     assert written_off["status"] == "written_off"
     again = await client.post(f"{url}/write-off", json={"reason": "再次"}, headers=world["county"])
     assert again.status_code == 409
@@ -60,10 +79,22 @@ async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, en
 
 async def test_reminders_are_written_once_listed_in_scope_and_drained(client, world, engine):
     today = date.today()
-    due_soon = await disbursed_loan(client, world, engine=engine, contract_no="REM-7",
-                                    disbursed_on=disbursement_for_first_due(today + timedelta(days=7)), **TERMS)
-    overdue = await disbursed_loan(client, world, engine=engine, contract_no="REM-OD",
-                                   disbursed_on=disbursement_for_first_due(today - timedelta(days=1)), **TERMS)
+    due_soon = await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        contract_no="REM-7",
+        disbursed_on=disbursement_for_first_due(today + timedelta(days=7)),
+        **TERMS,
+    )
+    overdue = await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        contract_no="REM-OD",
+        disbursed_on=disbursement_for_first_due(today - timedelta(days=1)),
+        **TERMS,
+    )
     await close_of_business(engine, today, today)
     async with engine.begin() as conn:  # run the same date again, as a redelivered job would
         from sqlalchemy import text

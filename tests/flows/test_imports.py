@@ -14,21 +14,32 @@ HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
 
 
 async def upload(client, world, content: bytes, filename: str = "repayments.csv"):
-    return await client.post("/api/v1/imports/repayments", files={"data": (filename, content, "text/csv")},
-                             headers=world["bank"])
+    return await client.post(
+        "/api/v1/imports/repayments", files={"data": (filename, content, "text/csv")}, headers=world["bank"]
+    )
 
 
 async def test_file_rows_are_posted_reported_and_not_posted_twice(client, world, engine, run_jobs):
-    loan = await disbursed_loan(client, world, engine=engine, amount="120000.00", rate="0.0480", term_months=12,
-                                method="equal_principal", disbursed_on=date(2026, 1, 15), contract_no="JC-IMP-1")
-    csv = (HEADER_ZH
-           + "JC-IMP-1,B-001,2026-02-15,10000.00\n"
-           + "JC-IMP-1,B-002,2026-03-15,\"10,000.00\"\n"
-           + "JC-IMP-1,B-002,2026-03-15,10000.00\n"   # repeated in the file: duplicate
-           + "JC-NOPE,B-003,2026-03-15,10.00\n"       # unknown contract
-           + "JC-IMP-1,B-004,2026-13-01,10.00\n"      # bad date
-           + "JC-IMP-1,B-005,2026-03-20,999999.00\n"  # more than outstanding
-           ).encode()
+    loan = await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        amount="120000.00",
+        rate="0.0480",
+        term_months=12,
+        method="equal_principal",
+        disbursed_on=date(2026, 1, 15),
+        contract_no="JC-IMP-1",
+    )
+    csv = (
+        HEADER_ZH
+        + "JC-IMP-1,B-001,2026-02-15,10000.00\n"
+        + 'JC-IMP-1,B-002,2026-03-15,"10,000.00"\n'
+        + "JC-IMP-1,B-002,2026-03-15,10000.00\n"  # repeated in the file: duplicate
+        + "JC-NOPE,B-003,2026-03-15,10.00\n"  # unknown contract
+        + "JC-IMP-1,B-004,2026-13-01,10.00\n"  # bad date
+        + "JC-IMP-1,B-005,2026-03-20,999999.00\n"  # more than outstanding
+    ).encode()
     accepted = await expect(await upload(client, world, csv), 202)
     assert accepted["status"] == "queued" and accepted["total_rows"] == 6
     assert await run_jobs() >= 1
@@ -50,8 +61,16 @@ async def test_file_rows_are_posted_reported_and_not_posted_twice(client, world,
 
 
 async def test_xlsx_with_english_headers(client, world, engine, run_jobs):
-    await disbursed_loan(client, world, engine=engine, amount="12000.00", term_months=12, method="equal_principal",
-                         disbursed_on=date(2026, 1, 15), contract_no="JC-XLSX-1")
+    await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        amount="12000.00",
+        term_months=12,
+        method="equal_principal",
+        disbursed_on=date(2026, 1, 15),
+        contract_no="JC-XLSX-1",
+    )
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer)
     sheet = workbook.add_worksheet()
@@ -78,8 +97,9 @@ async def test_malformed_files_get_a_clear_error(client, world):
         assert response.status_code == 422, (name, response.text)
         body = response.json()
         assert body["errors"][0]["field"] == "file" and body["errors"][0]["message_zh"], name
-    forbidden = await client.post("/api/v1/imports/repayments", files={"data": ("r.csv", b"x", "text/csv")},
-                                  headers=world["township"])
+    forbidden = await client.post(
+        "/api/v1/imports/repayments", files={"data": ("r.csv", b"x", "text/csv")}, headers=world["township"]
+    )
     assert forbidden.status_code == 403
 
 
@@ -87,8 +107,16 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
     contracts = []
     for n in range(5):
         contract = f"JC-BIG-{n}"
-        await disbursed_loan(client, world, engine=engine, amount="200000.00", term_months=24,
-                             method="equal_principal", disbursed_on=date(2026, 1, 15), contract_no=contract)
+        await disbursed_loan(
+            client,
+            world,
+            engine=engine,
+            amount="200000.00",
+            term_months=24,
+            method="equal_principal",
+            disbursed_on=date(2026, 1, 15),
+            contract_no=contract,
+        )
         contracts.append(contract)
     rng = random.Random(7)
     lines, expected_posted, expected_bad = [], 0, 0
@@ -106,7 +134,9 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
     content = (HEADER_ZH + "\n".join(lines) + "\n").encode()
     accepted = await expect(await upload(client, world, content), 202)
     await run_jobs()
-    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}?limit=1", headers=world["bank"]), 200)
+    report = await expect(
+        await client.get(f"/api/v1/imports/{accepted['id']}?limit=1", headers=world["bank"]), 200
+    )
     assert report["status"] == "done" and report["total_rows"] == 10_000
     assert report["posted"] + report["duplicates"] + report["rejected"] == 10_000
     duplicated_good = report["duplicates"]
@@ -116,6 +146,8 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
     repaid = sum(200000_00 - int(item["outstanding_principal"].replace(".", "")) for item in loans["items"])
     assert repaid == expected_posted * 100
     for item in loans["items"]:  # the installments carry exactly what the loan's balance says, across batches
-        schedule = await expect(await client.get(f"/api/v1/loans/{item['id']}/schedule", headers=world["bank"]), 200)
+        schedule = await expect(
+            await client.get(f"/api/v1/loans/{item['id']}/schedule", headers=world["bank"]), 200
+        )
         paid = sum(int(r["paid_principal"].replace(".", "")) for r in schedule["installments"])
         assert paid == 200000_00 - int(item["outstanding_principal"].replace(".", ""))

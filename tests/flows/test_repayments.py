@@ -10,13 +10,20 @@ from tests.flows.helpers import disbursed_loan, expect
 # 120000.00 at 4.80 %, 12 months, equal_principal, disbursed 2026-01-15, subsidy share 1 (product):
 # principal 10000.00 a month; interest month 1 = 120000 × 0.048 / 12 = 480.00, month 2 = 110000 × 0.004 = 440.00 …
 # With a 100 % subsidy the borrower owes principal only.
-LOAN = {"amount": "120000.00", "rate": "0.0480", "term_months": 12, "method": "equal_principal",
-        "disbursed_on": date(2026, 1, 15)}
+LOAN = {
+    "amount": "120000.00",
+    "rate": "0.0480",
+    "term_months": 12,
+    "method": "equal_principal",
+    "disbursed_on": date(2026, 1, 15),
+}
 
 
 async def test_schedule_is_frozen_at_disbursement(client, world, engine):
     loan = await disbursed_loan(client, world, engine=engine, **LOAN)
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    schedule = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
+    )
     rows = schedule["installments"]
     assert [r["due_date"] for r in rows[:3]] == ["2026-02-15", "2026-03-15", "2026-04-15"]
     assert [r["principal"] for r in rows[:2]] == ["10000.00", "10000.00"]
@@ -32,7 +39,9 @@ async def test_posting_allocates_oldest_first_and_is_idempotent(client, world, e
     first = await expect(await client.post(url, json=body, headers=world["bank"]), 201)
     # installment 1 (due 02-15) fully: 10000.00; installment 2 (due 03-15) early: 5000.00 principal
     assert [(a["seq"], a["principal"], a["interest"]) for a in first["allocations"]] == [
-        (1, "10000.00", "0.00"), (2, "5000.00", "0.00")]
+        (1, "10000.00", "0.00"),
+        (2, "5000.00", "0.00"),
+    ]
     assert first["outstanding_principal"] == "105000.00"
     repeat = await client.post(url, json=body, headers=world["bank"])
     assert repeat.status_code == 200 and repeat.json() == first
@@ -45,60 +54,101 @@ async def test_posting_allocates_oldest_first_and_is_idempotent(client, world, e
 async def test_invalid_repayments_are_refused(client, world, engine):
     loan = await disbursed_loan(client, world, engine=engine, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
-    early = await client.post(url, json={"amount": "1.00", "paid_on": "2026-01-14", "bank_txn_ref": "E"},
-                              headers=world["bank"])
+    early = await client.post(
+        url, json={"amount": "1.00", "paid_on": "2026-01-14", "bank_txn_ref": "E"}, headers=world["bank"]
+    )
     assert early.status_code == 422 and early.json()["errors"][0]["field"] == "paid_on"
-    future = await client.post(url, json={"amount": "1.00", "paid_on": "2099-01-01", "bank_txn_ref": "F"},
-                               headers=world["bank"])
+    future = await client.post(
+        url, json={"amount": "1.00", "paid_on": "2099-01-01", "bank_txn_ref": "F"}, headers=world["bank"]
+    )
     assert future.status_code == 422 and future.json()["errors"][0]["field"] == "paid_on"
-    too_much = await client.post(url, json={"amount": "200000.00", "paid_on": "2026-03-10", "bank_txn_ref": "T"},
-                                 headers=world["bank"])
+    too_much = await client.post(
+        url, json={"amount": "200000.00", "paid_on": "2026-03-10", "bank_txn_ref": "T"}, headers=world["bank"]
+    )
     assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "amount"
-    forbidden = await client.post(url, json={"amount": "1.00", "paid_on": "2026-03-10", "bank_txn_ref": "X"},
-                                  headers=world["county"])
+    forbidden = await client.post(
+        url, json={"amount": "1.00", "paid_on": "2026-03-10", "bank_txn_ref": "X"}, headers=world["county"]
+    )
     assert forbidden.status_code == 403
-    hidden = await client.post(url, json={"amount": "1.00", "paid_on": "2026-03-10", "bank_txn_ref": "Y"},
-                               headers=world["bank_other"])
+    hidden = await client.post(
+        url,
+        json={"amount": "1.00", "paid_on": "2026-03-10", "bank_txn_ref": "Y"},
+        headers=world["bank_other"],
+    )
     assert hidden.status_code == 404
 
 
 async def test_full_prepayment_settles_with_interest_to_date_and_reversal_reopens(client, world, engine):
     # 100000.00 at 6 %, quarterly interest, 12 months from 2026-01-10, subsidy 100 %:
     # borrower owes principal only, so paying 100000.00 on 2026-02-01 settles and cancels all future interest.
-    loan = await disbursed_loan(client, world, engine=engine, amount="100000.00", rate="0.0600", term_months=12,
-                                method="quarterly_interest_bullet", disbursed_on=date(2026, 1, 10))
+    loan = await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        amount="100000.00",
+        rate="0.0600",
+        term_months=12,
+        method="quarterly_interest_bullet",
+        disbursed_on=date(2026, 1, 10),
+    )
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
-    paid = await expect(await client.post(url, json={"amount": "100000.00", "paid_on": "2026-02-01",
-                                                    "bank_txn_ref": "PAYOFF-1"}, headers=world["bank"]), 201)
+    paid = await expect(
+        await client.post(
+            url,
+            json={"amount": "100000.00", "paid_on": "2026-02-01", "bank_txn_ref": "PAYOFF-1"},
+            headers=world["bank"],
+        ),
+        201,
+    )
     assert paid["settles"] is True and paid["loan_status"] == "settled"
     # first period 2026-01-10 → 2026-03-20 (69 days): interest 100000 × 0.06 × 69/360 = 1150.00;
     # accrued to 02-01 (22 days) = 1150.00 × 22/69 = 366.67, so 783.33 of the subsidy is cancelled.
     first = next(a for a in paid["allocations"] if a["seq"] == 1)
     assert first["cancelled_subsidy"] == "783.33"
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    schedule = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
+    )
     assert all(r["status"] == "paid" for r in schedule["installments"])
-    reversed_ = await expect(await client.post(f"/api/v1/repayments/{paid['id']}/reverse",
-                                               json={"reason": "录入错误"}, headers=world["bank"]), 200)
+    reversed_ = await expect(
+        await client.post(
+            f"/api/v1/repayments/{paid['id']}/reverse", json={"reason": "录入错误"}, headers=world["bank"]
+        ),
+        200,
+    )
     assert reversed_["reversed"] is True and reversed_["loan_status"] in ("active", "overdue")
-    again = await client.post(f"/api/v1/repayments/{paid['id']}/reverse", json={"reason": "再次"}, headers=world["bank"])
+    again = await client.post(
+        f"/api/v1/repayments/{paid['id']}/reverse", json={"reason": "再次"}, headers=world["bank"]
+    )
     assert again.status_code == 409
     detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "100000.00" and detail["settled_on"] is None
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    schedule = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
+    )
     assert schedule["installments"][0]["interest"] == "1150.00"
-    assert all(r["cancelled_interest"] == "0.00" and r["paid_principal"] == "0.00" for r in schedule["installments"])
+    assert all(
+        r["cancelled_interest"] == "0.00" and r["paid_principal"] == "0.00" for r in schedule["installments"]
+    )
 
 
 async def test_twenty_concurrent_postings_all_land(client, world, engine):
     loan = await disbursed_loan(client, world, engine=engine, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
-    posts = [client.post(url, json={"amount": "1000.00", "paid_on": "2026-03-10", "bank_txn_ref": f"C-{n:02d}"},
-                         headers=world["bank"]) for n in range(20)]
+    posts = [
+        client.post(
+            url,
+            json={"amount": "1000.00", "paid_on": "2026-03-10", "bank_txn_ref": f"C-{n:02d}"},
+            headers=world["bank"],
+        )
+        for n in range(20)
+    ]
     responses = await asyncio.gather(*posts)
     assert [r.status_code for r in responses] == [201] * 20
     detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "100000.00"
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    schedule = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
+    )
     paid = [r["paid_principal"] for r in schedule["installments"]]
     assert paid[:2] == ["10000.00", "10000.00"] and set(paid[2:]) == {"0.00"}
 
@@ -127,9 +177,12 @@ async def test_concurrent_postings_from_separate_connections_add_up(client, worl
     await asyncio.gather(*(post(n) for n in range(20)))
     detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "106000.00"  # 120000.00 − 20 × 700.00
-    repayments = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/repayments",
-                                               headers=world["bank"]), 200)
+    repayments = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/repayments", headers=world["bank"]), 200
+    )
     assert len(repayments) == 20
     assert sum(int(a["principal"].replace(".", "")) for r in repayments for a in r["allocations"]) == 1400000
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    schedule = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
+    )
     assert [r["paid_principal"] for r in schedule["installments"][:3]] == ["10000.00", "4000.00", "0.00"]

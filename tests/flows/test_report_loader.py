@@ -13,17 +13,44 @@ from tests.world import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, amount="12000.00", rate="0.0600", term_months=12,
-                                method="equal_principal", disbursed_on=date(2026, 1, 15), contract_no="LOAD-1")
-    await expect(await client.post(f"/api/v1/loans/{loan['loan_id']}/repayments",
-                                   json={"amount": "1000.00", "paid_on": "2026-02-15", "bank_txn_ref": "L-1"},
-                                   headers=world["bank"]), 201)
-    await expect(await client.post(f"/api/v1/loans/{loan['loan_id']}/follow-ups", json={
-        "visited_on": "2026-03-01", "business_status": "operating", "fund_use_as_agreed": True, "jobs_now": 4,
-        "risk_level": "low"}, headers=world["township"]), 201)
+    loan = await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        amount="12000.00",
+        rate="0.0600",
+        term_months=12,
+        method="equal_principal",
+        disbursed_on=date(2026, 1, 15),
+        contract_no="LOAD-1",
+    )
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{loan['loan_id']}/repayments",
+            json={"amount": "1000.00", "paid_on": "2026-02-15", "bank_txn_ref": "L-1"},
+            headers=world["bank"],
+        ),
+        201,
+    )
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{loan['loan_id']}/follow-ups",
+            json={
+                "visited_on": "2026-03-01",
+                "business_status": "operating",
+                "fund_use_as_agreed": True,
+                "jobs_now": 4,
+                "risk_level": "low",
+            },
+            headers=world["township"],
+        ),
+        201,
+    )
 
     async with AsyncSession(engine) as session:
-        frames: PortfolioFrames = await load_frames(session, ReportScope(county_code=COUNTY), date(2026, 11, 1))
+        frames: PortfolioFrames = await load_frames(
+            session, ReportScope(county_code=COUNTY), date(2026, 11, 1)
+        )
         township = await load_frames(session, ReportScope(township_code=TOWNSHIP), date(2026, 11, 1))
         elsewhere = await load_frames(session, ReportScope(township_code=OTHER_TOWNSHIP), date(2026, 11, 1))
         other_county = await load_frames(session, ReportScope(county_code=OTHER_COUNTY), date(2026, 11, 1))
@@ -31,14 +58,22 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
 
     for name, schema in SCHEMAS.items():
         assert getattr(frames, name).schema == schema, name
-    assert frames.loans.select("contract_no", "principal", "borrower_name").row(0) == ("LOAD-1", 1200000, "王秀英")
+    assert frames.loans.select("contract_no", "principal", "borrower_name").row(0) == (
+        "LOAD-1",
+        1200000,
+        "王秀英",
+    )
     assert frames.installments.height == 12 and frames.installments["principal"].sum() == 1200000
     assert frames.allocations.select("seq", "principal", "paid_on").row(0) == (1, 100000, date(2026, 2, 15))
     assert frames.follow_ups.select("jobs_now", "fund_use_as_agreed").row(0) == (4, True)
     assert frames.applicants["categories"].to_list() == [["rural"]]
     assert frames.members.height == 1 and frames.funds.height >= 1
     assert township.loans.height == 1
-    assert elsewhere.loans.height == 0 and elsewhere.installments.height == 0 and elsewhere.applicants.height == 0
+    assert (
+        elsewhere.loans.height == 0
+        and elsewhere.installments.height == 0
+        and elsewhere.applicants.height == 0
+    )
     assert other_county.loans.height == 0 and set(other_county.funds["county_code"]) <= {OTHER_COUNTY}
     assert COUNTY in set(frames.funds["county_code"]) and set(frames.funds["county_code"]) == {COUNTY}
     assert before.loans.height == 0

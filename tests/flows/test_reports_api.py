@@ -7,8 +7,13 @@ from datetime import date
 from tests.flows.helpers import disbursed_loan, expect
 from tests.world import COUNTY, OTHER_COUNTY, TOWNSHIP
 
-TERMS = {"amount": "12000.00", "rate": "0.0600", "term_months": 12, "method": "equal_principal",
-         "disbursed_on": date(2026, 1, 15)}
+TERMS = {
+    "amount": "12000.00",
+    "rate": "0.0600",
+    "term_months": 12,
+    "method": "equal_principal",
+    "disbursed_on": date(2026, 1, 15),
+}
 
 
 async def portfolio(client, world, engine):
@@ -16,19 +21,39 @@ async def portfolio(client, world, engine):
     a = await disbursed_loan(client, world, engine=engine, contract_no="RPT-A", **TERMS)
     b = await disbursed_loan(client, world, engine=engine, contract_no="RPT-B", **TERMS)
     for day, ref in ((date(2026, 2, 15), "A1"), (date(2026, 3, 15), "A2"), (date(2026, 4, 20), "A3")):
-        await expect(await client.post(f"/api/v1/loans/{a['loan_id']}/repayments",
-                                       json={"amount": "1000.00", "paid_on": day.isoformat(), "bank_txn_ref": ref},
-                                       headers=world["bank"]), 201)
-    await expect(await client.post(f"/api/v1/loans/{a['loan_id']}/follow-ups", json={
-        "visited_on": "2026-04-01", "business_status": "expanding", "fund_use_as_agreed": True, "jobs_now": 5,
-        "risk_level": "low"}, headers=world["township"]), 201)
+        await expect(
+            await client.post(
+                f"/api/v1/loans/{a['loan_id']}/repayments",
+                json={"amount": "1000.00", "paid_on": day.isoformat(), "bank_txn_ref": ref},
+                headers=world["bank"],
+            ),
+            201,
+        )
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{a['loan_id']}/follow-ups",
+            json={
+                "visited_on": "2026-04-01",
+                "business_status": "expanding",
+                "fund_use_as_agreed": True,
+                "jobs_now": 5,
+                "risk_level": "low",
+            },
+            headers=world["township"],
+        ),
+        201,
+    )
     return a, b
 
 
 async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
     await portfolio(client, world, engine)
-    rate = await expect(await client.get("/api/v1/reports/repayment-rate?as_of=2026-05-31&group_by=township",
-                                         headers=world["county"]), 200)
+    rate = await expect(
+        await client.get(
+            "/api/v1/reports/repayment-rate?as_of=2026-05-31&group_by=township", headers=world["county"]
+        ),
+        200,
+    )
     # due by 31 May: 4 × 1000.00 on each loan = 8000.00; A repaid 3000.00, 2000.00 of it on time
     assert rate["total"]["principal_due"] == "8000.00" and rate["total"]["principal_repaid"] == "3000.00"
     assert rate["total"]["repayment_rate"] == "0.3750" and rate["total"]["on_time_rate"] == "0.2500"
@@ -36,18 +61,28 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
     assert {item["contract_no"] for item in rate["tables"]["below_full"]} == {"RPT-A", "RPT-B"}
     assert all("********" in item["national_id_masked"] for item in rate["tables"]["below_full"])
 
-    earlier = await expect(await client.get("/api/v1/reports/repayment-rate?as_of=2026-03-31",
-                                            headers=world["county"]), 200)
+    earlier = await expect(
+        await client.get("/api/v1/reports/repayment-rate?as_of=2026-03-31", headers=world["county"]), 200
+    )
     assert (earlier["total"]["principal_due"], earlier["total"]["principal_repaid"]) == ("4000.00", "2000.00")
 
-    par = await expect(await client.get("/api/v1/reports/portfolio-at-risk?as_of=2026-05-31",
-                                        headers=world["county"]), 200)
+    par = await expect(
+        await client.get("/api/v1/reports/portfolio-at-risk?as_of=2026-05-31", headers=world["county"]), 200
+    )
     # A owes from 15 May (16 days), B from 15 Feb (105 days); outstanding 9000.00 + 12000.00
     assert par["total"]["outstanding_principal"] == "21000.00"
-    assert (par["total"]["par1"], par["total"]["par30"], par["total"]["par90"]) == ("1.0000", "0.5714", "0.5714")
+    assert (par["total"]["par1"], par["total"]["par30"], par["total"]["par90"]) == (
+        "1.0000",
+        "0.5714",
+        "0.5714",
+    )
 
-    people = await expect(await client.get("/api/v1/reports/beneficiaries?from=2026-01-01&to=2026-05-31",
-                                           headers=world["county"]), 200)
+    people = await expect(
+        await client.get(
+            "/api/v1/reports/beneficiaries?from=2026-01-01&to=2026-05-31", headers=world["county"]
+        ),
+        200,
+    )
     # two women, 24000.00; jobs: A's visit counts 5, B keeps her project's 3
     assert (people["total"]["women_supported"], people["total"]["loans_disbursed"]) == (2, 2)
     assert (people["total"]["amount_disbursed"], people["total"]["jobs_created"]) == ("24000.00", 8)
@@ -55,11 +90,14 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
 
 async def test_report_scope_and_input_errors(client, world, engine):
     await portfolio(client, world, engine)
-    mine = await expect(await client.get("/api/v1/reports/repayment-rate?as_of=2026-05-31",
-                                         headers=world["township_other"]), 200)
+    mine = await expect(
+        await client.get("/api/v1/reports/repayment-rate?as_of=2026-05-31", headers=world["township_other"]),
+        200,
+    )
     assert mine["total"]["principal_due"] == "0.00"
-    outside = await client.get(f"/api/v1/reports/repayment-rate?as_of=2026-05-31&region_code={OTHER_COUNTY}",
-                               headers=world["county"])
+    outside = await client.get(
+        f"/api/v1/reports/repayment-rate?as_of=2026-05-31&region_code={OTHER_COUNTY}", headers=world["county"]
+    )
     assert outside.status_code == 404
     bad_group = await client.get("/api/v1/reports/repayment-rate?group_by=colour", headers=world["county"])
     assert bad_group.status_code == 422 and bad_group.json()["errors"][0]["field"] == "group_by"
@@ -71,13 +109,22 @@ async def test_report_scope_and_input_errors(client, world, engine):
 
 async def test_county_risk_as_json_and_in_the_background(client, world, engine, run_jobs):
     await portfolio(client, world, engine)
-    risk = await expect(await client.get(f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31",
-                                         headers=world["county"]), 200)
+    risk = await expect(
+        await client.get(
+            f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31", headers=world["county"]
+        ),
+        200,
+    )
     assert risk["county_code"] == COUNTY
     assert [item["contract_no"] for item in risk["overdue"]] == ["RPT-B", "RPT-A"]  # by days past due
     assert any(flag["subject"] for flag in risk["flags"])  # the township is below 100 %
-    job = await expect(await client.get(f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31"
-                                        "&format=json&async=true", headers=world["county"]), 202)
+    job = await expect(
+        await client.get(
+            f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31&format=json&async=true",
+            headers=world["county"],
+        ),
+        202,
+    )
     await run_jobs()
     done = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
     assert done["status"] == "done", done
