@@ -42,3 +42,10 @@ def fen_to_yuan(fen: int) -> Decimal:
 def fen_to_str(fen: int) -> str:
     """The API's decimal-string form of an amount: ``"50000.00"``."""
     return str(fen_to_yuan(fen))
+
+
+def rate_str(rate: Decimal) -> str:
+    """A rate or share at the API edge: at least four places, no trailing noise ("0.043500" → "0.0435")."""
+    normalized = rate.normalize()
+    places = max(4, -normalized.as_tuple().exponent)
+    return f"{rate:.{places}f}"

@@ -24,7 +24,7 @@ from loans.applications.service import ApplicationService, ApplicationView
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.schemas import Page
-from loans.money import fen_to_str
+from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
 
 
@@ -42,7 +42,7 @@ def application_out(view: ApplicationView) -> ApplicationOut:
     bank_terms = (
         BankTermsOut(
             amount=fen_to_str(a.approved_amount),
-            annual_rate=str(a.approved_rate),
+            annual_rate=rate_str(a.approved_rate),
             term_months=a.approved_term_months,
             repayment_method=a.approved_method,
         )

@@ -10,13 +10,16 @@ from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.schemas import DepositCreate, FundCreate, FundEntryOut, FundOut
-from loans.funds.service import FundService
-from loans.money import fen_to_str
+from loans.funds.service import FundFigures, FundService
+from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
 
 
 async def _fund_out(service: FundService, fund: GuaranteeFund, today: date) -> FundOut:
-    figures = await service.figures(fund, today)
+    return fund_out(fund, await service.figures(fund, today))
+
+
+def fund_out(fund: GuaranteeFund, figures: FundFigures) -> FundOut:
     return FundOut(
         id=fund.id,
         county_code=fund.county_code,
@@ -24,8 +27,8 @@ async def _fund_out(service: FundService, fund: GuaranteeFund, today: date) -> F
         name=fund.name,
         leverage=str(fund.leverage),
         compensation_after_days=fund.compensation_after_days,
-        compensation_share=str(fund.compensation_share),
-        risk_threshold=str(fund.risk_threshold),
+        compensation_share=rate_str(fund.compensation_share),
+        risk_threshold=rate_str(fund.risk_threshold),
         balance=fen_to_str(figures.balance),
         guaranteed_outstanding=fen_to_str(figures.guaranteed_outstanding),
         capacity_left=fen_to_str(figures.capacity_left),
@@ -60,8 +63,9 @@ class GuaranteeFundController(Controller):
     @get("/")
     async def list_funds(self, db_session: AsyncSession, actor: Actor, settings: Settings) -> list[FundOut]:
         service = FundService(db_session, actor)
-        day = today(settings)
-        return [await _fund_out(service, fund, day) for fund in await service.list()]
+        funds = await service.list()
+        figures = await service.figures_for(funds, today(settings))
+        return [fund_out(fund, figures[fund.id]) for fund in funds]
 
     @get("/{fund_id:uuid}")
     async def get_fund(

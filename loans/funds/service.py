@@ -136,41 +136,60 @@ class FundService:
         return list(await self.session.scalars(query))
 
     async def figures(self, fund: GuaranteeFund, today: date) -> FundFigures:
+        return (await self.figures_for([fund], today))[fund.id]
+
+    async def figures_for(self, funds: list[GuaranteeFund], today: date) -> dict[UUID, FundFigures]:
+        """The figures of several funds in three grouped queries, however many funds."""
+        ids = [fund.id for fund in funds]
         signed = case(
             (FundEntry.kind.in_(("deposit", "recovery")), FundEntry.amount), else_=-FundEntry.amount
         )
-        balance = await self.session.scalar(
-            select(func.coalesce(func.sum(signed), 0)).where(FundEntry.fund_id == fund.id)
+        balances = dict(
+            (
+                await self.session.execute(
+                    select(FundEntry.fund_id, func.sum(signed))
+                    .where(FundEntry.fund_id.in_(ids))
+                    .group_by(FundEntry.fund_id)
+                )
+            ).all()
         )
-        loans_outstanding = await self.session.scalar(
-            select(func.coalesce(func.sum(Loan.outstanding_principal), 0)).where(
-                Loan.guarantee_fund_id == fund.id, Loan.status.in_(LIVE_LOAN_STATUSES)
-            )
-        )
-        approved_not_disbursed = await self.session.scalar(
-            select(func.coalesce(func.sum(Application.approved_amount), 0)).where(
-                Application.guarantee_fund_id == fund.id, Application.status == "bank_approved"
-            )
-        )
-        compensated, matured_or_compensated = (
-            await self.session.execute(
+        compensated = Loan.status.in_(COMPENSATED_STATUSES)
+        loans = {
+            fund_id: (int(outstanding), int(compensated_principal), int(matured_principal))
+            for fund_id, outstanding, compensated_principal, matured_principal in await self.session.execute(
                 select(
-                    func.coalesce(func.sum(Loan.principal).filter(Loan.status.in_(COMPENSATED_STATUSES)), 0),
+                    Loan.guarantee_fund_id,
                     func.coalesce(
-                        func.sum(Loan.principal).filter(
-                            Loan.status.in_(COMPENSATED_STATUSES) | (Loan.maturity_date <= today)
-                        ),
-                        0,
+                        func.sum(Loan.outstanding_principal).filter(Loan.status.in_(LIVE_LOAN_STATUSES)), 0
                     ),
-                ).where(Loan.guarantee_fund_id == fund.id)
+                    func.coalesce(func.sum(Loan.principal).filter(compensated), 0),
+                    func.coalesce(
+                        func.sum(Loan.principal).filter(compensated | (Loan.maturity_date <= today)), 0
+                    ),
+                )
+                .where(Loan.guarantee_fund_id.in_(ids))
+                .group_by(Loan.guarantee_fund_id)
             )
-        ).one()
-        guaranteed = int(loans_outstanding) + int(approved_not_disbursed)
-        capacity_left = round_fen(Decimal(int(balance)) * fund.leverage) - guaranteed
-        return FundFigures(
-            balance=int(balance),
-            guaranteed_outstanding=guaranteed,
-            capacity_left=capacity_left,
-            leverage_used=_ratio(guaranteed, int(balance)),
-            compensation_rate=_ratio(int(compensated), int(matured_or_compensated)),
+        }
+        reserved = dict(
+            (
+                await self.session.execute(
+                    select(Application.guarantee_fund_id, func.sum(Application.approved_amount))
+                    .where(Application.guarantee_fund_id.in_(ids), Application.status == "bank_approved")
+                    .group_by(Application.guarantee_fund_id)
+                )
+            ).all()
         )
+        figures = {}
+        for fund in funds:
+            balance = int(balances.get(fund.id) or 0)
+            outstanding, compensated_principal, matured_principal = loans.get(fund.id, (0, 0, 0))
+            guaranteed = outstanding + int(reserved.get(fund.id) or 0)
+            figures[fund.id] = FundFigures(
+                balance=balance,
+                guaranteed_outstanding=guaranteed,
+                capacity_left=round_fen(Decimal(balance) * fund.leverage) - guaranteed,
+                leverage_used=_ratio(guaranteed, balance),
+                compensation_rate=_ratio(compensated_principal, matured_principal),
+            )
+        return figures

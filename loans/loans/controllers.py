@@ -14,7 +14,7 @@ from loans.funds.compensation import CompensationService
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schemas import CompensationCreate, InstallmentOut, LoanOut, ScheduleOut, WriteOffCreate
 from loans.loans.service import LoanBalances, LoanService, balances_for
-from loans.money import fen_to_str
+from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
 
 
@@ -34,9 +34,9 @@ def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
         outstanding_principal=fen_to_str(loan.outstanding_principal),
         outstanding_interest=fen_to_str(balances.outstanding_interest),
         outstanding_penalty=fen_to_str(balances.outstanding_penalty),
-        annual_rate=str(loan.annual_rate),
-        subsidy_share=str(loan.subsidy_share),
-        penalty_markup=str(loan.penalty_markup),
+        annual_rate=rate_str(loan.annual_rate),
+        subsidy_share=rate_str(loan.subsidy_share),
+        penalty_markup=rate_str(loan.penalty_markup),
         term_months=loan.term_months,
         repayment_method=loan.repayment_method,
         guarantee_mode=loan.guarantee_mode,

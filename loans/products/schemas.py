@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from loans.core.schemas import Amount, OutSchema, Rate, RegionCode, Schema
 from loans.loans.schedule import RepaymentMethod
-from loans.money import fen_to_str
+from loans.money import fen_to_str, rate_str
 
 
 class BorrowerKind(StrEnum):
@@ -81,9 +81,9 @@ class ProductOut(OutSchema):
             max_amount={kind.value: fen_to_str(product.max_amount_for(kind)) for kind in BorrowerKind},
             max_term_months=product.max_term_months,
             repayment_methods=product.repayment_methods,
-            max_annual_rate=str(product.max_annual_rate),
-            subsidy_share=str(product.subsidy_share),
-            penalty_markup=str(product.penalty_markup),
+            max_annual_rate=rate_str(product.max_annual_rate),
+            subsidy_share=rate_str(product.subsidy_share),
+            penalty_markup=rate_str(product.penalty_markup),
             guarantee_mode=product.guarantee_mode,
             max_borrowings=product.max_borrowings,
             requires_training=product.requires_training,

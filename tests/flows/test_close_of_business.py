@@ -253,3 +253,14 @@ async def test_a_failing_job_is_retried_then_reported_failed(
     failed = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
     assert failed["status"] == "failed" and "disk full" in failed["error"]
     assert failed["attempts"] == len(calls) == 5  # retried with back-off up to max_tries
+
+
+async def test_only_one_close_of_business_runs_at_a_time(engine):
+    from loans.core.errors import Conflict
+
+    async with engine.connect() as other:
+        await other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": cob.COB_LOCK_KEY})
+        with pytest.raises(Conflict):
+            await close_of_business(engine, date(2026, 3, 20), date.today())
+        await other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": cob.COB_LOCK_KEY})
+    assert await close_of_business(engine, date(2026, 3, 20), date.today())

@@ -186,3 +186,27 @@ async def test_concurrent_postings_from_separate_connections_add_up(client, worl
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     assert [r["paid_principal"] for r in schedule["installments"][:3]] == ["10000.00", "4000.00", "0.00"]
+
+
+async def test_partial_prepayment_takes_principal_from_the_last_installment_backwards(client, world, engine):
+    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    # 35000.00 on 10 Mar: installment 1 (due 15 Feb) 10000.00, installment 2 (due 15 Mar) early 10000.00,
+    # and 15000.00 prepaid: all of installment 12 and 5000.00 of installment 11.
+    paid = await expect(
+        await client.post(
+            f"/api/v1/loans/{loan['loan_id']}/repayments",
+            json={"amount": "35000.00", "paid_on": "2026-03-10", "bank_txn_ref": "PRE-1"},
+            headers=world["bank"],
+        ),
+        201,
+    )
+    lines = {a["seq"]: a for a in paid["allocations"]}
+    assert {seq: a["principal"] for seq, a in lines.items() if a["principal"] != "0.00"} == {
+        1: "10000.00", 2: "10000.00", 11: "5000.00", 12: "10000.00"}
+    assert paid["settles"] is False and paid["outstanding_principal"] == "85000.00"
+    # Every later period now bears 15000.00 less principal: 15000 × 0.048 / 12 = 60.00 less interest
+    # (periods 3–11), and period 12 (10000.00, now none) loses all its 40.00.
+    assert [lines[seq]["cancelled_subsidy"] for seq in range(3, 13)] == ["60.00"] * 9 + ["40.00"]
+    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    statuses = [row["status"] for row in schedule["installments"]]
+    assert statuses[:2] == ["paid", "paid"] and statuses[-1] == "paid" and statuses[-2] == "partial"
