@@ -17,6 +17,7 @@ Not generated: audit events, users, compensations, bank file imports, reminders,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +36,7 @@ from loans.repayments.allocation import InstallmentState, allocate, payoff_amoun
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HISTORY_DAYS = 6 * 365
-CHUNK_LOANS = 50_000
+CHUNK_LOANS = 25_000
 REFRESH_BATCH = 20_000
 BEHAVIOURS = {"on_time": 0.75, "late": 0.10, "partial": 0.05, "never": 0.05, "prepaid": 0.03, "reversed": 0.02}
 KINDS = {"individual": 0.87, "partnership": 0.07, "cooperative": 0.04, "enterprise": 0.02}
@@ -669,9 +670,14 @@ async def load(
     say(f"applicants and applications written ({summary.seconds['people']:.1f} s)")
 
     repayment_serial = repayment_base
-    for start in range(0, loans.height, CHUNK_LOANS):
-        chunk = loans.slice(start, CHUNK_LOANS)
-        story = history(chunk, rng, today)
+    starts = list(range(0, loans.height, CHUNK_LOANS))
+    chunks = [loans.slice(start, CHUNK_LOANS) for start in starts]
+    # polars works on the next chunk in a thread (it releases the GIL) while this one is COPYed
+    upcoming = asyncio.create_task(asyncio.to_thread(history, chunks[0], rng, today))
+    for index, (start, chunk) in enumerate(zip(starts, chunks, strict=True)):
+        story = await upcoming
+        if index + 1 < len(chunks):
+            upcoming = asyncio.create_task(asyncio.to_thread(history, chunks[index + 1], rng, today))
         await copy("loan", _loans(chunk, story.loans, loan_base), id=ids["loan"], application_id=ids["application"],
                    applicant_id=ids["applicant"], product_id=products, guarantee_fund_id=funds,
                    annual_rate=decimals, subsidy_share=shares, penalty_markup={5000: Decimal("0.5")})

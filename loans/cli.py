@@ -253,12 +253,36 @@ def users_create(
 
 
 @app.command("demo-data")
-def demo_data(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Load the demo county (idempotent)."""
+def demo_data(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    loans: Annotated[int | None, typer.Option("--loans", min=1, help="Instead of the demo county, COPY this many "
+                                              "generated loans with their whole history (see loans/bulk.py).")] = None,
+    counties: Annotated[int, typer.Option("--counties", min=1, help="With --loans: counties to spread them over.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="With --loans: the data set is a function of the seed.")] = 2026,
+) -> None:
+    """Load the demo county (idempotent), or with --loans N a large generated portfolio (adds N loans a run)."""
     with local_services(data_dir) as settings:
         _migrate(settings)
-        _, summary = asyncio.run(_bootstrap(settings, with_demo=True))
-    console.print(summary)
+        if loans is None:
+            _, summary = asyncio.run(_bootstrap(settings, with_demo=True))
+            console.print(summary)
+            return
+        asyncio.run(_bootstrap(settings, with_demo=False))
+
+        async def bulk() -> object:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            from loans.bulk import load
+            from loans.core.clock import today
+
+            engine = create_async_engine(settings.async_database_url)
+            try:
+                return await load(engine, loans, counties, seed, today(settings), progress=console.print)
+            finally:
+                await engine.dispose()
+
+        summary = asyncio.run(bulk())
+    console.print({"rows": summary.rows, "behaviours": summary.behaviours, "seconds": summary.seconds})
 
 
 @app.command()

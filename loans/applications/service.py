@@ -462,7 +462,8 @@ class ApplicationService:
         figures = await funds.figures(fund, clock.today(self.settings))
         if amount > figures.capacity_left:
             raise Conflict(
-                f"the guarantee fund's capacity left is {fen_to_str(figures.capacity_left)}, less than {fen_to_str(amount)}",
+                f"the guarantee fund's capacity left is {fen_to_str(figures.capacity_left)}, "
+                f"less than {fen_to_str(amount)}",
                 f"担保基金剩余担保能力 {fen_to_str(figures.capacity_left)} 元，不足 {fen_to_str(amount)} 元",
                 field="amount",
                 capacity_left=fen_to_str(figures.capacity_left),

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.audit.service import record_event
 from loans.core.actor import Actor
-from loans.core.db import locked
-from loans.core.errors import Conflict, InvalidInput, NotFound
+from loans.core.errors import Conflict, InvalidInput
 from loans.core.roles import Role
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.service import FundService
 from loans.loans.models import Loan, LoanInstallment
+from loans.loans.service import LoanService
 from loans.money import fen_to_str, round_fen
 
 
@@ -27,11 +27,7 @@ class CompensationService:
     actor: Actor
 
     async def _lock(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(
-            locked(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
-        )
-        if loan is None:
-            raise NotFound("loan", "贷款", loan_id)
+        loan = await LoanService(self.session, self.actor).get(loan_id, for_update=True)
         self.actor.require(Role.COUNTY_OFFICER)
         return loan
 

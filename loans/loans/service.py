@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applications.models import Application
 from loans.core.actor import Actor
-from loans.core.db import fresh
+from loans.core.db import fresh, locked
 from loans.core.errors import NotFound
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
@@ -101,10 +101,10 @@ class LoanService:
         )
         return loan
 
-    async def get(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(
-            select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))
-        )
+    async def get(self, loan_id: UUID, *, for_update: bool = False) -> Loan:
+        """The loan if it is in the caller's scope (else 404); with ``for_update``, row-locked and reloaded."""
+        query = select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan))
+        loan = await self.session.scalar(locked(query) if for_update else query)
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
         return loan
@@ -136,7 +136,7 @@ class LoanBalances:
 
 
 async def balances_for(session: AsyncSession, loan_ids: list[UUID]) -> dict[UUID, LoanBalances]:
-    """What the borrower still owes on each loan, and her next installment, for a page of loans in one query."""
+    """What the borrower still owes on each loan, and her next installment, for a page of loans, in one query."""
     i = LoanInstallment
     interest_left = i.borrower_interest - i.cancelled_interest - i.paid_interest
     penalty_left = i.penalty_accrued - i.paid_penalty

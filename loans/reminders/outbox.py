@@ -47,13 +47,14 @@ SELECT gen_random_uuid(), e.loan_id, e.event, e.ref_date, :day, l.county_code, l
        l.bank_code, a.phone, e.amount,
        '【巾帼贷款】' || a.name || '您好，您的贷款（合同' || l.contract_no || '）' ||
        CASE e.event
-           WHEN 'due_in_7' THEN '将于' || e.ref_date || '到期应还' || to_char(e.amount / 100.0, 'FM999999999990.00') || '元，请按时还款。'
-           WHEN 'due_today' THEN '今日（' || e.ref_date || '）到期应还' || to_char(e.amount / 100.0, 'FM999999999990.00') || '元，请按时还款。'
+           WHEN 'due_in_7' THEN '将于' || e.ref_date || '到期应还' || y.yuan || '元，请按时还款。'
+           WHEN 'due_today' THEN '今日（' || e.ref_date || '）到期应还' || y.yuan || '元，请按时还款。'
            WHEN 'maturity_30' THEN '将于' || e.ref_date || '到期，请提前准备归还本金。'
            ELSE '已逾期' || (:day - e.ref_date) || '天，请尽快还款，逾期将产生罚息并影响信用。'
        END,
        now(), now()
 FROM events e JOIN loan l ON l.id = e.loan_id JOIN applicant a ON a.id = l.applicant_id
+CROSS JOIN LATERAL (SELECT to_char(e.amount / 100.0, 'FM999999999990.00') AS yuan) y
 ON CONFLICT ON CONSTRAINT reminder_once DO NOTHING
 """
 

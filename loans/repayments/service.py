@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.audit.service import record_event
 from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
-from loans.core.db import fresh, locked
+from loans.core.db import fresh
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery, undo_recovery
 from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan, LoanInstallment
+from loans.loans.service import LoanService
 from loans.money import fen_to_str, yuan_to_fen
 from loans.repayments.allocation import AllocationLine, InstallmentState, Overpayment, allocate
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
@@ -60,12 +61,7 @@ class RepaymentService:
     actor: Actor
 
     async def _lock_loan(self, loan_id: UUID) -> Loan:
-        loan = await self.session.scalar(
-            locked(select(Loan).where(Loan.id == loan_id, self.actor.scope_filter(Loan)))
-        )
-        if loan is None:
-            raise NotFound("loan", "贷款", loan_id)
-        return loan
+        return await LoanService(self.session, self.actor).get(loan_id, for_update=True)
 
     async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
         loan = await self._lock_loan(loan_id)

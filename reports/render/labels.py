@@ -356,9 +356,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
 NULL_LABELS = {
     "category": "未分类",
     "township": "未填写",
-    "township_name": "未填写",
     "village": "未填写",
-    "village_name": "未填写",
     "project_type": "未填写",
 }
 

@@ -18,13 +18,13 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from reports.builders import county_risk as _county_risk
-from reports.builders import entrepreneurship as _entrepreneurship
-from reports.builders import funds as _funds
-from reports.builders import lending_target as _lending_target
-from reports.builders import par as _par
-from reports.builders import repayment as _repayment
 from reports.builders.common import MONEY_COLUMNS, ratio, to_decimal
+from reports.builders.county_risk import RATIOS as COUNTY_RISK_RATIOS
+from reports.builders.entrepreneurship import RATIOS as ENTREPRENEURSHIP_RATIOS
+from reports.builders.funds import RATIOS as FUND_RATIOS
+from reports.builders.lending_target import RATIOS as LENDING_RATIOS
+from reports.builders.par import RATIOS as PAR_RATIOS
+from reports.builders.repayment import RATIOS as REPAYMENT_RATIOS
 from reports.render.labels import value_label
 
 Kind = Literal["money", "percent", "multiple", "date", "int", "plain_int", "number", "bool", "text", "empty"]
@@ -54,8 +54,10 @@ PLAIN_INT_COLUMNS = frozenset({"year", "month_no", "months", "term_months", "seq
 # Every builder's ratio pairs; a name may have several (`share`), the one whose columns are in
 # the row is used. A report's own `ratios` come first.
 KNOWN_RATIOS: dict[str, list[tuple[str, str]]] = {}
-for _module in (_county_risk, _par, _repayment, _funds, _lending_target, _entrepreneurship):
-    for _name, _pair in _module.RATIOS.items():
+for _ratios in (
+    COUNTY_RISK_RATIOS, PAR_RATIOS, REPAYMENT_RATIOS, FUND_RATIOS, LENDING_RATIOS, ENTREPRENEURSHIP_RATIOS
+):
+    for _name, _pair in _ratios.items():
         KNOWN_RATIOS.setdefault(_name, [])
         if _pair not in KNOWN_RATIOS[_name]:
             KNOWN_RATIOS[_name].append(_pair)

@@ -122,8 +122,8 @@ async def state(engine) -> tuple:
         loans = (
             await conn.execute(
                 text(
-                    "SELECT contract_no, status, days_past_due, bucket, five_class, overdue_principal, penalty_outstanding "
-                    "FROM loan ORDER BY contract_no"
+                    "SELECT contract_no, status, days_past_due, bucket, five_class, overdue_principal, "
+                    "penalty_outstanding FROM loan ORDER BY contract_no"
                 )
             )
         ).all()
