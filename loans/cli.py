@@ -257,7 +257,7 @@ def demo_data(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     loans: Annotated[int | None, typer.Option("--loans", min=1, help="Instead of the demo county, COPY this many "
                                               "generated loans with their whole history (see loans/bulk.py).")] = None,
-    counties: Annotated[int, typer.Option("--counties", min=1, help="With --loans: counties to spread them over.")] = 10,
+    counties: Annotated[int, typer.Option("--counties", min=1, help="With --loans: counties to spread over.")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="With --loans: the data set is a function of the seed.")] = 2026,
 ) -> None:
     """Load the demo county (idempotent), or with --loans N a large generated portfolio (adds N loans a run)."""

@@ -34,6 +34,7 @@ from reports.builders import (
     portfolio_at_risk,
     repayment_rate,
 )
+from reports.builders.county_risk import COUNTY_RISK_TABLES
 from reports.frames import PortfolioFrames
 from reports.loader import ReportScope, load_frames
 
@@ -213,7 +214,7 @@ class ReportService:
         until = max(d for d in (request.as_of, request.date_to) if d is not None)
         frames = await load_frames(self.session, scope, until)
         report = await asyncio.to_thread(kind.build, frames, request, scope)
-        return await asyncio.to_thread(render, request, kind, report)
+        return await asyncio.to_thread(render, request, kind, report, frames)
 
 
 def _within(code: str, container: str) -> bool:
@@ -235,39 +236,24 @@ def report_body(request: ReportRequest, report: Any) -> dict[str, Any]:
     return head | {
         "county_code": report.county_code,
         "headline": report.headline_record(),
-        **{
-            name: report.records(name)
-            for name in (
-                "townships",
-                "banks",
-                "overdue",
-                "maturities",
-                "maturity_summary",
-                "no_recent_visit",
-                "par_trend",
-                "lending",
-                "funds",
-                "flags",
-            )
-        },
+        **{name: report.records(name) for name in COUNTY_RISK_TABLES},
     }
 
 
-def render(request: ReportRequest, kind: ReportKind, report: Any) -> RenderedReport:
+def render(request: ReportRequest, kind: ReportKind, report: Any, frames: PortfolioFrames) -> RenderedReport:
+    from reports.render import county_risk_html, county_risk_xlsx, report_csv, report_xlsx
+    from reports.render.labels import region_name
+
     stem = f"{request.name}-{request.as_of.isoformat()}"
     media_type = FORMATS[request.format]
     if request.format == "json":
         body = report_body(request, report)
         return RenderedReport(json.dumps(body, ensure_ascii=False).encode(), media_type, f"{stem}.json", body)
-    if request.format == "html":
-        from reports.render.html import county_risk_html
-
-        return RenderedReport(county_risk_html(report).encode(), media_type, f"{stem}.html")
     if request.format == "csv":
-        from reports.render.xlsx import report_csv
-
         return RenderedReport(report_csv(report).encode("utf-8"), media_type, f"{stem}.csv")
-    from reports.render.xlsx import county_risk_xlsx, report_xlsx
-
-    content = report_xlsx(report, kind.title_zh) if isinstance(report, Report) else county_risk_xlsx(report)
-    return RenderedReport(content, media_type, f"{stem}.xlsx")
+    if isinstance(report, Report):
+        return RenderedReport(report_xlsx(report, kind.title_zh), media_type, f"{stem}.xlsx")
+    county_name = region_name(frames.regions, report.county_code)
+    if request.format == "html":
+        return RenderedReport(county_risk_html(report, county_name).encode(), media_type, f"{stem}.html")
+    return RenderedReport(county_risk_xlsx(report, county_name), media_type, f"{stem}.xlsx")

@@ -68,6 +68,21 @@ CLOSED_STATUSES = ("settled", "recovered", "written_off")
 FLAG_COLUMNS = {"code": pl.String, "subject": pl.String, "text_zh": pl.String, "text_en": pl.String}
 
 
+# The report's tables, in the order a reader meets them (JSON keys, workbook sheets).
+COUNTY_RISK_TABLES: tuple[str, ...] = (
+    "townships",
+    "banks",
+    "overdue",
+    "maturities",
+    "maturity_summary",
+    "no_recent_visit",
+    "par_trend",
+    "lending",
+    "funds",
+    "flags",
+)
+
+
 @dataclass(frozen=True, eq=False)
 class CountyRiskReport:
     county_code: str

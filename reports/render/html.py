@@ -64,7 +64,10 @@ CSS = """
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { margin: 0; color: #222; background: #fff; font-family: FONTS; font-size: 10pt; line-height: 1.45; }
 main { max-width: 180mm; margin: 0 auto; }
-@media screen { body { background: #eceff1; } main { background: #fff; padding: 12mm 14mm; margin: 8mm auto; } }
+@media screen {
+  body { background: #eceff1; }
+  main { max-width: 210mm; background: #fff; padding: 15mm; margin: 8mm auto; box-shadow: 0 1px 4px #0003; }
+}
 h1 { font-size: 18pt; margin: 0 0 2mm; text-align: center; letter-spacing: 0.5pt; }
 h2 { font-size: 13pt; margin: 6mm 0 2.5mm; padding-left: 2mm; border-left: 4px solid #1f5fa8;
      break-after: avoid; page-break-after: avoid; }
@@ -105,10 +108,14 @@ table { width: 100%; border-collapse: collapse; margin: 1mm 0 3mm; font-size: 8.
 table.list { font-size: 8pt; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
-th, td { border: 1px solid #b0bec5; padding: 1mm 1.5mm; vertical-align: top; }
-th { background: #e3edf7; font-weight: bold; text-align: center; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.id, td.nowrap { white-space: nowrap; }
+table.compact { width: auto; min-width: 50%; }
+th, td { border: 1px solid #b0bec5; padding: 0.8mm 1.5mm; vertical-align: top; }
+th { background: #e3edf7; font-weight: bold; text-align: center; vertical-align: middle; min-width: 3.2em; }
+td { white-space: nowrap; }
+td.wrap { white-space: normal; min-width: 7em; }
+td.wide { min-width: 11em; }
+td .second { color: #666; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.bad { color: #c62828; font-weight: bold; }
 td.warn { color: #d35400; font-weight: bold; }
 tr.total td { font-weight: bold; background: #f5f7f9; }
@@ -133,14 +140,17 @@ def e(value: Any) -> str:
 class Col:
     """A column of an HTML table: the record key, its header, and optionally how to show it.
 
-    `show(record)` returns (text, css class); the text is escaped by the table."""
+    `show(record)` returns (text, css class); the text is escaped by the table, a newline in it
+    starts a second line in the cell."""
 
     key: str
     label: str | None = None
     show: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
 
 
-def _default_show(key: str, ratios: Mapping[str, tuple[str, str]]) -> Callable[[Mapping[str, Any]], tuple[str, str]]:
+def _default_show(
+    key: str, ratios: Mapping[str, tuple[str, str]]
+) -> Callable[[Mapping[str, Any]], tuple[str, str]]:
     def show(record: Mapping[str, Any]) -> tuple[str, str]:
         c = cell(key, record, ratios)
         text = c.text() or DASH
@@ -176,7 +186,7 @@ def table(
         cells = []
         for show in shows:
             text, cls = show(record)
-            cells.append(f'<td class="{cls}">{e(text)}</td>' if cls else f"<td>{e(text)}</td>")
+            cells.append(_td(text, cls))
         body.append("<tr>" + "".join(cells) + "</tr>")
     if total is not None:
         cells = []
@@ -184,17 +194,25 @@ def table(
             text, cls = show(total)
             if i == 0:
                 text, cls = "合计", ""
-            cells.append(f'<td class="{cls}">{e(text)}</td>' if cls else f"<td>{e(text)}</td>")
+            cells.append(_td(text, cls))
         body.append('<tr class="total">' + "".join(cells) + "</tr>")
     cls_attr = f' class="{e(css)}"' if css else ""
     return f"<table{cls_attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _place(key: str) -> Callable[[Mapping[str, Any]], tuple[str, str]]:
-    """A region or bank shown by name, else by code, else 未填写."""
+def _td(text: str, cls: str) -> str:
+    """A cell; lines after the first (a masked ID under a name, a bank under a township) in grey."""
+    first, *more = text.split("\n")
+    content = e(first) + "".join(f'<br><span class="second">{e(line)}</span>' for line in more)
+    return f'<td class="{e(cls)}">{content}</td>' if cls else f"<td>{content}</td>"
+
+
+def _place(key: str, wrap: bool = False) -> Callable[[Mapping[str, Any]], tuple[str, str]]:
+    """A region or bank shown by name, else by code, else 未填写 (long bank names may wrap)."""
 
     def show(record: Mapping[str, Any]) -> tuple[str, str]:
-        return str(record.get(f"{key}_name") or record.get(key) or value_label(key, None) or "未填写"), ""
+        name = record.get(f"{key}_name") or record.get(key) or value_label(key, None) or "未填写"
+        return str(name), "wrap" if wrap else ""
 
     return show
 
@@ -288,7 +306,7 @@ def township_chart(report: CountyRiskReport) -> str:
     not_due = [r for r in rows if not (r["principal_due"] or 0) > 0]
     due.sort(key=lambda r: (exact_ratio(r["principal_repaid"], r["principal_due"]), str(r["township"])))
     ordered = due + not_due
-    x0, x1, top, row_h, bar_h = 150, 600, 34, 24, 14
+    x0, x1, top, row_h, bar_h = 150, 590, 34, 24, 14
     height = top + row_h * len(ordered) + 12
     scale = x1 - x0
     parts = []
@@ -312,8 +330,9 @@ def township_chart(report: CountyRiskReport) -> str:
             by = y + (row_h - bar_h) / 2
             parts.append(f'<rect x="{x0}" y="{by:.1f}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
             parts.append(
-                _text(x0 + w + 5, y + row_h / 2 + 4, percent_text(rate), size=10.5, fill=color, weight="bold")
-            )
+                _text(W - 6, y + row_h / 2 + 4, percent_text(rate), size=10.5, anchor="end", fill=color,
+                      weight="bold")
+            )  # fmt: skip
         parts.append("</g>")
     parts.append(_line(x1, top - 6, x1, height - 6, RED, 1.5, "5 3"))
     parts.append(_line(x0, top - 6, x0, height - 6, "#777"))
@@ -340,7 +359,7 @@ def par_chart(report: CountyRiskReport) -> str:
     height, pl_, pr, pt, pb = 260, 56, 64, 40, 46
     plot_w, plot_h = W - pl_ - pr, height - pt - pb
     top_value = max([*known, 0.04]) * 1.1
-    step = _nice_step(top_value / 4)
+    step = _nice_step(top_value / 5)
     ymax = step * math.ceil(top_value / step - 1e-9)
     n = len(rows)
     slot = plot_w / n
@@ -363,7 +382,9 @@ def par_chart(report: CountyRiskReport) -> str:
         fill = INK if r["has_snapshot"] else "#aaa"
         parts.append(_text(x_at(i), height - pb + 16, _month_label(d), size=10, anchor="middle", fill=fill))
         if i == 0 or d.month == 1:
-            parts.append(_text(x_at(i), height - pb + 30, f"{d.year}年", size=9.5, anchor="middle", fill="#666"))
+            parts.append(
+                _text(x_at(i), height - pb + 30, f"{d.year}年", size=9.5, anchor="middle", fill="#666")
+            )
         if not r["has_snapshot"]:
             parts.append(_text(x_at(i), height - pb - 6, "无数据", size=8.5, anchor="middle", fill="#aaa"))
     for values, color, dash in ((arrears, ORANGE, "5 3"), (par, RED, "")):
@@ -389,7 +410,9 @@ def par_chart(report: CountyRiskReport) -> str:
     if last is not None:
         v = par[last]
         assert v is not None
-        parts.append(_text(x_at(last) + 7, y_at(float(v)) - 6, percent_text(v), size=10.5, fill=RED, weight="bold"))
+        parts.append(
+            _text(x_at(last) + 7, y_at(float(v)) - 6, percent_text(v), size=10.5, fill=RED, weight="bold")
+        )
     # legend
     lx = pl_
     parts.append(_line(lx, 14, lx + 24, 14, RED, 2))
@@ -416,8 +439,8 @@ def lending_chart(report: CountyRiskReport) -> str:
     peak = max([target if has_target else 0, *monthly, *(c or 0 for c in cumulative)])
     height, pl_, pr, pt, pb = 270, 64, 24, 40, 40
     plot_w, plot_h = W - pl_ - pr, height - pt - pb
-    top_wan = peak / 1_000_000 * 1.12 if peak else 1.0
-    step = _nice_step(top_wan / 4)
+    top_wan = peak / 1_000_000 * 1.1 if peak else 1.0
+    step = _nice_step(top_wan / 5)
     ymax = step * math.ceil(top_wan / step - 1e-9)
     n = len(rows)
     slot = plot_w / n
@@ -454,24 +477,17 @@ def lending_chart(report: CountyRiskReport) -> str:
         parts.append(
             _text(W - pr - 2, y - 5, f"年度目标 {wan_text(target)} 万元", size=10.5, anchor="end", fill=RED)
         )
-    points = [(x_at(i), y_at(c)) for i, c in enumerate(cumulative) if c is not None]
+    points = [(i, c) for i, c in enumerate(cumulative) if c is not None]
     if points:
-        d = " ".join(f"{'M' if j == 0 else 'L'}{x:.1f},{y:.1f}" for j, (x, y) in enumerate(points))
+        xy = [(x_at(i), y_at(c)) for i, c in points]
+        d = " ".join(f"{'M' if j == 0 else 'L'}{x:.1f},{y:.1f}" for j, (x, y) in enumerate(xy))
         parts.append(f'<path d="{d}" fill="none" stroke="{BLUE}" stroke-width="2"/>')
-        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{BLUE}"/>' for x, y in points)
-        last = max(i for i, c in enumerate(cumulative) if c is not None)
-        last_value = cumulative[last] or 0
-        parts.append(
-            _text(
-                x_at(last),
-                y_at(last_value) - 8,
-                wan_text(last_value),
-                size=10.5,
-                anchor="middle",
-                fill=BLUE,
-                weight="bold",
-            )
-        )
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{BLUE}"/>' for x, y in xy)
+        last, last_value = points[-1]
+        if last_value:
+            label = wan_text(last_value)
+            parts.append(_text(x_at(last), y_at(last_value) - 8, label, size=10.5, anchor="middle", fill=BLUE,
+                               weight="bold"))  # fmt: skip
     # legend
     parts.append(f'<rect x="{pl_}" y="8" width="16" height="10" fill="{LIGHT_BLUE}"/>')
     parts.append(_text(pl_ + 22, 17, "当月放款", size=10.5))
@@ -527,10 +543,10 @@ def cards(report: CountyRiskReport) -> str:
 
     flags = h["flags"]
     items = [
-        rate_card("还贷率", repay, f"已还 {_yuan(repaid)} / 应还 {_yuan(due)} 元"),
-        rate_card("按期还款率", timely, f"按期已还 {_yuan(on_time)} 元", bad_below_one=False),
-        risk_card("PAR30 风险贷款率", par, f"逾期30天以上余额 {_yuan(par30)} 元"),
-        risk_card("欠款率", arrears, f"逾期本金 {_yuan(overdue)} 元"),
+        rate_card("还贷率", repay, f"已还 {wan_text(repaid)} / 应还 {wan_text(due)} 万元"),
+        rate_card("按期还款率", timely, f"按期已还 {wan_text(on_time)} 万元", bad_below_one=False),
+        risk_card("PAR30 风险贷款率", par, f"逾期30天以上余额 {wan_text(par30)} 万元"),
+        risk_card("欠款率", arrears, f"逾期本金 {wan_text(overdue)} 万元"),
         _card("贷款余额", wan_text(out), "万元", f"在贷 {h['live_loans']:,} 笔"),
         _card("累计放款", wan_text(h["cumulative_amount"]), "万元", f"共 {h['loans_disbursed']:,} 笔"),
         _card(
@@ -539,7 +555,13 @@ def cards(report: CountyRiskReport) -> str:
             "人",
             f"带动就业 {h['jobs_created']:,} 人（预期 {h['jobs_expected']:,} 人）",
         ),
-        _card("风险提示", f"{flags:,}", "条", "见下方提示" if flags else "当前无风险提示", "bad" if flags else "good"),
+        _card(
+            "风险提示",
+            f"{flags:,}",
+            "条",
+            "见下方提示" if flags else "当前无风险提示",
+            "bad" if flags else "good",
+        ),
     ]
     return '<div class="cards">' + "".join(items) + "</div>"
 
@@ -547,11 +569,13 @@ def cards(report: CountyRiskReport) -> str:
 def flags_box(report: CountyRiskReport) -> str:
     rows = _records(report.flags)
     if not rows:
-        return (
-            '<div class="flags"><h2>风险提示</h2><p class="ok">无风险提示：各乡镇还贷率均为100%，'
-            "担保基金放大倍数与代偿率均在限额内。</p></div>"
+        detail = (
+            "各乡镇（街道）还贷率均为100%，担保基金放大倍数与代偿率均在限额内。"
+            if report.townships.height or report.funds.height
+            else "本县暂无贷款与担保基金数据。"
         )
-    rows.sort(key=lambda r: (0 if flag_level(r["code"]) == "red" else 1))
+        return f'<div class="flags"><h2>风险提示</h2><p class="ok">无风险提示。{e(detail)}</p></div>'
+    rows.sort(key=lambda r: 0 if flag_level(r["code"]) == "red" else 1)
     levels = {flag_level(r["code"]) for r in rows}
     box = "has-red" if "red" in levels else "has-orange"
     items = []
@@ -581,33 +605,53 @@ def _region_tables(report: CountyRiskReport) -> str:
         "overdue_principal": h["overdue_principal"],
     }
 
-    def cols(key: str, table_name: str) -> list[Col]:
+    def repayment_cols(key: str, table_name: str) -> list[Col]:
         return [
-            Col(key, column_label(key, table_name), _place(key)),
+            Col(key, column_label(key, table_name), _place(key, wrap=key == "bank")),
             Col("principal_due"),
             Col("principal_repaid"),
-            Col("repayment_rate", None, _rate_flagged("principal_repaid", "principal_due", "repayment_rate", r)),
+            Col("on_time_repaid"),
+            Col(
+                "repayment_rate",
+                None,
+                _rate_flagged("principal_repaid", "principal_due", "repayment_rate", r),
+            ),
             Col("on_time_rate"),
-            Col("loan_count", column_label("loan_count", table_name)),
-            Col("outstanding_principal"),
-            Col("par30_principal", "逾期30天以上余额（元）"),
-            Col("par30"),
-            Col("overdue_principal"),
-            Col("arrears_rate", "欠款率"),
         ]
 
-    return (
-        "<h2>一、各乡镇（街道）还贷与风险</h2>"
-        + table(_records(report.townships), cols("township", "townships"), r, total=total)
-        + "<h2>二、各合作银行还贷与风险</h2>"
-        + table(_records(report.banks), cols("bank", "banks"), r, total=total)
-    )
+    def risk_cols(key: str, table_name: str) -> list[Col]:
+        return [
+            Col(key, column_label(key, table_name), _place(key, wrap=key == "bank")),
+            Col("loan_count", column_label("loan_count", table_name)),
+            Col("outstanding_principal"),
+            Col("par30_principal"),
+            Col("par30"),
+            Col("overdue_principal"),
+            Col("arrears_rate"),
+        ]
+
+    parts = []
+    for number, key, frame, heading in (
+        ("一", "township", report.townships, "各乡镇（街道）"),
+        ("二", "bank", report.banks, "各合作银行"),
+    ):
+        rows, name = _records(frame), f"{key}s"
+        parts.append(f"<h2>{number}、{heading}还贷与风险</h2>")
+        if not rows:
+            parts.append(f'<p class="none">{NONE}</p>')
+            continue
+        parts.append("<h3>还贷率（到期本金口径）</h3>")
+        parts.append(table(rows, repayment_cols(key, name), r, total=total))
+        parts.append("<h3>在贷余额与风险贷款</h3>")
+        parts.append(table(rows, risk_cols(key, name), r, total=total))
+    return "".join(parts)
 
 
 def _lending_summary(report: CountyRiskReport) -> str:
     t = report.lending_total
     year = t.get("year", report.as_of.year)
-    done = f"截至{date_zh(report.as_of)}已放款 {t.get('loans_disbursed', 0):,} 笔、{_yuan(t.get('amount_disbursed'))} 元"
+    count, amount = t.get("loans_disbursed", 0), _yuan(t.get("amount_disbursed"))
+    done = f"截至{date_zh(report.as_of)}已放款 {count:,} 笔、{amount} 元"
     if t.get("has_target") and t.get("target"):
         achieved = exact_ratio(t.get("amount_disbursed"), t.get("target"))
         return (
@@ -619,12 +663,20 @@ def _lending_summary(report: CountyRiskReport) -> str:
 
 
 def _id_cols() -> list[Col]:
+    """Contract; borrower over her masked ID; township over bank (two lines keep lists on A4)."""
+
+    def borrower(record: Mapping[str, Any]) -> tuple[str, str]:
+        return f"{record.get('borrower_name') or ''}\n{record.get('national_id_masked') or ''}", "id"
+
+    def where(record: Mapping[str, Any]) -> tuple[str, str]:
+        township, _ = _place("township")(record)
+        bank, _ = _place("bank")(record)
+        return f"{township}\n{bank}", "wrap wide"
+
     return [
         Col("contract_no"),
-        Col("borrower_name"),
-        Col("national_id_masked"),
-        Col("township", "乡镇（街道）", _place("township")),
-        Col("bank", "合作银行", _place("bank")),
+        Col("borrower_name", "借款人 / 身份证号", borrower),
+        Col("township", "乡镇（街道）/ 合作银行", where),
     ]
 
 
@@ -652,8 +704,8 @@ def _overdue(report: CountyRiskReport) -> str:
         Col("overdue_principal"),
         Col("dpd", None, dpd),
         Col("bucket"),
-        Col("five_class"),
-        Col("compensated"),
+        Col("five_class", "五级分类"),
+        Col("compensated", "代偿"),
     ]
     return "<h2>五、逾期贷款清单</h2>" + summary + table(rows, cols, report.ratios, css="list")
 
@@ -664,11 +716,18 @@ def _maturities(report: CountyRiskReport) -> str:
         Col("loan_count", "到期笔数"),
         Col("outstanding_principal", "到期贷款余额（元）"),
     ]
-    summary = table(_records(report.maturity_summary), summary_cols, report.ratios)
-    cols = [*_id_cols(), Col("maturity_date"), Col("days_to_maturity"), Col("window"), Col("outstanding_principal")]
+    summary = table(_records(report.maturity_summary), summary_cols, report.ratios, css="compact")
+    cols = [
+        *_id_cols(),
+        Col("maturity_date"),
+        Col("days_to_maturity"),
+        Col("window"),
+        Col("outstanding_principal"),
+    ]
     return (
         "<h2>六、到期提醒（未来30/60/90天）</h2>"
-        '<p class="summary">以下在贷贷款将在统计日后90天内到期（累计口径：60天内含30天内），请提前提醒借款人按时还款。</p>'
+        '<p class="summary">以下在贷贷款将在统计日后90天内到期（累计口径：60天内含30天内），'
+        "请提前提醒借款人按时还款。</p>"
         + summary
         + "<h3>到期贷款明细</h3>"
         + table(_records(report.maturities), cols, report.ratios, css="list")
@@ -698,13 +757,16 @@ def _funds(report: CountyRiskReport) -> str:
     banks = {r["bank"]: r["bank_name"] for r in report.banks.iter_rows(named=True) if r["bank_name"]}
     ratios = report.ratios
 
-    def bank(record: Mapping[str, Any]) -> tuple[str, str]:
+    def fund(record: Mapping[str, Any]) -> tuple[str, str]:
         code = record.get("bank_code")
-        return str(banks.get(code) or code or "未填写"), ""
+        return (
+            f"{record.get('name') or record.get('fund_id')}\n{banks.get(code) or code or '未填写'}",
+            "wrap wide",
+        )
 
     def leverage(record: Mapping[str, Any]) -> tuple[str, str]:
-        used = cell("leverage_used", record, ratios).text() or DASH
-        limit = cell("leverage_limit", record, ratios).text() or DASH
+        used = cell("leverage_used", record, ratios).plain() or DASH
+        limit = cell("leverage_limit", record, ratios).plain() or DASH
         return f"{used} / {limit}", "num bad" if record.get("leverage_flag") else "num"
 
     def compensation(record: Mapping[str, Any]) -> tuple[str, str]:
@@ -712,32 +774,36 @@ def _funds(report: CountyRiskReport) -> str:
         threshold = cell("risk_threshold", record, ratios).text() or DASH
         return f"{rate} / {threshold}", "num bad" if record.get("compensation_flag") else "num"
 
+    def capacity(record: Mapping[str, Any]) -> tuple[str, str]:
+        c = cell("capacity_left", record, ratios)
+        return c.text() or DASH, "num bad" if (record.get("capacity_left") or 0) < 0 else "num"
+
     def status(record: Mapping[str, Any]) -> tuple[str, str]:
         notes = [
             label
             for flag, label in (("leverage_flag", "放大倍数超限"), ("compensation_flag", "代偿率超阈值"))
             if record.get(flag)
         ]
-        return ("、".join(notes), "bad") if notes else ("正常", "")
+        return ("、".join(notes), "wrap bad") if notes else ("正常", "")
 
     cols = [
-        Col("name"),
-        Col("bank_code", "合作银行", bank),
+        Col("name", "基金名称 / 合作银行", fund),
         Col("balance"),
         Col("guaranteed_loans"),
         Col("guaranteed_outstanding"),
-        Col("leverage_used", "放大倍数（实际 / 上限）", leverage),
-        Col("capacity_left"),
+        Col("leverage_used", "放大倍数（倍）实际 / 上限", leverage),
+        Col("capacity_left", None, capacity),
         Col("compensated_loans"),
         Col("compensated_principal"),
-        Col("compensation_rate", "代偿率（实际 / 阈值）", compensation),
+        Col("compensation_rate", "代偿率 实际 / 阈值", compensation),
         Col("status", "状态", status),
     ]
-    return "<h2>八、担保基金运行情况</h2>" + table(_records(report.funds), cols, ratios)
+    return "<h2>八、担保基金运行情况</h2>" + table(_records(report.funds), cols, ratios, css="list")
 
 
 NOTES = (
-    "还贷率 = 统计日前到期的本金中借款人已偿还的部分 ÷ 到期应还本金；担保基金代偿不算还款，已代偿、已核销的贷款仍计入分母。",
+    "还贷率 = 统计日前到期的本金中借款人已偿还的部分 ÷ 到期应还本金；"
+    "担保基金代偿不算还款，已代偿、已核销的贷款仍计入分母。",
     "按期还款率 = 在到期日当天或之前偿还的到期本金 ÷ 到期应还本金。",
     "PAR30（风险贷款率）= 逾期30天以上贷款的全部剩余本金 ÷ 全部贷款余额；欠款率 = 逾期未还本金 ÷ 贷款余额。",
     "趋势图的 PAR 按各月末日终快照中逾期1天以上贷款的余额计算；没有快照的月份留空。",
@@ -748,14 +814,13 @@ NOTES = (
 
 def county_risk_html(report: CountyRiskReport, county_name: str | None = None) -> str:
     """The county risk report as a complete, self-contained, printable A4 HTML page."""
-    place = county_name or report.county_code
-    title = f"{place}妇联创业担保贷款风险报告"
-    code_note = f"县（区）代码：{report.county_code}　" if county_name else ""
-    meta = f"统计日期：{date_zh(report.as_of)}　{code_note}金额单位：元"
+    title = f"{county_name or '县'}妇联创业担保贷款风险报告"
+    meta = f"统计日期：{date_zh(report.as_of)}　县（区）代码：{report.county_code}　金额单位：元"
     first = (
-        f"<header><h1>{e(title)}</h1><p class=\"meta\">{e(meta)}</p></header>"
+        f'<header><h1>{e(title)}</h1><p class="meta">{e(meta)}</p></header>'
         + cards(report)
         + flags_box(report)
+        + "<h3>各乡镇（街道）还贷率</h3>"
         + _figure(
             township_chart(report),
             "按乡镇（街道）统计的还贷率，由低到高排列；红色虚线为100%还贷目标。绿色 = 100%，橙色 ≥ 95%，红色 < 95%。",
@@ -782,5 +847,7 @@ def county_risk_html(report: CountyRiskReport, county_name: str | None = None) -
         '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(title)}（{e(report.as_of.isoformat())}）</title>\n"
-        f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n" + "\n".join(sections) + "\n</main>\n</body>\n</html>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(sections)
+        + "\n</main>\n</body>\n</html>\n"
     )

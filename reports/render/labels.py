@@ -18,6 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from reports.builders.county_risk import COUNTY_RISK_TABLES
+
 # --- columns --------------------------------------------------------------------------------
 
 COLUMN_LABELS: dict[str, str] = {
@@ -243,28 +245,16 @@ TABLE_LABELS: dict[str, str] = {
     "claims": "贴息申报清单",
 }
 
-COUNTY_RISK_SHEETS: tuple[str, ...] = (
-    "headline",
-    "townships",
-    "banks",
-    "overdue",
-    "maturities",
-    "maturity_summary",
-    "no_recent_visit",
-    "par_trend",
-    "lending",
-    "funds",
-    "flags",
-)
+COUNTY_RISK_SHEETS: tuple[str, ...] = ("headline", *COUNTY_RISK_TABLES)
 
 # --- coded values ---------------------------------------------------------------------------
 
 BUCKET_LABELS = {
     "current": "未逾期",
-    "1-30": "逾期1–30天",
-    "31-90": "逾期31–90天",
-    "91-180": "逾期91–180天",
-    "181+": "逾期180天以上",
+    "1-30": "1–30天",
+    "31-90": "31–90天",
+    "91-180": "91–180天",
+    "181+": "180天以上",
 }
 FIVE_CLASS_LABELS = {
     "normal": "正常",

@@ -55,7 +55,12 @@ PLAIN_INT_COLUMNS = frozenset({"year", "month_no", "months", "term_months", "seq
 # the row is used. A report's own `ratios` come first.
 KNOWN_RATIOS: dict[str, list[tuple[str, str]]] = {}
 for _ratios in (
-    COUNTY_RISK_RATIOS, PAR_RATIOS, REPAYMENT_RATIOS, FUND_RATIOS, LENDING_RATIOS, ENTREPRENEURSHIP_RATIOS
+    COUNTY_RISK_RATIOS,
+    PAR_RATIOS,
+    REPAYMENT_RATIOS,
+    FUND_RATIOS,
+    LENDING_RATIOS,
+    ENTREPRENEURSHIP_RATIOS,
 ):
     for _name, _pair in _ratios.items():
         KNOWN_RATIOS.setdefault(_name, [])

@@ -196,7 +196,9 @@ class _Book:
 
 
 def _county_title(report: CountyRiskReport, county_name: str | None) -> str:
-    return f"{county_name or report.county_code}妇联创业担保贷款风险报告"
+    return (
+        f"{county_name or '县'}妇联创业担保贷款风险报告（{report.county_code}，{report.as_of.isoformat()}）"
+    )
 
 
 def _headline_items(report: CountyRiskReport, county_name: str | None) -> list[tuple[str, Cell]]:
@@ -248,7 +250,9 @@ def report_xlsx(report: Report, title: str) -> bytes:
     book = _Book(title)
     book.table_sheet(title or table_label("rows"), report.rows, report.ratios, None, _total_row(report))
     if _needs_total_sheet(report):
-        items = [(column_label(k, None, report.ratios), cell(k, report.total, report.ratios)) for k in report.total]
+        items = [
+            (column_label(k, None, report.ratios), cell(k, report.total, report.ratios)) for k in report.total
+        ]
         book.pairs_sheet(table_label("total"), items)
     for name, frame in report.tables.items():
         book.table_sheet(table_label(name), frame, report.ratios, name)

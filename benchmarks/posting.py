@@ -1,0 +1,196 @@
+"""Repayment posting under concurrent load: through the HTTP API, and the bare database round trips a posting
+needs (lock the loan, read its installments, insert the repayment and its allocation, update installments and
+loan, commit) run with asyncpg at the same concurrency — the physical limit the API can approach."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from uuid_utils import uuid7
+
+from benchmarks.environment import Api, liaison
+from loans.loans.delinquency import BORROWER_OWED
+from loans.repayments.allocation import InstallmentState, allocate
+
+WARMUP = 200
+
+# A loan to post to, and what its borrower would pay: the first installment she still owes (half the
+# principal left when that is the last installment and not yet due: a whole one would exceed the payoff).
+_TARGETS = f"""
+SELECT l.id, l.bank_code, l.county_code,
+       CASE WHEN i.due_date <= :today OR i.seq < i.last THEN i.owed ELSE greatest(i.left_principal / 2, 1) END
+FROM loan l CROSS JOIN LATERAL (
+    SELECT i.seq, i.due_date, {BORROWER_OWED} AS owed, i.principal - i.paid_principal AS left_principal,
+           (SELECT max(seq) FROM installment WHERE loan_id = l.id) AS last
+    FROM installment i WHERE i.loan_id = l.id AND {BORROWER_OWED} > 0 ORDER BY i.seq LIMIT 1) i
+WHERE l.status IN ('active', 'overdue')
+ORDER BY md5(l.id::text) LIMIT :n
+"""
+
+
+async def targets(engine: AsyncEngine, today: date, n: int) -> list[tuple[Any, str, str, int]]:
+    async with engine.connect() as connection:
+        return [tuple(r) for r in await connection.execute(text(_TARGETS), {"today": today, "n": n})]
+
+
+def _summary(latencies: list[float], seconds: float, errors: dict[int, int]) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "requests": len(latencies),
+        "seconds": seconds,
+        "rps": len(latencies) / seconds,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
+        "errors": errors,
+    }
+
+
+async def run_api(
+    api: Api, engine: AsyncEngine, work: list[tuple[Any, str, str, int]], today: date, concurrency: int
+) -> dict[str, Any]:
+    """``concurrency`` clients post one repayment each to distinct loans, as the loan's bank's liaison."""
+    headers: dict[str, dict[str, str]] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=api.url, limits=limits, timeout=60) as client:
+        for bank, county in sorted({(w[1], w[2]) for w in work}):
+            actor = await liaison(engine, bank, county)
+            headers[bank] = await api.token(client, actor.username)
+
+        async def post(item: tuple[Any, str, str, int], ref: str) -> tuple[float, int]:
+            loan_id, bank, _, amount = item
+            body = {
+                "amount": f"{amount // 100}.{amount % 100:02d}",
+                "paid_on": today.isoformat(),
+                "bank_txn_ref": ref,
+            }
+            started = time.perf_counter()
+            response = await client.post(
+                f"/api/v1/loans/{loan_id}/repayments", json=body, headers=headers[bank]
+            )
+            return time.perf_counter() - started, response.status_code
+
+        async def drive(
+            items: list[tuple[Any, str, str, int]], prefix: str
+        ) -> tuple[list[float], dict[int, int]]:
+            queue, latencies, errors = list(enumerate(items)), [], {}
+
+            async def client_loop() -> None:
+                while queue:
+                    n, item = queue.pop()
+                    latency, status = await post(item, f"{prefix}{n:06d}")
+                    if status == 201:
+                        latencies.append(latency)
+                    else:
+                        errors[status] = errors.get(status, 0) + 1
+
+            await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+            return latencies, errors
+
+        await drive(work[:WARMUP], "BENCH-WARM-")
+        started = time.perf_counter()
+        latencies, errors = await drive(work[WARMUP:], "BENCH-API-")
+        return _summary(latencies, time.perf_counter() - started, errors)
+
+
+_INSTALLMENTS = """SELECT seq, period_start, due_date, principal, interest, subsidy_interest, borrower_interest,
+       paid_principal, paid_interest, paid_penalty, penalty_accrued, cancelled_interest, cancelled_subsidy
+FROM installment WHERE loan_id = $1 ORDER BY seq"""
+
+
+async def run_raw(
+    database_url: str, work: list[tuple[Any, str, str, int]], today: date, concurrency: int
+) -> dict[str, Any]:
+    """The same postings as bare SQL round trips with asyncpg (allocation computed in Python as the API does)."""
+    pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+
+    async def post(n: int, item: tuple[Any, str, str, int]) -> None:
+        loan_id, bank, _, amount = item
+        started = time.perf_counter()
+        async with pool.acquire() as connection, connection.transaction():
+            share = await connection.fetchval(
+                "SELECT subsidy_share FROM loan WHERE id = $1 FOR UPDATE", loan_id
+            )
+            rows = [InstallmentState(*r) for r in await connection.fetch(_INSTALLMENTS, loan_id)]
+            allocation = allocate(rows, amount, today, Decimal(share))
+            repayment_id = uuid7()
+            await connection.execute(
+                "INSERT INTO repayment (id, loan_id, bank_code, bank_txn_ref, amount, paid_on, settles, source, "
+                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'api', now(), now())",
+                repayment_id,
+                loan_id,
+                bank,
+                f"BENCH-RAW-{n:06d}",
+                amount,
+                today,
+                allocation.settles,
+            )
+            await connection.executemany(
+                "INSERT INTO repayment_allocation (repayment_id, loan_id, seq, penalty, interest, principal, "
+                "cancelled_interest, cancelled_subsidy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                [
+                    (
+                        repayment_id,
+                        loan_id,
+                        x.seq,
+                        x.penalty,
+                        x.interest,
+                        x.principal,
+                        x.cancelled_interest,
+                        x.cancelled_subsidy,
+                    )
+                    for x in allocation.lines
+                ],
+            )
+            await connection.executemany(
+                "UPDATE installment SET paid_penalty = paid_penalty + $3, paid_interest = paid_interest + $4, "
+                "paid_principal = paid_principal + $5, cancelled_interest = cancelled_interest + $6, "
+                "cancelled_subsidy = cancelled_subsidy + $7 WHERE loan_id = $1 AND seq = $2",
+                [
+                    (
+                        loan_id,
+                        x.seq,
+                        x.penalty,
+                        x.interest,
+                        x.principal,
+                        x.cancelled_interest,
+                        x.cancelled_subsidy,
+                    )
+                    for x in allocation.lines
+                ],
+            )
+            await connection.execute(
+                "UPDATE loan SET outstanding_principal = outstanding_principal - $2, updated_at = now(), "
+                "status = CASE WHEN $3 THEN 'settled' ELSE status END WHERE id = $1",
+                loan_id,
+                sum(x.principal for x in allocation.lines),
+                allocation.settles,
+            )
+        latencies.append(time.perf_counter() - started)
+
+    queue = list(enumerate(work))
+
+    async def client_loop() -> None:
+        while queue:
+            n, item = queue.pop()
+            try:
+                await post(n, item)
+            except Exception as exc:  # noqa: BLE001 - counted, not fatal
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        return _summary(latencies, time.perf_counter() - started, errors)
+    finally:
+        await pool.close()
