@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from loans.core.errors import BilingualValueError
+
 NATIONAL_ID_LENGTH = 18
 _DIGITS = frozenset("0123456789")
 _CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -17,13 +19,8 @@ _CHECK_CHAR_BY_REMAINDER = "10X98765432"
 _EARLIEST_BIRTH_YEAR = 1900
 
 
-class InvalidNationalId(ValueError):
-    """A national ID that is malformed or does not qualify an applicant, explained in English and Chinese."""
-
-    def __init__(self, message_en: str, message_zh: str) -> None:
-        super().__init__(f"{message_en} / {message_zh}")
-        self.message_en = message_en
-        self.message_zh = message_zh
+class InvalidNationalId(BilingualValueError):
+    """A national ID that is malformed or does not qualify an applicant."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,19 +6,16 @@ I, O, S, V, Z); the last one is a check character over the first 17, modulus 31.
 
 from __future__ import annotations
 
+from loans.core.errors import BilingualValueError
+
 CREDIT_CODE_LENGTH = 18
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE_BY_CHAR = {char: value for value, char in enumerate(_ALPHABET)}
 _CHECK_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
-class InvalidCreditCode(ValueError):
-    """A malformed unified social credit code, explained in English and Chinese."""
-
-    def __init__(self, message_en: str, message_zh: str) -> None:
-        super().__init__(f"{message_en} / {message_zh}")
-        self.message_en = message_en
-        self.message_zh = message_zh
+class InvalidCreditCode(BilingualValueError):
+    """A malformed unified social credit code."""
 
 
 def validate_credit_code(raw: str) -> str:

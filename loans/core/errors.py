@@ -8,6 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 
+class BilingualValueError(ValueError):
+    """A value that fails a check, explained in English and Chinese (raised by pure validators and parsers)."""
+
+    def __init__(self, message_en: str, message_zh: str) -> None:
+        super().__init__(f"{message_en} / {message_zh}")
+        self.message_en = message_en
+        self.message_zh = message_zh
+
+
 class DomainError(Exception):
     status_code: int = 400
 

@@ -11,6 +11,8 @@ from datetime import date
 
 import polars as pl
 
+from loans.core.errors import BilingualValueError
+
 COLUMNS = {
     "contract_no": ("合同编号", "合同号", "借款合同编号", "contract_no", "contract number"),
     "bank_txn_ref": ("交易流水号", "流水号", "bank_txn_ref", "transaction reference", "txn_ref"),
@@ -20,11 +22,8 @@ COLUMNS = {
 _AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
 
 
-class BankFileError(ValueError):
-    def __init__(self, message_en: str, message_zh: str) -> None:
-        super().__init__(f"{message_en} / {message_zh}")
-        self.message_en = message_en
-        self.message_zh = message_zh
+class BankFileError(BilingualValueError):
+    """A bank file that cannot be read as a repayment list."""
 
 
 def _decode(content: bytes) -> str:
