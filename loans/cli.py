@@ -39,6 +39,7 @@ DATABASE_NAME = "jinguo"
 def local_services(data_dir: Path) -> Iterator[Settings]:
     """Settings whose DATABASE_URL/REDIS_URL point at real servers: the environment's when set,
     else embedded PostgreSQL and Valkey started (or reused, if another `loans` process runs them) in data_dir."""
+    import loans.models  # noqa: F401 - every mapper registered before the first query
     from loans.embedded import EmbeddedPostgres, EmbeddedValkey
 
     data_dir = data_dir.resolve()
@@ -237,7 +238,7 @@ def users_create(
     async def create(settings: Settings) -> None:
         engine = create_async_engine(settings.async_database_url)
         try:
-            async with AsyncSession(engine) as session:
+            async with AsyncSession(engine, expire_on_commit=False) as session:
                 user = await UserService(session).create(data, actor=None)
                 await session.commit()
                 console.print(f"created {user.username} ({user.role}) id {user.id}")
