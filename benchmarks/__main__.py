@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -68,55 +69,50 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
         summary = await bulk.load(
             engine, n, counties_for(n), args.seed, today, progress=lambda m: say(f"  {m}")
         )
+        detail = {"rows": summary.rows, "seconds": summary.seconds, "live_loans": summary.live_loans}
         rows.append(
-            Row(
-                "load (bulk COPY)",
-                n,
-                "seconds",
-                summary.seconds["total"],
-                target="1M loans in minutes",
-                detail={"rows": summary.rows, "seconds": summary.seconds, "live_loans": summary.live_loans},
-            )
+            Row("load (bulk COPY)", n, "seconds", summary.seconds["total"], None, "", "minutes at 1M", detail)
         )
-        if "cob" in args.only:
-            say(f"N={n:,}: close of business")
-            r = await cob.run(engine, today, args.cob_baseline_cap)
-            rows.append(
-                Row(
-                    "close of business",
-                    n,
-                    "seconds",
-                    r["seconds"],
-                    r["baseline_seconds"],
-                    f"ORM loop on {r['baseline_loans']:,} loans ({r['baseline_seconds_measured']:.1f} s), "
-                    f"extrapolated linearly to {r['live_loans']:,} live loans",
-                    "≤ 60 s at 1M loans",
-                    r,
-                )
-            )
-        if "posting" in args.only:
-            rows += await _posting(servers_, url, engine, today, args, log, n)
-        if "import" in args.only:
-            say(f"N={n:,}: import of a {args.import_rows:,}-row bank file")
-            r = await imports.run(engine, today, args.import_rows, args.import_baseline_cap)
-            rows.append(
-                Row(
-                    "bank file import",
-                    n,
-                    "seconds",
-                    r["seconds"],
-                    r["baseline_seconds"],
-                    f"post_repayment row by row, {r['baseline_rows']:,} rows "
-                    f"({r['baseline_seconds_measured']:.1f} s), extrapolated to {r['rows']:,}",
-                    "≤ 30 s for 100k rows",
-                    r,
-                )
-            )
+        for benchmark, run in (("cob", _cob), ("posting", _posting), ("import", _import)):
+            if benchmark in args.only:
+                try:
+                    rows += await run(servers_, url, engine, today, args, log, n)
+                except Exception as exc:  # noqa: BLE001 - one failed benchmark must not lose the others
+                    say(f"N={n:,}: {benchmark} failed: {exc!r}\n{traceback.format_exc()}")
+                    rows.append(Row(benchmark, n, "error", float("nan"), detail={"error": repr(exc)}))
     finally:
         await engine.dispose()
         if not args.keep:
             servers_.drop(name)
     return rows
+
+
+async def _cob(
+    _servers: Any, _url: str, engine: Any, today: Any, args: argparse.Namespace, _log: Path, n: int
+) -> list[Row]:
+    say(f"N={n:,}: close of business")
+    r = await cob.run(engine, today, args.cob_baseline_cap)
+    how = (
+        f"ORM loop on {r['baseline_loans']:,} loans ({r['baseline_seconds_measured']:.1f} s), "
+        f"extrapolated linearly to {r['live_loans']:,} live loans"
+    )
+    return [
+        Row("close of business", n, "seconds", r["seconds"], r["baseline_seconds"], how, "≤ 60 s at 1M", r)
+    ]
+
+
+async def _import(
+    _servers: Any, _url: str, engine: Any, today: Any, args: argparse.Namespace, _log: Path, n: int
+) -> list[Row]:
+    say(f"N={n:,}: import of a {args.import_rows:,}-row bank file")
+    r = await imports.run(engine, today, args.import_rows, args.import_baseline_cap)
+    how = (
+        f"post_repayment row by row, {r['baseline_rows']:,} rows ({r['baseline_seconds_measured']:.1f} s), "
+        f"extrapolated to {r['rows']:,}"
+    )
+    return [
+        Row("bank file import", n, "seconds", r["seconds"], r["baseline_seconds"], how, "≤ 30 s for 100k", r)
+    ]
 
 
 async def _posting(
@@ -202,9 +198,14 @@ async def main(args: argparse.Namespace) -> int:
             for n in args.loans:
                 rows += await benchmark_size(servers_, n, args, today, log)
                 print_table(rows)
+                write_results(rows, args, today, time.perf_counter() - started)
     finally:
         if not args.data_dir:
             shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def write_results(rows: list[Row], args: argparse.Namespace, today: Any, seconds: float) -> None:
     path = OUT / f"results-{datetime.now():%Y-%m-%d}.json"
     grown = growth(rows)
     path.write_text(
@@ -212,8 +213,8 @@ async def main(args: argparse.Namespace) -> int:
             {
                 "run_at": datetime.now().isoformat(timespec="seconds"),
                 "business_date": today.isoformat(),
-                "seconds": time.perf_counter() - started,
-                "args": {k: v for k, v in vars(args).items()},
+                "seconds": seconds,
+                "args": vars(args),
                 "machine": {
                     "cpus": os.cpu_count(),
                     "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
@@ -233,7 +234,6 @@ async def main(args: argparse.Namespace) -> int:
         )
     )
     say(f"results written to {path}")
-    return 0
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

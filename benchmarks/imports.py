@@ -24,7 +24,8 @@ async def bank_file(
     engine: AsyncEngine, rows: int, today: date, seed: int = 7
 ) -> tuple[str, str, bytes, list[tuple]]:
     """The bank with most live loans, and its file: ``rows`` repayments of 10–50 yuan spread over its live loans
-    (several per loan when it has fewer loans than rows; never more than a loan's principal left)."""
+    (several per loan when it has fewer loans than rows). Together with the baseline, which posts some rows a
+    second time, a loan never receives more than its principal left."""
     async with engine.connect() as connection:
         bank, county = (
             await connection.execute(
@@ -38,7 +39,7 @@ async def bank_file(
             await connection.execute(
                 text(
                     "SELECT contract_no, outstanding_principal FROM loan WHERE bank_code = :bank "
-                    "AND status IN ('active', 'overdue') ORDER BY contract_no"
+                    "AND status IN ('active', 'overdue') AND outstanding_principal >= 100000 ORDER BY contract_no"
                 ),
                 {"bank": bank},
             )
@@ -49,7 +50,7 @@ async def bank_file(
     out.write("合同编号,交易流水号,还款日期,还款金额\n")
     for n in range(rows):
         contract, left = loans[n % len(loans)]
-        amount = max(1, min(rng.randint(1000, 5000), left // (per_loan + 1)))
+        amount = max(1, min(rng.randint(1000, 5000), left // (2 * per_loan + 2)))
         line = (
             contract,
             f"IMP{today:%Y%m%d}{n:07d}",

@@ -1,0 +1,343 @@
+"""The demo story: twenty months of registrations, trainings, applications and repayments.
+
+``_DemoLoader`` sets the county up (see ``setup``) and then plays every step of the story in
+date order through the services, acting as the user whose step it is; ``load_demo_data`` runs
+it once, unless the demo county already exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.applicants.schemas import ApplicantCreate, TrainingCreate
+from loans.applicants.service import ApplicantService
+from loans.applications.schemas import (
+    ApplicationCreate,
+    BankDecision,
+    CountyReview,
+    Disbursement,
+    ProjectIn,
+    VillageCertification,
+    Withdrawal,
+)
+from loans.applications.service import ApplicationService
+from loans.applications.workflow import Status
+from loans.bootstrap import ADMIN_USERNAME
+from loans.core.actor import Actor
+from loans.demo.counties import JINCHUAN, DemoCounty, DemoTownship, DemoVillage
+from loans.demo.identities import credit_code, female_national_id
+from loans.demo.plans import CLASSES, PEOPLE, PLANS, TOWNSHIP_OF_PERSON, TRAINED, Plan
+from loans.demo.setup import CountySetup, actor_of
+from loans.demo.summary import DemoSummary, summarize
+from loans.loans.models import Loan
+from loans.loans.service import LoanService
+from loans.money import fen_to_yuan
+from loans.products.schemas import BorrowerKind
+from loans.regions.models import Region
+from loans.repayments.schemas import RepaymentCreate
+from loans.repayments.service import RepaymentService
+from loans.settings import Settings
+from loans.users.models import User
+
+# The workflow steps each final status went through, and the days between consecutive steps.
+_STEPS: dict[Status, tuple[str, ...]] = {
+    Status.DRAFT: ("create",),
+    Status.VILLAGE_CERTIFIED: ("create", "certify"),
+    Status.TOWNSHIP_SUBMITTED: ("create", "certify", "submit"),
+    Status.COUNTY_RECOMMENDED: ("create", "certify", "submit", "recommend"),
+    Status.REJECTED: ("create", "certify", "submit", "reject"),
+    Status.BANK_APPROVED: ("create", "certify", "submit", "recommend", "approve"),
+    Status.DECLINED: ("create", "certify", "submit", "recommend", "decline"),
+    Status.DISBURSED: ("create", "certify", "submit", "recommend", "approve", "disburse"),
+}
+_GAP_DAYS = {
+    "certify": 6,
+    "submit": 4,
+    "recommend": 9,
+    "reject": 9,
+    "approve": 12,
+    "decline": 12,
+    "disburse": 5,
+    "withdraw": 7,
+}
+_SECOND_DEPOSIT_DAYS_AGO = 240
+_RECOMMEND_OPINION = "经审核，申请人符合妇女创业担保贷款条件，村级证明齐全，项目真实可行，同意推荐。"
+
+
+class _DemoLoader(CountySetup):
+    async def load(self) -> None:
+        admin = await self.session.scalar(select(User).where(User.username == ADMIN_USERNAME))
+        if admin is None:
+            raise RuntimeError("the admin user must exist before demo data is loaded (see loans.bootstrap)")
+        self.actors[ADMIN_USERNAME] = actor_of(admin)
+        listener = self.clock.stamp
+        event.listen(self.session.sync_session, "before_flush", listener)
+        try:
+            await self._setup()
+            for _when, _seq, step in sorted(self._story(), key=lambda s: (s[0], s[1])):
+                await step()
+            await self._repayments()
+            await self.session.flush()
+        finally:
+            event.remove(self.session.sync_session, "before_flush", listener)
+
+    # --- the story: registrations, trainings, applications, later deposits -------------------------
+
+    def _story(self) -> list[tuple[date, int, Callable[[], Awaitable[None]]]]:
+        steps: list[tuple[date, int, Callable[[], Awaitable[None]]]] = []
+
+        def at(day: date, action: Callable[[], Awaitable[Any]]) -> None:
+            async def run() -> None:
+                await self._at(day)
+                await action()
+
+            steps.append((day, len(steps), run))
+
+        for bank, spec in enumerate(self.county.banks):
+            for n in range(1, len(spec.deposits)):
+                day = self.day(_SECOND_DEPOSIT_DAYS_AGO + 30 * (n - 1))
+                at(day, lambda bank=bank, n=n, day=day: self._deposit(bank, n, day))
+
+        # A woman registers a few days before her first application (or, if she has none, some
+        # time in the last year); the names and IDs are drawn once, in order, from the seeded rng.
+        registered_on: dict[int, date] = {}
+        for plan_index, plan in enumerate(PLANS):
+            created = self._step_dates(plan)[0][1]
+            for person in (plan.person, plan.partner):
+                if person is not None and person not in registered_on:
+                    registered_on[person] = created - timedelta(days=3 + plan_index % 4)
+        identities = [self._identity(person) for person in range(len(PEOPLE))]
+        for person in range(len(PEOPLE)):
+            day = registered_on.get(person) or self.day(200 + (17 * person) % 150)
+            at(day, lambda person=person, day=day: self._register(person, identities[person], day))
+        for plan_index, plan in enumerate(PLANS):
+            for step, day in self._step_dates(plan):
+                at(day, lambda plan_index=plan_index, step=step, day=day: self._play(plan_index, step, day))
+        return steps
+
+    def _step_dates(self, plan: Plan) -> list[tuple[str, date]]:
+        names = list(_STEPS[plan.withdrawn_from or plan.status])
+        if plan.status == Status.WITHDRAWN:
+            names.append("withdraw")
+        if plan.licence:
+            names.remove("certify")  # a borrower with a business licence is submitted straight from draft
+        day = self.day(plan.days_ago)
+        dated = [(names[-1], day)]
+        for later, earlier in zip(reversed(names), reversed(names[:-1]), strict=False):
+            day -= timedelta(days=_GAP_DAYS[later])
+            dated.append((earlier, day))
+        return list(reversed(dated))
+
+    def _identity(self, person: int) -> tuple[str, str]:
+        _name, age, _categories = PEOPLE[person]
+        region = self.rng.choice(self.county.birthplaces)
+        national_id = female_national_id(self.rng, region, age, self.today)
+        phone = (
+            "1"
+            + self.rng.choice(("38", "39", "51", "52", "58", "77", "80", "86", "89", "99"))
+            + (f"{self.rng.randrange(10**8):08d}")
+        )
+        return national_id, phone
+
+    def _village_of(self, person: int) -> tuple[DemoTownship, DemoVillage]:
+        township_index = TOWNSHIP_OF_PERSON[person]
+        township = self.county.townships[township_index]
+        first = TOWNSHIP_OF_PERSON.index(township_index)
+        return township, township.villages[(person - first) % len(township.villages)]
+
+    async def _register(self, person: int, identity: tuple[str, str], day: date) -> None:
+        name, _age, categories = PEOPLE[person]
+        township, village = self._village_of(person)
+        staff = self.actors[township.staff]
+        applicants = ApplicantService(self.session, staff, self.settings)
+        national_id, phone = identity
+        applicant = await applicants.register(
+            ApplicantCreate(
+                national_id=national_id,
+                name=name,
+                phone=phone,
+                village_code=village.code,
+                categories=list(categories),
+            ),
+            day,
+        )
+        self.applicants[person] = applicant.id
+        if person not in TRAINED:
+            return
+        finished = [c for c in CLASSES if self.day(c[0] - c[1]) < day]
+        if not finished:
+            return
+        started_ago, length, course, title, provider, cert_prefix = finished[-1]
+        started = self.day(started_ago)
+        await applicants.add_training(
+            applicant.id,
+            TrainingCreate(
+                course=course,
+                title=title,
+                provider=provider.format(county=self.county.name, city=self.county.city),
+                started_on=started,
+                finished_on=started + timedelta(days=length - 1),
+                certificate_no=(
+                    f"{cert_prefix}{self.county.prefix}{started:%Y%m}{person + 1:03d}"
+                    if cert_prefix
+                    else None
+                ),
+            ),
+        )
+
+    async def _play(self, plan_index: int, step: str, day: date) -> None:
+        plan = PLANS[plan_index]
+        township, village = self._village_of(plan.person)
+        staff = self.actors[township.staff]
+        county_officer = self.actors[self.county.county_officer]
+        liaison = self.actors[self.county.banks[plan.bank].liaison]
+
+        def service(actor: Actor) -> ApplicationService:
+            return ApplicationService(self.session, actor, self.settings)
+
+        if step == "create":
+            application = await service(staff).create(self._application(plan, village), day)
+            self.applications[plan_index] = application.id
+            return
+        application_id = self.applications[plan_index]
+        if step == "certify":
+            certifier = self.actors[village.officer] if village.officer else staff
+            key = (village.code, day.year)
+            n = self.certificates[key] = self.certificates.get(key, 0) + 1
+            committee = f"{village.name}{'妇联' if village.name.endswith('社区') else '妇代会'}"
+            await service(certifier).certify_village(
+                application_id,
+                VillageCertification(
+                    certificate_no=f"{village.name}证字〔{day.year}〕{n:03d}号",
+                    committee=committee,
+                    issued_on=day,
+                    residence_confirmed=True,
+                    credit_good=True,
+                    project_real=True,
+                ),
+                day,
+            )
+        elif step == "submit":
+            await service(staff).submit(application_id)
+        elif step in ("recommend", "reject"):
+            review = CountyReview(
+                decision="recommend" if step == "recommend" else "reject",
+                opinion=_RECOMMEND_OPINION if step == "recommend" else plan.reason or "不予推荐",
+            )
+            await service(county_officer).county_review(application_id, review)
+        elif step in ("approve", "decline"):
+            await self._decide(service(liaison), application_id, plan, step)
+        elif step == "disburse":
+            bank = self.county.banks[plan.bank]
+            n = self.contracts[(bank.code, day.year)] = self.contracts.get((bank.code, day.year), 0) + 1
+            await service(liaison).disburse(
+                application_id,
+                Disbursement(
+                    contract_no=f"{bank.code}-{day.year}-{n:04d}",
+                    disbursed_on=day,
+                    amount=Decimal(plan.approved or plan.amount),
+                    bank_txn_ref=f"FK{day:%Y%m%d}{self.rng.randrange(10**6):06d}{n:02d}",
+                ),
+                day,
+            )
+        elif step == "withdraw":
+            await service(staff).withdraw(application_id, Withdrawal(reason=plan.reason or "申请人撤回"))
+
+    def _application(self, plan: Plan, village: DemoVillage) -> ApplicationCreate:
+        kind, investment, jobs, description = plan.project
+        partners = [self.applicants[plan.partner]] if plan.partner is not None else []
+        enterprise_name = code = None
+        if plan.cooperative:
+            enterprise_name = plan.cooperative.format(
+                county=self.county.name, village=village.name.removesuffix("村")
+            )
+            code = credit_code(self.rng, "93", self.county.prefix)
+        return ApplicationCreate(
+            applicant_id=self.applicants[plan.person],
+            product_code=self.county.product_code,
+            borrower_kind=(
+                BorrowerKind.PARTNERSHIP
+                if partners
+                else BorrowerKind.COOPERATIVE
+                if plan.cooperative
+                else BorrowerKind.INDIVIDUAL
+            ),
+            amount_requested=Decimal(plan.amount),
+            term_months=plan.term,
+            repayment_method=plan.method,
+            has_business_licence=plan.licence,
+            business_licence_no=credit_code(self.rng, "92", self.county.prefix) if plan.licence else None,
+            guarantee_fund_id=self.fund_ids[plan.bank],
+            member_applicant_ids=partners,
+            enterprise_name=enterprise_name,
+            credit_code=code,
+            project=ProjectIn(
+                type=kind, description=description, investment=Decimal(investment), jobs_expected=jobs
+            ),
+        )
+
+    async def _decide(
+        self, applications: ApplicationService, application_id: UUID, plan: Plan, step: str
+    ) -> None:
+        if step == "approve":
+            decision = BankDecision(
+                decision="approve",
+                amount=Decimal(plan.approved or plan.amount),
+                annual_rate=Decimal(plan.rate or "0.0435"),
+                term_months=plan.term,
+                repayment_method=plan.method,
+                reason="核定金额低于申请金额：按项目自有资金比例核减" if plan.approved else None,
+            )
+        else:
+            decision = BankDecision(decision="decline", reason=plan.reason)
+        application = await applications.bank_decision(application_id, decision)
+        # The service stamps the decision with the wall clock; in the story it was made on the
+        # step's date, and disbursement (days later in the story) must not precede it.
+        application.decided_at = self.clock.now
+
+    async def _repayments(self) -> None:
+        """Each borrower repays what fell due by today, on the due date or her plan's days late, except the
+        last installments her plan says she missed."""
+        for plan_index, plan in enumerate(PLANS):
+            if plan.status != Status.DISBURSED:
+                continue
+            loan = await self.session.scalar(
+                select(Loan).where(Loan.application_id == self.applications[plan_index])
+            )
+            liaison = self.actors[self.county.banks[plan.bank].liaison]
+            due = [
+                row
+                for row in await LoanService(self.session, liaison).installments(loan.id)
+                if row.due_date <= self.today and row.principal + row.borrower_interest > 0
+            ]
+            for row in due[: len(due) - plan.missed]:
+                paid_on = min(row.due_date + timedelta(days=plan.days_late), self.today)
+                await self._at(paid_on)
+                await RepaymentService(self.session, liaison).post_repayment(
+                    loan.id,
+                    RepaymentCreate(
+                        amount=fen_to_yuan(row.principal + row.borrower_interest),
+                        paid_on=paid_on,
+                        bank_txn_ref=f"HK{paid_on:%Y%m%d}{loan.contract_no[-4:]}{row.seq:02d}",
+                    ),
+                    self.today,
+                )
+
+
+async def load_demo_data(
+    session: AsyncSession, settings: Settings, *, today: date, county: DemoCounty = JINCHUAN
+) -> DemoSummary:
+    """Load the demo county unless it exists; commit once at the end. The `admin` user must exist."""
+    if await session.get(Region, county.code) is None:
+        await _DemoLoader(session, settings, county, today).load()
+        summary = await summarize(session, county, created=True)
+        await session.commit()
+        return summary
+    return await summarize(session, county, created=False)
