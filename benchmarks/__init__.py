@@ -1,7 +1,7 @@
 """Performance benchmarks: `uv run python -m benchmarks [--loans 10000,100000] [--only cob,posting,import]`.
 
 Each run starts its own embedded PostgreSQL (fsync on, as in production) and Valkey, migrates, loads N
-generated loans with loans/bulk.py, then measures every benchmark against a baseline that does the same
+generated loans with loans.bulk, then measures every benchmark against a baseline that does the same
 work the obvious way, in the same run. Results go to benchmarks/out/results-<date>.json.
 
 Missing: the report benchmarks (reports/builders is being rewritten); add them here as a fourth module.

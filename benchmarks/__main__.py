@@ -65,7 +65,7 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
     url = await asyncio.to_thread(servers_.database, name)
     engine = engine_for(url)
     try:
-        say(f"N={n:,}: loading with loans/bulk.py ({counties_for(n)} counties)")
+        say(f"N={n:,}: loading with loans.bulk ({counties_for(n)} counties)")
         summary = await bulk.load(
             engine, n, counties_for(n), args.seed, today, progress=lambda m: say(f"  {m}")
         )
@@ -206,7 +206,17 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def write_results(rows: list[Row], args: argparse.Namespace, today: Any, seconds: float) -> None:
+    """One file a day; a later run that day replaces the figures it measured again and keeps the others."""
     path = OUT / f"results-{datetime.now():%Y-%m-%d}.json"
+    measured = {(r.benchmark, r.n, r.metric) for r in rows}
+    if path.exists():
+        kept = [
+            Row(**{k: v for k, v in r.items() if k in Row.__dataclass_fields__})
+            for r in json.loads(path.read_text())["results"]
+        ]
+        rows = sorted(
+            [r for r in kept if (r.benchmark, r.n, r.metric) not in measured] + rows, key=lambda r: r.n
+        )
     grown = growth(rows)
     path.write_text(
         json.dumps(

@@ -257,7 +257,7 @@ def users_create(
 def demo_data(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     loans: Annotated[int | None, typer.Option("--loans", min=1, help="Instead of the demo county, COPY this many "
-                                              "generated loans with their whole history (see loans/bulk.py).")] = None,
+                                              "generated loans with their whole history (see loans/bulk/).")] = None,
     counties: Annotated[int, typer.Option("--counties", min=1, help="With --loans: counties to spread over.")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="With --loans: the data set is a function of the seed.")] = 2026,
 ) -> None:

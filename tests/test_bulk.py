@@ -1,4 +1,4 @@
-"""The bulk generator (loans/bulk.py): its schedules are build_schedule's, its repayments are what the
+"""The bulk generator (loans.bulk): its schedules are build_schedule's, its repayments are what the
 allocation rules give when replayed one at a time, and what it loads is what close of business would leave."""
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ written with asyncpg's binary COPY in one transaction. What it writes is what th
 - yesterday is a closed business date, and ``refresh_loan_range`` sets DPD, bucket, class and status as of
   today, as close of business would have.
 Not generated: audit events, users, compensations, bank file imports, reminders, portfolio snapshots.
+
+Modules: ``frames`` (seeded random columns, calendar and rounding, the vectorized schedule), ``portfolio``
+(regions, banks, who borrows what and when, how each loan behaves), ``people`` (applicants, applications,
+trainings, post-loan visits), ``history`` (repayments, allocations, reversals, penalty), ``rows`` (table rows)
+and ``load`` (the COPY into PostgreSQL and the close-of-business state).
 """
 
 from loans.bulk.frames import Rng, add_months, half_up, schedule_frame

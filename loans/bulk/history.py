@@ -13,19 +13,21 @@ import polars as pl
 from loans.bulk.frames import Rng, at_time, half_up, schedule_frame
 from loans.repayments.allocation import InstallmentState, allocate, payoff_amount
 
-# --- each loan's history: repayments, allocations, reversals, penalty interest --------------------------
-
 
 @dataclass
 class History:
+    """Frames keyed by ``loan`` (row number of the plan) and ``rep`` (row number of the repayment, in the order
+    repayments were created): installments with what was paid on them and their status; repayments (amount,
+    paid_on, settles, created_at); allocations (rep, seq, penalty, interest, principal, cancelled_*);
+    reversals (rep, reversed_on); penalties (loan, seq, accrual_date, base, amount); loans (status, settled_on,
+    outstanding_principal)."""
+
     installments: pl.DataFrame
-    repayments: pl.DataFrame  # rep (row number), loan, amount, paid_on, settles, created_at
-    allocations: (
-        pl.DataFrame
-    )  # rep, loan, seq, penalty, interest, principal, cancelled_interest, cancelled_subsidy
-    reversals: pl.DataFrame  # rep, loan, reversed_on, created_at
-    penalties: pl.DataFrame  # loan, seq, accrual_date, base, amount
-    loans: pl.DataFrame  # loan, status, settled_on, outstanding_principal
+    repayments: pl.DataFrame
+    allocations: pl.DataFrame
+    reversals: pl.DataFrame
+    penalties: pl.DataFrame
+    loans: pl.DataFrame
 
 
 def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
@@ -134,10 +136,10 @@ def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
         ).then(pl.min_horizontal(pl.lit(today), due + day(rng.int(key, 31, 1, 3)))),
         minute=rng.int(key, 32, 9 * 60, 17 * 60),
     )
-    prepaid = _prepayments(x.filter((beh == "prepaid") & (c("prepay_on") <= today)))
+    prepaid_repayments, prepaid_lines = _prepayments(x.filter((beh == "prepaid") & (c("prepay_on") <= today)))
     deltas = ["paid_principal", "paid_interest", "cancelled_interest", "cancelled_subsidy"]
-    if prepaid[1].height:
-        sums = prepaid[1].group_by("loan", "seq").agg(pl.col(d).sum().alias(f"d_{d}") for d in deltas)
+    if prepaid_lines.height:
+        sums = prepaid_lines.group_by("loan", "seq").agg(pl.col(d).sum().alias(f"d_{d}") for d in deltas)
         x = x.join(sums, on=["loan", "seq"], how="left").with_columns(
             (c(d) + c(f"d_{d}").fill_null(0)).alias(d) for d in deltas
         )
@@ -164,7 +166,7 @@ def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
                     settles=pl.lit(False),
                     created_at=at_time(c("paid_on"), pl.lit(570)),
                 ),
-                prepaid[0].select(
+                prepaid_repayments.select(
                     "loan",
                     pl.lit(None, pl.Int64).alias("seq"),
                     "amount",
@@ -199,8 +201,7 @@ def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
                 normal.filter(paid["reversed_on"].is_not_null()).with_columns(
                     pos=pl.int_range(n_paid, n_paid + pl.len(), dtype=pl.Int64)
                 ),
-                prepaid[1]
-                .select(
+                prepaid_lines.select(
                     "loan",
                     "seq",
                     *[
@@ -209,8 +210,7 @@ def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
                         if d != "penalty"
                     ],
                     penalty=pl.lit(0, pl.Int64),
-                )
-                .join(repayments.filter(c("seq").is_null()).select("loan", "pos"), on="loan"),
+                ).join(repayments.filter(c("seq").is_null()).select("loan", "pos"), on="loan"),
             ],
             how="diagonal_relaxed",
         )

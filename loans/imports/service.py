@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from loans.audit.models import AuditEvent
-from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
 from loans.core.db import fresh, locked
 from loans.core.errors import InvalidInput, NotFound
@@ -352,7 +351,7 @@ async def _allocate_and_write(
                     for loan_id, (on, status) in settled.items()
                 ],
             )
-        await refresh_loans(session, list(principal_paid), await current_business_date(session, today))
+        await refresh_loans(session, list(principal_paid), today)
     return outcomes
 
 

@@ -8,6 +8,7 @@ The subsidy part is owed by the finance bureau and never makes a loan overdue.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
@@ -26,25 +27,30 @@ BORROWER_OWED = (
 _LOANS_BY_IDS = "l.id = ANY(:loan_ids)"
 _LOANS_BY_RANGE = "l.id BETWEEN :low AND :high AND l.status IN ('active', 'overdue')"
 
-_REFRESH_INSTALLMENTS = f"""
-UPDATE installment i SET status = CASE
+# The date the books are open for: the day after the last closed business date, never after today. Postings
+# recompute their loans as of it, so a late repayment clears the overdue state at once, consistently with
+# what close of business has already accrued.
+OPEN_BUSINESS_DATE = (
+    "LEAST(COALESCE((SELECT max(business_date) + 1 FROM business_day WHERE status = 'done'), "
+    "CAST(:today AS date)), CAST(:today AS date))"
+)
+INSTALLMENT_STATUS = f"""CASE
         WHEN {BORROWER_OWED} <= 0 THEN 'paid'
-        WHEN i.due_date < :as_of THEN 'overdue'
+        WHEN i.due_date < {{as_of}} THEN 'overdue'
         WHEN i.paid_principal + i.paid_interest + i.paid_penalty > 0 THEN 'partial'
-        ELSE 'pending' END
-FROM loan l WHERE i.loan_id = l.id AND {{loans}}
-  AND i.status IS DISTINCT FROM CASE
-        WHEN {BORROWER_OWED} <= 0 THEN 'paid'
-        WHEN i.due_date < :as_of THEN 'overdue'
-        WHEN i.paid_principal + i.paid_interest + i.paid_penalty > 0 THEN 'partial'
-        ELSE 'pending' END
-"""
+        ELSE 'pending' END"""
 
-_REFRESH_LOANS = f"""
-WITH figures AS (
+_REFRESH = f"""
+WITH installment_status AS (
+    UPDATE installment i SET status = {INSTALLMENT_STATUS}
+    FROM loan l WHERE i.loan_id = l.id AND {{loans}} AND i.status IS DISTINCT FROM {INSTALLMENT_STATUS}
+    RETURNING i.loan_id
+), figures AS (
     SELECT l.id,
-           COALESCE(:as_of - min(i.due_date) FILTER (WHERE i.due_date < :as_of AND {BORROWER_OWED} > 0), 0) AS dpd,
-           COALESCE(sum(i.principal - i.paid_principal) FILTER (WHERE i.due_date < :as_of), 0) AS overdue_principal,
+           COALESCE({{as_of}} - min(i.due_date) FILTER (WHERE i.due_date < {{as_of}} AND {BORROWER_OWED} > 0), 0)
+               AS dpd,
+           COALESCE(sum(i.principal - i.paid_principal) FILTER (WHERE i.due_date < {{as_of}}), 0)
+               AS overdue_principal,
            COALESCE(sum(i.penalty_accrued - i.paid_penalty), 0) AS penalty_outstanding
     FROM loan l JOIN installment i ON i.loan_id = l.id
     WHERE {{loans}}
@@ -60,19 +66,23 @@ UPDATE loan l SET
                   THEN CASE WHEN f.dpd > 0 THEN 'overdue' ELSE 'active' END
                   ELSE l.status END
 FROM figures f WHERE l.id = f.id
+RETURNING l.id, l.status, l.days_past_due, l.bucket, l.five_class, l.overdue_principal, l.penalty_outstanding
 """
 
+_BY_IDS_ON_OPEN_DATE = text(
+    _REFRESH.replace("{loans}", _LOANS_BY_IDS).replace("{as_of}", OPEN_BUSINESS_DATE)
+)
+_BY_RANGE = text(_REFRESH.replace("{loans}", _LOANS_BY_RANGE).replace("{as_of}", "CAST(:as_of AS date)"))
 
-async def refresh_loans(session: AsyncSession, loan_ids: list[UUID], as_of: date) -> None:
-    """Recompute installment statuses and each loan's DPD, bucket, class and status as of ``as_of``."""
-    params = {"loan_ids": loan_ids, "as_of": as_of}
-    await session.execute(text(_REFRESH_INSTALLMENTS.format(loans=_LOANS_BY_IDS)), params)
-    await session.execute(text(_REFRESH_LOANS.format(loans=_LOANS_BY_IDS)), params)
+
+async def refresh_loans(session: AsyncSession, loan_ids: list[UUID], today: date) -> dict[UUID, dict[str, Any]]:
+    """Recompute installment statuses and each loan's DPD, bucket, class and status, as of the open business
+    date, in one statement; returns the new figures by loan id."""
+    rows = await session.execute(_BY_IDS_ON_OPEN_DATE, {"loan_ids": loan_ids, "today": today})
+    return {row.id: dict(row._mapping) for row in rows}
 
 
 async def refresh_loan_range(session: AsyncSession, low: UUID, high: UUID, as_of: date) -> int:
-    """The same for the live loans whose ids fall in [low, high]; returns how many loans it touched."""
-    params = {"low": low, "high": high, "as_of": as_of}
-    await session.execute(text(_REFRESH_INSTALLMENTS.format(loans=_LOANS_BY_RANGE)), params)
-    result = await session.execute(text(_REFRESH_LOANS.format(loans=_LOANS_BY_RANGE)), params)
-    return result.rowcount
+    """The same for the live loans whose ids fall in [low, high], as of ``as_of``; returns how many it touched."""
+    result = await session.execute(_BY_RANGE, {"low": low, "high": high, "as_of": as_of})
+    return len(result.all())

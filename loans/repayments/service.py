@@ -8,9 +8,9 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loans.audit.service import record_event
-from loans.cob.calendar import current_business_date
 from loans.core.actor import Actor
 from loans.core.db import fresh
 from loans.core.errors import Conflict, InvalidInput, NotFound
@@ -49,6 +49,12 @@ class PostingResult:
     loan: Loan
     reversed: bool
     created: bool
+
+
+def _set_figures(loan: Loan, figures: dict) -> None:
+    """Take the refreshed figures onto the loan object as the database now holds them."""
+    for key, value in figures.items():
+        set_committed_value(loan, key, value)
 
 
 def as_state(row: LoanInstallment) -> InstallmentState:
@@ -132,8 +138,7 @@ class RepaymentService:
             loan.status = "recovered" if loan.status == "compensated" else "settled"
             loan.settled_on = data.paid_on
         await self.session.flush()
-        await refresh_loans(self.session, [loan.id], await current_business_date(self.session, today))
-        await self.session.refresh(loan)
+        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today))[loan.id])
         record_event(
             self.session,
             self.actor,
@@ -226,8 +231,7 @@ class RepaymentService:
             )
         )
         await self.session.flush()
-        await refresh_loans(self.session, [loan.id], await current_business_date(self.session, today))
-        await self.session.refresh(loan)
+        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today))[loan.id])
         record_event(
             self.session,
             self.actor,
