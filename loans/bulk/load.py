@@ -361,12 +361,11 @@ async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any
         "(SELECT FROM business_day WHERE business_date >= $1 AND status = 'done')",
         today - timedelta(days=1),
     )
-    live = 0
     session = AsyncSession(bind=connection)
     ordered = sorted(loan_ids)
     for start in range(0, len(ordered), REFRESH_BATCH):
         batch = ordered[start : start + REFRESH_BATCH]
-        live += await refresh_loan_range(session, batch[0], batch[-1], today)
+        await refresh_loan_range(session, batch[0], batch[-1], today)
     await raw.execute(
         "UPDATE loan l SET claimable_since = $1::date - l.days_past_due + f.compensation_after_days "
         "FROM guarantee_fund f WHERE f.id = l.guarantee_fund_id AND l.status IN ('active', 'overdue') "
@@ -376,4 +375,8 @@ async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any
         ordered[0],
         ordered[-1],
     )
-    return live
+    return await raw.fetchval(
+        "SELECT count(*) FROM loan WHERE id BETWEEN $1 AND $2 AND status IN ('active', 'overdue')",
+        ordered[0],
+        ordered[-1],
+    )

@@ -7,6 +7,7 @@ and each batch of rows is posted, with its outcomes, in one transaction.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,13 +15,12 @@ from typing import Any
 from uuid import UUID
 
 import polars as pl
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from loans.audit.models import AuditEvent
 from loans.core.actor import Actor
-from loans.core.db import fresh, locked
+from loans.core.db import locked
 from loans.core.errors import InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
@@ -28,9 +28,10 @@ from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import BankFileError, read_bank_file
 from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan, LoanInstallment
+from loans.money import fen_to_str
 from loans.repayments.allocation import InstallmentState, Overpayment, allocate, apply_allocation
-from loans.repayments.models import Repayment, RepaymentAllocation
-from loans.repayments.service import POSTABLE_STATUSES, as_state
+from loans.repayments.models import Repayment
+from loans.repayments.service import POSTABLE_STATUSES
 
 BATCH_ROWS = 5000
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -96,14 +97,18 @@ class Outcome:
 
 
 async def process_import(session: AsyncSession, import_id: UUID, today: date) -> RepaymentImport:
-    """Post every row not yet recorded, batch by batch (the caller's session; commits per batch)."""
+    """Post every row not yet recorded, batch by batch (the caller's session; commits per batch).
+
+    Repeats within the file are settled first, over the whole file in file order; the remaining rows are cut
+    into batches that never split a contract, so each loan is locked, read and written once per import.
+    """
     batch = await session.get_one(RepaymentImport, import_id)
     if batch.status == "done":
         return batch
     batch.status = "running"
     await session.commit()
     try:
-        frame = read_bank_file(batch.content, batch.filename, today)
+        frame = _settle_repeats(read_bank_file(batch.content, batch.filename, today))
     except BankFileError as exc:
         batch.status, batch.error, batch.finished_at = "failed", str(exc), datetime.now(UTC)
         await session.commit()
@@ -111,8 +116,8 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
     recorded = set(await session.scalars(select(ImportRow.row_no).where(ImportRow.import_id == import_id)))
     pending = frame.filter(~pl.col("row_no").is_in(list(recorded))) if recorded else frame
     try:
-        for start in range(0, pending.height, BATCH_ROWS):
-            await _post_batch(session, batch, pending.slice(start, BATCH_ROWS), today)
+        for part in _batches_by_contract(pending):
+            await _post_batch(session, batch, part, today)
             await session.commit()
     except Exception as exc:
         await session.rollback()
@@ -137,15 +142,60 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
     return batch
 
 
+def _settle_repeats(frame: pl.DataFrame) -> pl.DataFrame:
+    """A reference repeated in the file: the first well-formed row stands; a later one is a duplicate when it
+    repeats the first's content, and rejected when it reuses the reference for something else."""
+    valid = pl.col("reason").is_null()
+    first = (
+        frame.filter(valid)
+        .group_by("bank_txn_ref", maintain_order=True)
+        .agg(pl.col(c).first().alias(f"first_{c}") for c in ("row_no", "contract_no", "paid_on", "amount"))
+    )
+    same = (
+        (pl.col("contract_no") == pl.col("first_contract_no"))
+        & (pl.col("paid_on") == pl.col("first_paid_on"))
+        & (pl.col("amount") == pl.col("first_amount"))
+    )
+    repeat = valid & pl.col("first_row_no").is_not_null() & (pl.col("row_no") != pl.col("first_row_no"))
+    return (
+        frame.join(first, on="bank_txn_ref", how="left")
+        .with_columns(
+            pl.when(repeat & same)
+            .then(pl.lit("duplicate"))
+            .when(repeat | ~valid)
+            .then(pl.lit("rejected"))
+            .alias("outcome"),
+            pl.when(repeat & same)
+            .then(pl.lit("repeated in the file / 文件内重复"))
+            .when(repeat)
+            .then(pl.lit("reference repeated with other content / 文件内流水号重复且内容不同"))
+            .otherwise(pl.col("reason"))
+            .alias("reason"),
+        )
+        .select("row_no", "contract_no", "bank_txn_ref", "paid_on", "amount", "reason", "outcome")
+        .sort("row_no")
+    )
+
+
+def _batches_by_contract(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """About BATCH_ROWS rows each, every contract's rows in one batch."""
+    ordered = frame.sort("contract_no", "row_no", nulls_last=True)
+    per_contract = ordered.group_by("contract_no", maintain_order=True).len()
+    batch_of = per_contract.with_columns((pl.col("len").cum_sum() - pl.col("len")) // BATCH_ROWS).select(
+        "contract_no", pl.col("len").alias("batch")
+    )
+    keyed = ordered.join(batch_of, on="contract_no", how="left", nulls_equal=True)
+    return keyed.partition_by("batch", maintain_order=True, include_key=False) if keyed.height else []
+
+
 async def _post_batch(
     session: AsyncSession, batch: RepaymentImport, frame: pl.DataFrame, today: date
 ) -> None:
     rows = frame.to_dicts()
     outcomes: dict[int, Outcome] = {
-        r["row_no"]: Outcome(r["row_no"], "rejected", r["reason"]) for r in rows if r["reason"]
+        r["row_no"]: Outcome(r["row_no"], r["outcome"], r["reason"]) for r in rows if r["outcome"]
     }
-    candidates = [r for r in rows if not r["reason"]]
-
+    candidates = [r for r in rows if not r["outcome"]]
     loans = {
         contract: (loan_id, status, disbursed_on)
         for contract, loan_id, status, disbursed_on in await session.execute(
@@ -166,138 +216,184 @@ async def _post_batch(
             )
         )
     }
-    seen_in_file: dict[str, tuple[Any, ...]] = {}
     postable: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in candidates:
-        loan = loans.get(row["contract_no"])
-        content = (loan[0] if loan else None, row["amount"], row["paid_on"])
-        ref = row["bank_txn_ref"]
-        if ref in existing:
-            rid, *first = existing[ref]
-            same = tuple(first) == content
-            outcomes[row["row_no"]] = (
-                Outcome(row["row_no"], "duplicate", "already posted / 已入账", rid)
+        row_no, loan = row["row_no"], loans.get(row["contract_no"])
+        if row["bank_txn_ref"] in existing:
+            rid, *first = existing[row["bank_txn_ref"]]
+            same = tuple(first) == (loan[0] if loan else None, row["amount"], row["paid_on"])
+            outcomes[row_no] = (
+                Outcome(row_no, "duplicate", "already posted / 已入账", rid)
                 if same
                 else Outcome(
-                    row["row_no"],
-                    "rejected",
-                    "reference already used with other content / 流水号已用于其他还款",
+                    row_no, "rejected", "reference already used with other content / 流水号已用于其他还款"
                 )
             )
-        elif ref in seen_in_file:
-            same = seen_in_file[ref] == content
-            outcomes[row["row_no"]] = Outcome(
-                row["row_no"],
-                "duplicate" if same else "rejected",
-                "repeated in the file / 文件内重复"
-                if same
-                else "reference repeated with other content / 文件内流水号重复且内容不同",
-            )
         elif loan is None:
-            outcomes[row["row_no"]] = Outcome(
-                row["row_no"], "rejected", "unknown contract number / 合同编号不存在"
-            )
+            outcomes[row_no] = Outcome(row_no, "rejected", "unknown contract number / 合同编号不存在")
         elif loan[1] not in POSTABLE_STATUSES:
-            outcomes[row["row_no"]] = Outcome(
-                row["row_no"], "rejected", f"loan is {loan[1]} / 贷款状态为 {loan[1]}"
-            )
+            outcomes[row_no] = Outcome(row_no, "rejected", f"loan is {loan[1]} / 贷款状态为 {loan[1]}")
         elif row["paid_on"] < loan[2]:
-            outcomes[row["row_no"]] = Outcome(
-                row["row_no"], "rejected", "paid before disbursement / 还款日期早于放款日期"
-            )
+            outcomes[row_no] = Outcome(row_no, "rejected", "paid before disbursement / 还款日期早于放款日期")
         else:
             postable[loan[0]].append(row)
-        seen_in_file.setdefault(ref, content)
 
+    raw = await _raw_connection(session)
     if postable:
-        outcomes.update(await _allocate_and_write(session, batch, postable, today))
-    await session.execute(
-        insert(ImportRow),
-        [
-            {
-                "import_id": batch.id,
-                "row_no": r["row_no"],
-                "contract_no": r["contract_no"],
-                "bank_txn_ref": r["bank_txn_ref"],
-                "paid_on": r["paid_on"],
-                "amount": r["amount"],
-                "outcome": outcomes[r["row_no"]].outcome,
-                "reason": outcomes[r["row_no"]].reason,
-                "repayment_id": outcomes[r["row_no"]].repayment_id,
-            }
+        outcomes.update(await _allocate_and_write(session, raw, batch, postable, today))
+    await raw.copy_records_to_table(
+        "import_row",
+        columns=IMPORT_ROW_COLUMNS,
+        records=[
+            (
+                batch.id,
+                r["row_no"],
+                r["contract_no"],
+                r["bank_txn_ref"],
+                r["paid_on"],
+                r["amount"],
+                outcomes[r["row_no"]].outcome,
+                outcomes[r["row_no"]].reason,
+                outcomes[r["row_no"]].repayment_id,
+            )
             for r in rows
         ],
     )
 
 
+async def _raw_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's transaction, for COPY and array statements."""
+    return (await (await session.connection()).get_raw_connection()).driver_connection
+
+
+IMPORT_ROW_COLUMNS = (
+    "import_id",
+    "row_no",
+    "contract_no",
+    "bank_txn_ref",
+    "paid_on",
+    "amount",
+    "outcome",
+    "reason",
+    "repayment_id",
+)
+REPAYMENT_COLUMNS = (
+    "id",
+    "loan_id",
+    "bank_code",
+    "bank_txn_ref",
+    "amount",
+    "paid_on",
+    "settles",
+    "source",
+    "import_id",
+    "posted_by",
+    "created_at",
+    "updated_at",
+)
+ALLOCATION_COLUMNS = (
+    "repayment_id",
+    "loan_id",
+    "seq",
+    "penalty",
+    "interest",
+    "principal",
+    "cancelled_interest",
+    "cancelled_subsidy",
+)
+AUDIT_COLUMNS = ("actor_id", "actor", "role", "entity_type", "entity_id", "action", "after")
+_STATE_COLUMNS = [getattr(LoanInstallment, name) for name in InstallmentState.__dataclass_fields__]
+
+_WRITE_INSTALLMENTS = """
+UPDATE installment i SET paid_penalty = u.paid_penalty, paid_interest = u.paid_interest,
+       paid_principal = u.paid_principal, cancelled_interest = u.cancelled_interest,
+       cancelled_subsidy = u.cancelled_subsidy
+FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+     AS u(loan_id, seq, paid_penalty, paid_interest, paid_principal, cancelled_interest, cancelled_subsidy)
+WHERE i.loan_id = u.loan_id AND i.seq = u.seq
+"""
+_WRITE_LOANS = """
+UPDATE loan l SET outstanding_principal = l.outstanding_principal - u.paid,
+       status = COALESCE(u.status, l.status), settled_on = COALESCE(u.settled_on, l.settled_on)
+FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::date[]) AS u(id, paid, status, settled_on)
+WHERE l.id = u.id
+"""
+
+
 async def _allocate_and_write(
-    session: AsyncSession, batch: RepaymentImport, postable: dict[UUID, list[dict[str, Any]]], today: date
+    session: AsyncSession,
+    raw: Any,
+    batch: RepaymentImport,
+    postable: dict[UUID, list[dict[str, Any]]],
+    today: date,
 ) -> dict[int, Outcome]:
     """Lock the batch's loans (one statement), allocate each loan's rows in date order in memory,
-    then write repayments, allocations, installments and loans in bulk."""
+    then write repayments, allocations, audit events, installments and loans in bulk."""
     loan_ids = sorted(postable, key=str)
     loans_by_id = {
         loan.id: loan
         for loan in await session.scalars(locked(select(Loan).where(Loan.id.in_(loan_ids)).order_by(Loan.id)))
     }
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
-    for row in await session.scalars(
-        fresh(
-            select(LoanInstallment).where(LoanInstallment.loan_id.in_(loan_ids)).order_by(LoanInstallment.seq)
-        )
+    for row in await session.execute(
+        select(*_STATE_COLUMNS, LoanInstallment.loan_id)
+        .where(LoanInstallment.loan_id.in_(loan_ids))
+        .order_by(LoanInstallment.loan_id, LoanInstallment.seq)
     ):
-        states[row.loan_id].append(as_state(row))
+        states[row[-1]].append(InstallmentState(*row[:-1]))
 
     outcomes: dict[int, Outcome] = {}
-    repayments, lines, events, settled = [], [], [], {}
-    principal_paid: dict[UUID, int] = defaultdict(int)
+    repayments, lines, events, changed = [], [], [], {}
+    paid_by_loan: dict[UUID, int] = defaultdict(int)
+    settled: dict[UUID, tuple[date, str]] = {}
+    now = datetime.now(UTC)
     for loan_id in loan_ids:
         loan = loans_by_id[loan_id]
         for row in sorted(postable[loan_id], key=lambda r: (r["paid_on"], r["row_no"])):
+            row_no = row["row_no"]
             if loan_id in settled:
-                outcomes[row["row_no"]] = Outcome(
-                    row["row_no"], "rejected", "loan already settled / 贷款已结清"
-                )
+                outcomes[row_no] = Outcome(row_no, "rejected", "loan already settled / 贷款已结清")
                 continue
             try:
                 allocation = allocate(states[loan_id], row["amount"], row["paid_on"], loan.subsidy_share)
             except Overpayment as exc:
-                outcomes[row["row_no"]] = Outcome(
-                    row["row_no"],
-                    "rejected",
-                    f"exceeds the outstanding {exc.payoff / 100:.2f} / 超过应还总额",
+                outcomes[row_no] = Outcome(
+                    row_no, "rejected", f"exceeds the outstanding {fen_to_str(exc.payoff)} / 超过应还总额"
                 )
                 continue
             states[loan_id] = apply_allocation(states[loan_id], allocation)
+            changed.setdefault(loan_id, set()).update(line.seq for line in allocation.lines)
             repayment_id = uuid7()
             repayments.append(
-                {
-                    "id": repayment_id,
-                    "loan_id": loan_id,
-                    "bank_code": batch.bank_code,
-                    "bank_txn_ref": row["bank_txn_ref"],
-                    "amount": row["amount"],
-                    "paid_on": row["paid_on"],
-                    "settles": allocation.settles,
-                    "source": "import",
-                    "import_id": batch.id,
-                    "posted_by": batch.uploaded_by,
-                }
+                (
+                    repayment_id,
+                    loan_id,
+                    batch.bank_code,
+                    row["bank_txn_ref"],
+                    row["amount"],
+                    row["paid_on"],
+                    allocation.settles,
+                    "import",
+                    batch.id,
+                    batch.uploaded_by,
+                    now,
+                    now,
+                )
             )
             lines.extend(
-                {
-                    "repayment_id": repayment_id,
-                    "loan_id": loan_id,
-                    "seq": line.seq,
-                    "penalty": line.penalty,
-                    "interest": line.interest,
-                    "principal": line.principal,
-                    "cancelled_interest": line.cancelled_interest,
-                    "cancelled_subsidy": line.cancelled_subsidy,
-                }
+                (
+                    repayment_id,
+                    loan_id,
+                    line.seq,
+                    line.penalty,
+                    line.interest,
+                    line.principal,
+                    line.cancelled_interest,
+                    line.cancelled_subsidy,
+                )
                 for line in allocation.lines
             )
-            principal_paid[loan_id] += sum(line.principal for line in allocation.lines)
+            paid_by_loan[loan_id] += sum(line.principal for line in allocation.lines)
             if loan.status == "compensated":
                 await record_recovery(session, loan, row["amount"], row["paid_on"], row["bank_txn_ref"])
             if allocation.settles:
@@ -306,80 +402,59 @@ async def _allocate_and_write(
                     "recovered" if loan.status == "compensated" else "settled",
                 )
             events.append(
-                {
-                    "actor_id": batch.uploaded_by,
-                    "actor": "import",
-                    "role": Role.BANK_LIAISON,
-                    "entity_type": "loan",
-                    "entity_id": str(loan_id),
-                    "action": "post_repayment",
-                    "after": {
-                        "repayment_id": str(repayment_id),
-                        "amount": row["amount"],
-                        "import_id": str(batch.id),
-                        "bank_txn_ref": row["bank_txn_ref"],
-                        "paid_on": row["paid_on"].isoformat(),
-                    },
-                }
+                (
+                    batch.uploaded_by,
+                    "import",
+                    Role.BANK_LIAISON.value,
+                    "loan",
+                    str(loan_id),
+                    "post_repayment",
+                    json.dumps(
+                        {
+                            "repayment_id": str(repayment_id),
+                            "amount": row["amount"],
+                            "import_id": str(batch.id),
+                            "bank_txn_ref": row["bank_txn_ref"],
+                            "paid_on": row["paid_on"].isoformat(),
+                        }
+                    ),
+                )
             )
-            outcomes[row["row_no"]] = Outcome(row["row_no"], "posted", None, repayment_id)
-
-    if repayments:
-        now = datetime.now(UTC)
-        await session.execute(
-            insert(Repayment), [{**r, "created_at": now, "updated_at": now} for r in repayments]
-        )
-        await session.execute(insert(RepaymentAllocation), lines)
-        await session.execute(insert(AuditEvent), events)
-        await _write_installments(session, states, {line["loan_id"] for line in lines})
-        t = Loan.__table__.c
-        await session.execute(
-            update(Loan.__table__)
-            .where(t.id == bindparam("b_id"))
-            .values(
-                outstanding_principal=t.outstanding_principal - bindparam("b_paid"),
-            ),
-            [{"b_id": loan_id, "b_paid": paid} for loan_id, paid in principal_paid.items()],
-        )
-        if settled:
-            await session.execute(
-                update(Loan.__table__)
-                .where(t.id == bindparam("b_id"))
-                .values(status=bindparam("b_status"), settled_on=bindparam("b_on")),
-                [
-                    {"b_id": loan_id, "b_on": on, "b_status": status}
-                    for loan_id, (on, status) in settled.items()
+            outcomes[row_no] = Outcome(row_no, "posted", None, repayment_id)
+    if not repayments:
+        return outcomes
+    await raw.copy_records_to_table("repayment", columns=REPAYMENT_COLUMNS, records=repayments)
+    await raw.copy_records_to_table("repayment_allocation", columns=ALLOCATION_COLUMNS, records=lines)
+    await raw.copy_records_to_table("audit_event", columns=AUDIT_COLUMNS, records=events)
+    written = [(loan_id, s) for loan_id, seqs in changed.items() for s in states[loan_id] if s.seq in seqs]
+    await raw.execute(
+        _WRITE_INSTALLMENTS,
+        *map(
+            list,
+            zip(
+                *[
+                    (
+                        loan_id,
+                        s.seq,
+                        s.paid_penalty,
+                        s.paid_interest,
+                        s.paid_principal,
+                        s.cancelled_interest,
+                        s.cancelled_subsidy,
+                    )
+                    for loan_id, s in written
                 ],
-            )
-        await refresh_loans(session, list(principal_paid), today)
-    return outcomes
-
-
-async def _write_installments(
-    session: AsyncSession, states: dict[UUID, list[InstallmentState]], loan_ids: set[UUID]
-) -> None:
-    i = LoanInstallment.__table__.c
-    await session.execute(
-        update(LoanInstallment.__table__)
-        .where(i.loan_id == bindparam("b_loan_id"), i.seq == bindparam("b_seq"))
-        .values(
-            paid_penalty=bindparam("b_paid_penalty"),
-            paid_interest=bindparam("b_paid_interest"),
-            paid_principal=bindparam("b_paid_principal"),
-            cancelled_interest=bindparam("b_cancelled_interest"),
-            cancelled_subsidy=bindparam("b_cancelled_subsidy"),
+                strict=True,
+            ),
         ),
-        [
-            {
-                "b_loan_id": loan_id,
-                "b_seq": s.seq,
-                "b_paid_penalty": s.paid_penalty,
-                "b_paid_interest": s.paid_interest,
-                "b_paid_principal": s.paid_principal,
-                "b_cancelled_interest": s.cancelled_interest,
-                "b_cancelled_subsidy": s.cancelled_subsidy,
-            }
-            for loan_id in loan_ids
-            for s in states[loan_id]
-        ],
     )
+    await raw.execute(
+        _WRITE_LOANS,
+        list(paid_by_loan),
+        list(paid_by_loan.values()),
+        [settled.get(i, (None, None))[1] for i in paid_by_loan],
+        [settled.get(i, (None, None))[0] for i in paid_by_loan],
+    )
+    await session.flush()  # recoveries, before the refresh reads the loans
+    await refresh_loans(session, list(paid_by_loan), today)
+    return outcomes

@@ -25,7 +25,11 @@ BORROWER_OWED = (
 )
 
 _LOANS_BY_IDS = "l.id = ANY(:loan_ids)"
-_LOANS_BY_RANGE = "l.id BETWEEN :low AND :high AND l.status IN ('active', 'overdue')"
+# The range is repeated on the installment side: PostgreSQL does not carry it through the join, and without it
+# every batch would read every installment.
+_LOANS_BY_RANGE = (
+    "l.id BETWEEN :low AND :high AND i.loan_id BETWEEN :low AND :high AND l.status IN ('active', 'overdue')"
+)
 
 # The date the books are open for: the day after the last closed business date, never after today. Postings
 # recompute their loans as of it, so a late repayment clears the overdue state at once, consistently with
@@ -69,13 +73,13 @@ FROM figures f WHERE l.id = f.id
 RETURNING l.id, l.status, l.days_past_due, l.bucket, l.five_class, l.overdue_principal, l.penalty_outstanding
 """
 
-_BY_IDS_ON_OPEN_DATE = text(
-    _REFRESH.replace("{loans}", _LOANS_BY_IDS).replace("{as_of}", OPEN_BUSINESS_DATE)
-)
+_BY_IDS_ON_OPEN_DATE = text(_REFRESH.replace("{loans}", _LOANS_BY_IDS).replace("{as_of}", OPEN_BUSINESS_DATE))
 _BY_RANGE = text(_REFRESH.replace("{loans}", _LOANS_BY_RANGE).replace("{as_of}", "CAST(:as_of AS date)"))
 
 
-async def refresh_loans(session: AsyncSession, loan_ids: list[UUID], today: date) -> dict[UUID, dict[str, Any]]:
+async def refresh_loans(
+    session: AsyncSession, loan_ids: list[UUID], today: date
+) -> dict[UUID, dict[str, Any]]:
     """Recompute installment statuses and each loan's DPD, bucket, class and status, as of the open business
     date, in one statement; returns the new figures by loan id."""
     rows = await session.execute(_BY_IDS_ON_OPEN_DATE, {"loan_ids": loan_ids, "today": today})

@@ -122,7 +122,19 @@ def _settlement_line(row: InstallmentState, paid_on: date, subsidy_share: Decima
 
 
 def payoff_amount(installments: list[InstallmentState], paid_on: date, subsidy_share: Decimal) -> int:
-    return sum(_settlement_line(r, paid_on, subsidy_share).paid for r in installments)
+    """What settling on ``paid_on`` costs: every principal and penalty left, the interest left on installments
+    due by then, and the current period's interest accrued to the day. Installments after the current one
+    have accrued nothing, so only one settlement line needs the pro-rata arithmetic."""
+    total, current = 0, None
+    for row in installments:
+        total += row.principal_left + row.penalty_left
+        if row.due_date <= paid_on:
+            total += row.interest_left
+        elif current is None or row.seq < current.seq:
+            current = row
+    if current is not None:
+        total += _settlement_line(current, paid_on, subsidy_share).interest
+    return total
 
 
 def allocate(
@@ -130,19 +142,21 @@ def allocate(
 ) -> Allocation:
     """Allocate ``amount`` (fen, > 0) paid on ``paid_on`` over the installments (ordered by seq)."""
     rows = sorted(installments, key=lambda r: r.seq)
-    settlement = [_settlement_line(r, paid_on, subsidy_share) for r in rows]
-    payoff = sum(line.paid for line in settlement)
+    payoff = payoff_amount(rows, paid_on, subsidy_share)
     if amount > payoff:
         raise Overpayment(payoff)
     if amount == payoff:
+        settlement = (_settlement_line(r, paid_on, subsidy_share) for r in rows)
         return Allocation([line for line in settlement if not line.is_empty()], settles=True)
 
-    lines = {r.seq: AllocationLine(r.seq) for r in rows}
+    lines: dict[int, AllocationLine] = {}
     remaining = amount
     due = [r for r in rows if r.due_date <= paid_on]
     upcoming = [r for r in rows if r.due_date > paid_on]
     for row in due + upcoming[:1]:
-        line = lines[row.seq]
+        if row.amount_left == 0:
+            continue
+        line = lines[row.seq] = AllocationLine(row.seq)
         for part, available in (
             ("penalty", row.penalty_left),
             ("interest", row.interest_left),
@@ -155,7 +169,10 @@ def allocate(
             break
     if remaining > 0:
         _prepay_principal(upcoming[1:], lines, remaining, subsidy_share)
-    return Allocation([line for line in lines.values() if not line.is_empty()], settles=False)
+    return Allocation(
+        sorted((line for line in lines.values() if not line.is_empty()), key=lambda line: line.seq),
+        settles=False,
+    )
 
 
 def _prepay_principal(
@@ -165,7 +182,7 @@ def _prepay_principal(
     remaining = amount
     for row in reversed(later):
         taken = min(row.principal_left, remaining)
-        lines[row.seq].principal += taken
+        lines.setdefault(row.seq, AllocationLine(row.seq)).principal += taken
         remaining -= taken
         if remaining == 0:
             break
@@ -173,14 +190,15 @@ def _prepay_principal(
     outstanding_before = outstanding_after = 0
     for row in reversed(later):
         outstanding_before += row.principal_left
-        outstanding_after += row.principal_left - lines[row.seq].principal
+        line = lines.setdefault(row.seq, AllocationLine(row.seq))
+        outstanding_after += row.principal_left - line.principal
         effective = row.borrower_interest_due + row.subsidy_due
         new_subsidy, new_borrower = split_interest(
             _pro_rata(effective, outstanding_after, outstanding_before), subsidy_share
         )
         new_borrower = max(new_borrower, row.paid_interest)
-        lines[row.seq].cancelled_interest = row.borrower_interest_due - new_borrower
-        lines[row.seq].cancelled_subsidy = max(row.subsidy_due - new_subsidy, 0)
+        line.cancelled_interest = row.borrower_interest_due - new_borrower
+        line.cancelled_subsidy = max(row.subsidy_due - new_subsidy, 0)
 
 
 def apply_allocation(installments: list[InstallmentState], allocation: Allocation) -> list[InstallmentState]:
