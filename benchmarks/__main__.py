@@ -1,4 +1,4 @@
-"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,posting,import]`: see benchmarks/__init__.py."""
+"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import]`: see __init__.py."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import psutil
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-from benchmarks import cob, imports, posting  # noqa: E402
+from benchmarks import cob, imports, posting, reports  # noqa: E402
 from benchmarks.environment import POSTGRES_SETTINGS, Api, engine_for, servers  # noqa: E402
 from loans import bulk  # noqa: E402
 from loans.core.clock import today as business_today  # noqa: E402
@@ -73,7 +73,12 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
         rows.append(
             Row("load (bulk COPY)", n, "seconds", summary.seconds["total"], None, "", "minutes at 1M", detail)
         )
-        for benchmark, run in (("cob", _cob), ("posting", _posting), ("import", _import)):
+        for benchmark, run in (
+            ("cob", _cob),
+            ("reports", _reports),
+            ("posting", _posting),
+            ("import", _import),
+        ):
             if benchmark in args.only:
                 try:
                     rows += await run(servers_, url, engine, today, args, log, n)
@@ -98,6 +103,35 @@ async def _cob(
     )
     return [
         Row("close of business", n, "seconds", r["seconds"], r["baseline_seconds"], how, "≤ 60 s at 1M", r)
+    ]
+
+
+async def _reports(
+    _servers: Any, _url: str, engine: Any, today: Any, args: argparse.Namespace, _log: Path, n: int
+) -> list[Row]:
+    say(f"N={n:,}: repayment-rate report over all loans, county risk report for the largest county")
+    r = await reports.run(engine, today, args.report_baseline_cap)
+    how = f"row-wise Python over ORM objects, {r['baseline_loans']:,} loans ({r['baseline_seconds_measured']:.1f} s), "
+    return [
+        Row(
+            "repayment-rate report",
+            n,
+            "seconds",
+            r["repayment_rate_seconds"],
+            r["baseline_repayment_rate_seconds"],
+            how + f"extrapolated to {r['loans']:,}",
+            "≤ 5 s at 1M",
+            r,
+        ),
+        Row(
+            f"county risk report ({r['county_loans']:,} loans)",
+            n,
+            "seconds",
+            r["county_risk_seconds"],
+            r["baseline_county_risk_seconds"],
+            how + f"extrapolated to {r['county_loans']:,}",
+            "≤ 1 s for a 50k-loan county",
+        ),
     ]
 
 
@@ -176,14 +210,15 @@ def print_table(rows: list[Row]) -> None:
     largest = max(rows, key=lambda r: r.n).n
     if largest < MILLION:
         for row in rows:
-            if row.n == largest and row.benchmark in ("close of business", "load (bulk COPY)"):
+            if row.n == largest and row.benchmark in (
+                "close of business",
+                "load (bulk COPY)",
+                "repayment-rate report",
+            ):
                 print(
                     f"  {row.benchmark} at 1M loans, linear projection from N={largest:,}: "
                     f"{row.figure * MILLION / largest:.0f} s"
                 )
-    print(
-        "  reports: not benchmarked (the report builders are being rewritten); to be added as benchmarks/reports.py"
-    )
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -256,9 +291,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="cob,posting,import",
+        default="cob,reports,posting,import",
         type=lambda s: set(s.split(",")),
-        help="benchmarks to run: cob,posting,import (default all)",
+        help="benchmarks to run: cob,reports,posting,import (default all)",
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--requests", type=int, default=3000, help="postings measured (after 200 to warm up)")
@@ -267,6 +302,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cob-baseline-cap", type=int, default=20_000, help="loans the ORM baseline closes")
     parser.add_argument(
         "--import-baseline-cap", type=int, default=2000, help="rows the row-by-row baseline posts"
+    )
+    parser.add_argument(
+        "--report-baseline-cap", type=int, default=2000, help="loans the row-wise baseline reads"
     )
     parser.add_argument("--data-dir", help="keep the servers' data here (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep each size's database after its benchmarks")

@@ -227,12 +227,17 @@ def _parse(name: str, content: bytes) -> pl.DataFrame:
     return frame.with_columns(conversions) if conversions else frame
 
 
-async def load_frames(session: AsyncSession, scope: ReportScope, until: date) -> f.PortfolioFrames:
-    """Every input frame for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at)."""
+async def load_frames(
+    session: AsyncSession, scope: ReportScope, until: date, only: frozenset[str] | None = None
+) -> f.PortfolioFrames:
+    """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
+    with ``only``, the other frames stay empty (with their schemas) and are not read."""
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
-    frames: dict[str, pl.DataFrame] = {}
+    frames: dict[str, pl.DataFrame] = {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
     for name, (query, args) in _queries(scope, until).items():
+        if only is not None and name not in only:
+            continue
         buffer = io.BytesIO()
         await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
         frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())

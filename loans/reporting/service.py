@@ -94,6 +94,8 @@ class ReportKind:
     period: bool = False
     title_zh: str = ""
     needs_county: bool = False
+    frames: frozenset[str] | None = None  # the input frames the builder reads (None: all)
+    frames: frozenset[str] | None = None  # the input frames the builder reads (None: all)
 
 
 def _county_of(scope: ReportScope) -> str:
@@ -103,12 +105,19 @@ def _county_of(scope: ReportScope) -> str:
     return ancestor_code(code, RegionLevel.COUNTY)
 
 
+# What the repayment figures read: loans with their schedules and repayments, and the grouping labels.
+REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "applicants", "regions", "banks"})
+
 KINDS: dict[str, ReportKind] = {
     "repayment-rate": ReportKind(
-        lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)), title_zh="还贷率"
+        lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)),
+        title_zh="还贷率",
+        frames=REPAYMENT_FRAMES,
     ),
     "portfolio-at-risk": ReportKind(
-        lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)), title_zh="风险贷款率（PAR）"
+        lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
+        title_zh="风险贷款率（PAR）",
+        frames=REPAYMENT_FRAMES | {"penalties"},
     ),
     "beneficiaries": ReportKind(
         lambda f, r, s: beneficiaries(f, r.date_from, r.date_to, list(r.group_by)),
@@ -212,7 +221,7 @@ class ReportService:
         if kind.needs_county:
             _county_of(scope)
         until = max(d for d in (request.as_of, request.date_to) if d is not None)
-        frames = await load_frames(self.session, scope, until)
+        frames = await load_frames(self.session, scope, until, kind.frames)
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         return await asyncio.to_thread(render, request, kind, report, frames)
 
