@@ -122,6 +122,7 @@ class Api:
     redis_url: str
     log: Path
     port: int = field(default_factory=free_port)
+    workers: int = 2  # one per core; PostgreSQL shares them
     peak_rss: int = 0
     _process: subprocess.Popen | None = None
     _sampling: bool = False
@@ -137,7 +138,16 @@ class Api:
             "LOANS_SECRET_KEY": SECRET_KEY,
             "LOANS_DATA_DIR": str(self.log.parent),
         }
-        command = [sys.executable, "-m", "loans.cli", "serve", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "loans.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         return subprocess.Popen(command, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
 
     async def __aenter__(self) -> Api:

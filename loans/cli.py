@@ -161,13 +161,14 @@ def dev(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes (each with its own connection pool)")] = 1,
 ) -> None:
     """Run only the API against DATABASE_URL and REDIS_URL (production style)."""
     import uvicorn
 
-    from loans.server.app import create_app
-
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    uvicorn.run(
+        "loans.server.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False
+    )
 
 
 @app.command()
@@ -256,10 +257,21 @@ def users_create(
 @app.command("demo-data")
 def demo_data(
     data_dir: DataDir = DEFAULT_DATA_DIR,
-    loans: Annotated[int | None, typer.Option("--loans", min=1, help="Instead of the demo county, COPY this many "
-                                              "generated loans with their whole history (see loans/bulk/).")] = None,
-    counties: Annotated[int, typer.Option("--counties", min=1, help="With --loans: counties to spread over.")] = 10,
-    seed: Annotated[int, typer.Option("--seed", help="With --loans: the data set is a function of the seed.")] = 2026,
+    loans: Annotated[
+        int | None,
+        typer.Option(
+            "--loans",
+            min=1,
+            help="Instead of the demo county, COPY this many "
+            "generated loans with their whole history (see loans/bulk/).",
+        ),
+    ] = None,
+    counties: Annotated[
+        int, typer.Option("--counties", min=1, help="With --loans: counties to spread over.")
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", help="With --loans: the data set is a function of the seed.")
+    ] = 2026,
 ) -> None:
     """Load the demo county (idempotent), or with --loans N a large generated portfolio (adds N loans a run)."""
     with local_services(data_dir) as settings:
