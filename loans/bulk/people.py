@@ -18,6 +18,7 @@ from loans.bulk.portfolio import (
     SURNAMES,
     TIERS,
     Reference,
+    placed,
 )
 
 # --- the women, their applications and the post-loan visits ------------------------------------------
@@ -105,19 +106,7 @@ def people(
             .then(c("requested"))
             .otherwise(pl.min_horizontal("requested", 20_000_000)),
         )
-        .join(
-            ref.villages.select(
-                "village",
-                "county",
-                "county_code",
-                "township_code",
-                "village_code",
-                "village_name",
-                "county_name",
-            ),
-            on="village",
-        )
-        .join(ref.banks.select("county", "bank", "bank_code"), on=["county", "bank"])
+        .pipe(placed, ref)
     )
     apps = pl.concat([loan_apps, extra.drop("village")], how="diagonal_relaxed").sort("application")
 

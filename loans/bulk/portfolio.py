@@ -162,6 +162,16 @@ class Reference:
         )
 
 
+def placed(frame: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """``frame`` (with ``village`` and ``bank`` numbers) with its region codes and names and its bank code."""
+    villages = ref.villages.select(
+        "village", "county", "county_code", "township_code", "village_code", "village_name", "county_name"
+    )
+    return frame.join(villages, on="village").join(
+        ref.banks.select("county", "bank", "bank_code"), on=["county", "bank"]
+    )
+
+
 def reference(n_counties: int, today: date) -> Reference:
     counties = [
         COUNTIES[c] if c < len(COUNTIES) else (f"639{c:03d}", f"巾帼示范{c}县", "海西州")
@@ -277,19 +287,7 @@ def plan_loans(ref: Reference, n: int, rng: Rng, today: date) -> pl.DataFrame:
             * 100,
             maturity=add_months(pl.col("disbursed_on"), pl.col("term")),
         )
-        .join(
-            ref.villages.select(
-                "village",
-                "county",
-                "county_code",
-                "township_code",
-                "village_code",
-                "village_name",
-                "county_name",
-            ),
-            on="village",
-        )
-        .join(ref.banks.select("county", "bank", "bank_code"), on=["county", "bank"])
+        .pipe(placed, ref)
         .sort("disbursed_on", "slot")
         .with_row_index("loan")
         .with_columns(pl.col("loan").cast(pl.Int64))
