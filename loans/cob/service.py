@@ -81,11 +81,12 @@ class DayResult:
 BatchHook = Callable[[date, int], Awaitable[None]]
 
 
-async def _id_ranges(session: AsyncSession) -> list[tuple[UUID, UUID]]:
-    """Bounded batches of live loans by id: (first, last) of every BATCH_LOANS-th slice."""
+async def _id_ranges(session: AsyncSession) -> list[tuple[UUID, UUID, int]]:
+    """Bounded batches of live loans by id: (first, last, how many) of every BATCH_LOANS-th slice."""
     rows = await session.execute(
         text(
-            """SELECT DISTINCT ON (batch) first_value(id) OVER slice, last_value(id) OVER slice FROM (
+            """SELECT DISTINCT ON (batch) first_value(id) OVER slice, last_value(id) OVER slice, count(*) OVER slice
+               FROM (
                SELECT id, (row_number() OVER (ORDER BY id) - 1) / :size AS batch
                FROM loan WHERE status IN ('active', 'overdue')) s
            WINDOW slice AS (PARTITION BY batch ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -93,7 +94,7 @@ async def _id_ranges(session: AsyncSession) -> list[tuple[UUID, UUID]]:
         ),
         {"size": BATCH_LOANS},
     )
-    return [(low, high) for low, high in rows]
+    return [(low, high, size) for low, high, size in rows]
 
 
 async def dates_to_close(session: AsyncSession, business_date: date, today: date) -> list[date]:
@@ -132,11 +133,12 @@ async def close_day(
 
     loans = 0
     send_reminders = (today - day).days <= REMINDER_HORIZON_DAYS
-    for index, (low, high) in enumerate(await _id_ranges(session)):
+    for index, (low, high, size) in enumerate(await _id_ranges(session)):
         params = {"low": low, "high": high, "day": day}
         await session.execute(text(_ACCRUE_PENALTY), params)
         await session.execute(text(_SUM_PENALTY), params)
-        loans += await refresh_loan_range(session, low, high, day)
+        await refresh_loan_range(session, low, high, day)
+        loans += size
         await session.execute(text(_FLAG_CLAIMABLE), params)
         if send_reminders:
             await write_reminders(session, day, low, high)

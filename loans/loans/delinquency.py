@@ -44,6 +44,11 @@ INSTALLMENT_STATUS = f"""CASE
         WHEN i.paid_principal + i.paid_interest + i.paid_penalty > 0 THEN 'partial'
         ELSE 'pending' END"""
 
+LOAN_STATUS = """CASE WHEN l.status IN ('active', 'overdue')
+                  THEN CASE WHEN f.dpd > 0 THEN 'overdue' ELSE 'active' END
+                  ELSE l.status END"""
+
+# Only loans whose figures change are written: on a normal day that is the overdue few, not the portfolio.
 _REFRESH = f"""
 WITH installment_status AS (
     UPDATE installment i SET status = {INSTALLMENT_STATUS}
@@ -66,10 +71,10 @@ UPDATE loan l SET
     five_class = {FIVE_CLASS_SQL.format(dpd="f.dpd")},
     overdue_principal = f.overdue_principal,
     penalty_outstanding = f.penalty_outstanding,
-    status = CASE WHEN l.status IN ('active', 'overdue')
-                  THEN CASE WHEN f.dpd > 0 THEN 'overdue' ELSE 'active' END
-                  ELSE l.status END
+    status = {LOAN_STATUS}
 FROM figures f WHERE l.id = f.id
+  AND (l.days_past_due, l.overdue_principal, l.penalty_outstanding, l.status)
+      IS DISTINCT FROM (f.dpd, f.overdue_principal, f.penalty_outstanding, {LOAN_STATUS})
 RETURNING l.id, l.status, l.days_past_due, l.bucket, l.five_class, l.overdue_principal, l.penalty_outstanding
 """
 
@@ -81,12 +86,12 @@ async def refresh_loans(
     session: AsyncSession, loan_ids: list[UUID], today: date
 ) -> dict[UUID, dict[str, Any]]:
     """Recompute installment statuses and each loan's DPD, bucket, class and status, as of the open business
-    date, in one statement; returns the new figures by loan id."""
+    date, in one statement; returns the new figures of the loans whose figures changed, by loan id."""
     rows = await session.execute(_BY_IDS_ON_OPEN_DATE, {"loan_ids": loan_ids, "today": today})
     return {row.id: dict(row._mapping) for row in rows}
 
 
 async def refresh_loan_range(session: AsyncSession, low: UUID, high: UUID, as_of: date) -> int:
-    """The same for the live loans whose ids fall in [low, high], as of ``as_of``; returns how many it touched."""
+    """The same for the live loans whose ids fall in [low, high], as of ``as_of``; returns how many changed."""
     result = await session.execute(_BY_RANGE, {"low": low, "high": high, "as_of": as_of})
     return len(result.all())

@@ -138,7 +138,7 @@ class RepaymentService:
             loan.status = "recovered" if loan.status == "compensated" else "settled"
             loan.settled_on = data.paid_on
         await self.session.flush()
-        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today))[loan.id])
+        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
         record_event(
             self.session,
             self.actor,
@@ -231,7 +231,7 @@ class RepaymentService:
             )
         )
         await self.session.flush()
-        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today))[loan.id])
+        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
         record_event(
             self.session,
             self.actor,
