@@ -48,15 +48,7 @@ ALL = SCOPE_COLUMNS
 REGION_ONLY = ("county_code", "township_code", "village_code")
 
 
-def loan_ids_query(scope: ReportScope, until: date) -> tuple[str, list]:
-    """The ids of the loans in scope, disbursed up to ``until``."""
-    args: list = [until]
-    return f"SELECT l.id FROM loan l WHERE l.disbursed_on <= $1 AND {scope.where('l', ALL, args)}", args
-
-
-def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
-    """One query per table. The tables hanging off loans take the loans' ids as an array, so PostgreSQL reads
-    them by index for a county and sequentially only for the whole portfolio."""
+def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
     queries: dict[str, tuple[str, list]] = {}
 
     def add(name: str, build) -> None:
@@ -64,8 +56,10 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
         queries[name] = (build(args), args)
 
     def loans_in_scope(args: list) -> str:
-        args.append(loan_ids)
-        return f"${len(args)}::uuid[]"
+        args.append(until)
+        return (
+            f"SELECT l.id FROM loan l WHERE l.disbursed_on <= ${len(args)} AND {scope.where('l', ALL, args)}"
+        )
 
     add(
         "loans",
@@ -78,7 +72,7 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
                l.repayment_method, l.status, l.compensated_on, l.compensated_amount, l.written_off_on
         FROM loan l JOIN applicant a ON a.id = l.applicant_id JOIN loan_product p ON p.id = l.product_id
              JOIN application ap ON ap.id = l.application_id
-        WHERE l.id = ANY({loans_in_scope(args)})"""
+        WHERE l.id IN ({loans_in_scope(args)})"""
         ),
     )
     add(
@@ -86,7 +80,7 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
         lambda args: (
             f"""
         SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest
-        FROM installment WHERE loan_id = ANY({loans_in_scope(args)})"""
+        FROM installment WHERE loan_id IN ({loans_in_scope(args)})"""
         ),
     )
     add(
@@ -97,7 +91,7 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
                a.cancelled_interest, a.cancelled_subsidy, v.reversed_on
         FROM repayment_allocation a JOIN repayment r ON r.id = a.repayment_id
              LEFT JOIN repayment_reversal v ON v.repayment_id = r.id
-        WHERE a.loan_id = ANY({loans_in_scope(args)})"""
+        WHERE a.loan_id IN ({loans_in_scope(args)})"""
         ),
     )
     add(
@@ -105,7 +99,7 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
         lambda args: (
             f"""
         SELECT loan_id::text, seq, accrual_date, amount FROM penalty_accrual
-        WHERE loan_id = ANY({loans_in_scope(args)})"""
+        WHERE loan_id IN ({loans_in_scope(args)})"""
         ),
     )
     add(
@@ -113,7 +107,7 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
         lambda args: (
             f"""
         SELECT m.application_id::text, m.applicant_id::text FROM application_member m
-        JOIN loan l ON l.application_id = m.application_id WHERE l.id = ANY({loans_in_scope(args)})"""
+        JOIN loan l ON l.application_id = m.application_id WHERE l.id IN ({loans_in_scope(args)})"""
         ),
     )
     add(
@@ -121,7 +115,7 @@ def _queries(scope: ReportScope, loan_ids: list) -> dict[str, tuple[str, list]]:
         lambda args: (
             f"""
         SELECT loan_id::text, visited_on, business_status, fund_use_as_agreed, jobs_now, risk_level
-        FROM follow_up WHERE loan_id = ANY({loans_in_scope(args)})"""
+        FROM follow_up WHERE loan_id IN ({loans_in_scope(args)})"""
         ),
     )
     add(
@@ -241,9 +235,7 @@ async def load_frames(
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     frames: dict[str, pl.DataFrame] = {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
-    ids_query, ids_args = loan_ids_query(scope, until)
-    loan_ids = [row[0] for row in await raw.fetch(ids_query, *ids_args)]
-    for name, (query, args) in _queries(scope, loan_ids).items():
+    for name, (query, args) in _queries(scope, until).items():
         if only is not None and name not in only:
             continue
         buffer = io.BytesIO()
