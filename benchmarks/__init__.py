@@ -4,5 +4,6 @@ Each run starts its own embedded PostgreSQL (fsync on, as in production) and Val
 generated loans with loans.bulk, then measures every benchmark against a baseline that does the same
 work the obvious way, in the same run. Results go to benchmarks/out/results-<date>.json.
 
-Missing: the report benchmarks (reports/builders is being rewritten); add them here as a fourth module.
+Modules: cob.py, reports.py, posting.py, imports.py (one benchmark and its baseline each); environment.py
+(servers, the API subprocess, bank liaisons).
 """
