@@ -25,21 +25,6 @@ from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentRev
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 
 POSTABLE_STATUSES = ("active", "overdue", "compensated")
-_STATE_FIELDS = (
-    "seq",
-    "period_start",
-    "due_date",
-    "principal",
-    "interest",
-    "subsidy_interest",
-    "borrower_interest",
-    "paid_principal",
-    "paid_interest",
-    "paid_penalty",
-    "penalty_accrued",
-    "cancelled_interest",
-    "cancelled_subsidy",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +43,7 @@ def _set_figures(loan: Loan, figures: dict) -> None:
 
 
 def as_state(row: LoanInstallment) -> InstallmentState:
-    return InstallmentState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+    return InstallmentState(**{name: getattr(row, name) for name in InstallmentState.__dataclass_fields__})
 
 
 @dataclass
