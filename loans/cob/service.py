@@ -1,8 +1,9 @@
 """Close of business (日终批处理) for a business date, set-wise in SQL over bounded id ranges of loans.
 
 Exactly once in effect: penalty accrual is keyed by (installment, date) and inserted ON CONFLICT DO
-NOTHING; every other figure is recomputed from the data, not incremented; the snapshot for the date is
-replaced whole; reminders are unique per (loan, event, date). So a rerun, or a run resumed after a crash
+NOTHING, and an installment's penalty grows only by the ledger rows the same statement inserted; every other
+figure is recomputed from the data, not incremented; the snapshot for the date is replaced whole; reminders
+are unique per (loan, event, date). So a rerun, or a run resumed after a crash
 between batches, ends in the same state as one clean run. A date already closed is not run again.
 """
 
@@ -25,24 +26,26 @@ BATCH_LOANS = 20_000
 COB_LOCK_KEY = 0x4A494E47  # "JING": only one close of business runs at a time
 REMINDER_HORIZON_DAYS = 1  # catch-up dates older than this send no reminders
 
+# The day's accrual and its addition to the installments, in one statement. Only the rows this run inserted are
+# added, so a rerun adds nothing (the ledger's key keeps it exactly once), and the work is the day's overdue
+# installments, not a re-sum of the whole ledger (which grows by that many rows every day). The range is
+# repeated on the installment side, as in delinquency.py: without it the plan reads every installment due.
 _ACCRUE_PENALTY = """
-INSERT INTO penalty_accrual (loan_id, seq, accrual_date, base, amount)
-SELECT i.loan_id, i.seq, :day, b.base,
-       round(b.base * l.annual_rate * (1 + l.penalty_markup) / 360)
-FROM installment i
-JOIN loan l ON l.id = i.loan_id
-CROSS JOIN LATERAL (SELECT (i.principal - i.paid_principal)
-                         + (i.borrower_interest - i.cancelled_interest - i.paid_interest) AS base) b
-WHERE l.id BETWEEN :low AND :high AND l.status IN ('active', 'overdue')
-  AND i.due_date < :day AND i.status <> 'paid' AND b.base > 0
-ON CONFLICT DO NOTHING
-"""
-
-_SUM_PENALTY = """
-UPDATE installment i SET penalty_accrued = s.total
-FROM (SELECT loan_id, seq, sum(amount) AS total FROM penalty_accrual
-      WHERE loan_id BETWEEN :low AND :high GROUP BY loan_id, seq) s
-WHERE i.loan_id = s.loan_id AND i.seq = s.seq AND i.penalty_accrued <> s.total
+WITH accrued AS (
+    INSERT INTO penalty_accrual (loan_id, seq, accrual_date, base, amount)
+    SELECT i.loan_id, i.seq, :day, b.base,
+           round(b.base * l.annual_rate * (1 + l.penalty_markup) / 360)
+    FROM installment i
+    JOIN loan l ON l.id = i.loan_id
+    CROSS JOIN LATERAL (SELECT (i.principal - i.paid_principal)
+                             + (i.borrower_interest - i.cancelled_interest - i.paid_interest) AS base) b
+    WHERE l.id BETWEEN :low AND :high AND i.loan_id BETWEEN :low AND :high
+      AND l.status IN ('active', 'overdue') AND i.due_date < :day AND i.status <> 'paid' AND b.base > 0
+    ON CONFLICT DO NOTHING
+    RETURNING loan_id, seq, amount
+)
+UPDATE installment i SET penalty_accrued = i.penalty_accrued + a.amount
+FROM accrued a WHERE i.loan_id = a.loan_id AND i.seq = a.seq
 """
 
 _FLAG_CLAIMABLE = """
@@ -136,7 +139,6 @@ async def close_day(
     for index, (low, high, size) in enumerate(await _id_ranges(session)):
         params = {"low": low, "high": high, "day": day}
         await session.execute(text(_ACCRUE_PENALTY), params)
-        await session.execute(text(_SUM_PENALTY), params)
         await refresh_loan_range(session, low, high, day)
         loans += size
         await session.execute(text(_FLAG_CLAIMABLE), params)
