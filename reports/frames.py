@@ -153,6 +153,26 @@ REGIONS = pl.Schema({"code": pl.String, "name": pl.String, "level": pl.String})
 BANKS = pl.Schema({"bank_code": pl.String, "bank_name": pl.String})
 
 
+# Each frame of PortfolioFrames with its schema: the loader, `empty()` and the test factories share it.
+SCHEMAS: dict[str, pl.Schema] = {
+    "loans": LOANS,
+    "installments": INSTALLMENTS,
+    "allocations": ALLOCATIONS,
+    "penalties": PENALTIES,
+    "applicants": APPLICANTS,
+    "members": MEMBERS,
+    "applications": APPLICATIONS,
+    "trainings": TRAININGS,
+    "follow_ups": FOLLOW_UPS,
+    "funds": FUNDS,
+    "fund_entries": FUND_ENTRIES,
+    "snapshots": SNAPSHOTS,
+    "targets": TARGETS,
+    "regions": REGIONS,
+    "banks": BANKS,
+}
+
+
 @dataclass(frozen=True)
 class PortfolioFrames:
     """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema)."""
@@ -176,23 +196,6 @@ class PortfolioFrames:
     @classmethod
     def empty(cls, **frames: pl.DataFrame) -> PortfolioFrames:
         """All frames empty with their schemas, but those given (handy for tests)."""
-        schemas = {
-            "loans": LOANS,
-            "installments": INSTALLMENTS,
-            "allocations": ALLOCATIONS,
-            "penalties": PENALTIES,
-            "applicants": APPLICANTS,
-            "members": MEMBERS,
-            "applications": APPLICATIONS,
-            "trainings": TRAININGS,
-            "follow_ups": FOLLOW_UPS,
-            "funds": FUNDS,
-            "fund_entries": FUND_ENTRIES,
-            "snapshots": SNAPSHOTS,
-            "targets": TARGETS,
-            "regions": REGIONS,
-            "banks": BANKS,
-        }
         return cls(
-            **{name: frames.get(name, pl.DataFrame(schema=schema)) for name, schema in schemas.items()}
+            **{name: frames.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
         )

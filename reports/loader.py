@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports import frames as f
+from reports.frames import SCHEMAS
 
 SCOPE_COLUMNS = ("county_code", "township_code", "village_code", "bank_code")
 
@@ -182,25 +183,6 @@ def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
     add("regions", lambda args: "SELECT code, name, level FROM region")
     add("banks", lambda args: "SELECT code AS bank_code, name AS bank_name FROM bank")
     return queries
-
-
-SCHEMAS = {
-    "loans": f.LOANS,
-    "installments": f.INSTALLMENTS,
-    "allocations": f.ALLOCATIONS,
-    "penalties": f.PENALTIES,
-    "applicants": f.APPLICANTS,
-    "members": f.MEMBERS,
-    "applications": f.APPLICATIONS,
-    "trainings": f.TRAININGS,
-    "follow_ups": f.FOLLOW_UPS,
-    "funds": f.FUNDS,
-    "fund_entries": f.FUND_ENTRIES,
-    "snapshots": f.SNAPSHOTS,
-    "targets": f.TARGETS,
-    "regions": f.REGIONS,
-    "banks": f.BANKS,
-}
 
 
 def _parse(name: str, content: bytes) -> pl.DataFrame:

@@ -14,9 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from reports import frames as schemas
 from reports.builders.asof import loan_positions
-from reports.frames import PortfolioFrames
+from reports.frames import SCHEMAS, PortfolioFrames
 
 COUNTY = "620302000000"
 COUNTY_NAME = "金川区"
@@ -24,19 +23,6 @@ T1, T2 = "620302001000", "620302002000"
 FULL_ID = "620302199001011224"
 MASKED_ID = "620302********1224"
 AS_OF = date(2025, 6, 30)
-
-SCHEMAS = {
-    "loans": schemas.LOANS,
-    "installments": schemas.INSTALLMENTS,
-    "allocations": schemas.ALLOCATIONS,
-    "follow_ups": schemas.FOLLOW_UPS,
-    "funds": schemas.FUNDS,
-    "fund_entries": schemas.FUND_ENTRIES,
-    "snapshots": schemas.SNAPSHOTS,
-    "targets": schemas.TARGETS,
-    "regions": schemas.REGIONS,
-    "banks": schemas.BANKS,
-}
 
 
 def portfolio(**tables: list[dict[str, Any]]) -> PortfolioFrames:
@@ -369,7 +355,7 @@ def realistic(seed: int = 7, as_of: date = AS_OF) -> PortfolioFrames:
     return PortfolioFrames(
         **{
             **base.__dict__,
-            "snapshots": pl.DataFrame(snapshots, schema=schemas.SNAPSHOTS),
-            "fund_entries": pl.DataFrame(entries, schema=schemas.FUND_ENTRIES),
+            "snapshots": pl.DataFrame(snapshots, schema=SCHEMAS["snapshots"]),
+            "fund_entries": pl.DataFrame(entries, schema=SCHEMAS["fund_entries"]),
         }
     )

@@ -11,32 +11,13 @@ from typing import Any
 
 import polars as pl
 
-from reports import frames as schemas
-from reports.frames import PortfolioFrames
+from reports.frames import SCHEMAS, PortfolioFrames
 
 COUNTY = "620302000000"
 T1 = "620302001000"
 T2 = "620302002000"
 V1 = "620302001001"
 NATIONAL_ID = "620302199001011224"
-
-SCHEMAS = {
-    "loans": schemas.LOANS,
-    "installments": schemas.INSTALLMENTS,
-    "allocations": schemas.ALLOCATIONS,
-    "penalties": schemas.PENALTIES,
-    "applicants": schemas.APPLICANTS,
-    "members": schemas.MEMBERS,
-    "applications": schemas.APPLICATIONS,
-    "trainings": schemas.TRAININGS,
-    "follow_ups": schemas.FOLLOW_UPS,
-    "funds": schemas.FUNDS,
-    "fund_entries": schemas.FUND_ENTRIES,
-    "snapshots": schemas.SNAPSHOTS,
-    "targets": schemas.TARGETS,
-    "regions": schemas.REGIONS,
-    "banks": schemas.BANKS,
-}
 
 
 def portfolio(**tables: list[dict[str, Any]]) -> PortfolioFrames:
