@@ -7,9 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.audit.models import AuditEvent
 from loans.core.actor import Actor
 
+EVENT_COLUMNS = (
+    "actor_id", "actor", "role", "entity_type", "entity_id", "action", "from_status", "to_status", "before", "after",
+)  # fmt: skip
 
-def record_event(
-    session: AsyncSession,
+
+def event_values(
     actor: Actor,
     *,
     entity_type: str,
@@ -19,19 +22,25 @@ def record_event(
     to_status: str | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Add an audit event to the caller's transaction: it lands exactly when the change does."""
-    event = AuditEvent(
-        actor_id=actor.user_id,
-        actor=actor.username,
-        role=actor.role,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        before=before,
-        after=after,
-    )
-    session.add(event)
-    return event
+) -> dict[str, Any]:
+    """An audit event's column values."""
+    return {
+        "actor_id": actor.user_id,
+        "actor": actor.username,
+        "role": actor.role,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "before": before,
+        "after": after,
+    }
+
+
+def record_event(session: AsyncSession, actor: Actor, **event: Any) -> AuditEvent:
+    """Add an audit event (the fields of ``event_values``) to the caller's transaction: it lands exactly when
+    the change does."""
+    row = AuditEvent(**event_values(actor, **event))
+    session.add(row)
+    return row

@@ -83,6 +83,10 @@ class AllocationLine:
     def is_empty(self) -> bool:
         return not (self.paid or self.cancelled_interest or self.cancelled_subsidy)
 
+    def amounts(self) -> dict[str, int]:
+        """The line's columns as stored in repayment_allocation."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
 
 @dataclass(slots=True)
 class Allocation:

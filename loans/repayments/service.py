@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from uuid_utils.compat import uuid7
 
-from loans.audit.service import record_event
+from loans.audit.service import EVENT_COLUMNS, event_values, record_event
 from loans.core.actor import Actor
-from loans.core.db import fresh
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery, undo_recovery
@@ -42,8 +43,65 @@ def _set_figures(loan: Loan, figures: dict) -> None:
         set_committed_value(loan, key, value)
 
 
-def as_state(row: LoanInstallment) -> InstallmentState:
-    return InstallmentState(**{name: getattr(row, name) for name in InstallmentState.__dataclass_fields__})
+STATE_COLUMNS = [getattr(LoanInstallment, name) for name in InstallmentState.__dataclass_fields__]
+
+
+async def installment_states(session: AsyncSession, loan_id: UUID) -> list[InstallmentState]:
+    query = select(*STATE_COLUMNS).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
+    return [InstallmentState(*row) for row in await session.execute(query)]
+
+
+_LINE_FIELDS = ("seq", "penalty", "interest", "principal", "cancelled_interest", "cancelled_subsidy")
+_LINES = """unnest(CAST(:seqs AS integer[]), CAST(:penalties AS bigint[]), CAST(:interests AS bigint[]),
+              CAST(:principals AS bigint[]), CAST(:cancelled_interests AS bigint[]),
+              CAST(:cancelled_subsidies AS bigint[]))
+       AS x(seq, penalty, interest, principal, cancelled_interest, cancelled_subsidy)"""
+
+
+def _line_arrays(lines: list[AllocationLine] | list[RepaymentAllocation], sign: int) -> dict[str, list[int]]:
+    """Allocation lines as the column arrays of ``_LINES``, amounts times ``sign``."""
+    arrays: dict[str, list[int]] = {"seqs": [line.seq for line in lines]}
+    for name, plural in zip(
+        _LINE_FIELDS[1:],
+        ("penalties", "interests", "principals", "cancelled_interests", "cancelled_subsidies"),
+        strict=True,
+    ):
+        arrays[plural] = [sign * getattr(line, name) for line in lines]
+    return arrays
+
+
+_APPLY = f"""UPDATE installment i SET paid_penalty = i.paid_penalty + x.penalty,
+       paid_interest = i.paid_interest + x.interest, paid_principal = i.paid_principal + x.principal,
+       cancelled_interest = i.cancelled_interest + x.cancelled_interest,
+       cancelled_subsidy = i.cancelled_subsidy + x.cancelled_subsidy
+FROM {_LINES} WHERE i.loan_id = :loan_id AND i.seq = x.seq"""
+_APPLY_STANDALONE = text(_APPLY)
+
+_REPAYMENT_COLUMNS = (
+    "id", "loan_id", "bank_code", "bank_txn_ref", "amount", "paid_on", "settles", "source", "posted_by",
+    "created_at", "updated_at",
+)  # fmt: skip
+# One round trip writes the whole posting; the foreign keys are checked at the end of the statement, so the
+# allocation lines may refer to the repayment inserted beside them.
+_POST = text(
+    f"""
+WITH repayment AS (
+    INSERT INTO repayment ({", ".join(_REPAYMENT_COLUMNS)})
+    VALUES ({", ".join(f":{c}" for c in _REPAYMENT_COLUMNS)})
+), allocation AS (
+    INSERT INTO repayment_allocation (repayment_id, loan_id, {", ".join(_LINE_FIELDS)})
+    SELECT :id, :loan_id, {", ".join(f"x.{c}" for c in _LINE_FIELDS)} FROM {_LINES}
+), installments AS (
+    {_APPLY}
+), loan AS (
+    UPDATE loan SET outstanding_principal = outstanding_principal - :principal_paid, status = :status,
+           settled_on = COALESCE(CAST(:settled_on AS date), settled_on), updated_at = :updated_at
+    WHERE id = :loan_id
+)
+INSERT INTO audit_event ({", ".join(EVENT_COLUMNS)})
+VALUES ({", ".join(f"CAST(:event_{c} AS jsonb)" if c in ("before", "after") else f":event_{c}" for c in EVENT_COLUMNS)})
+"""
+)
 
 
 @dataclass
@@ -55,6 +113,8 @@ class RepaymentService:
         return await LoanService(self.session, self.actor).get(loan_id, for_update=True)
 
     async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
+        """Allocate a repayment and write it in one statement (repayment, allocation, installments, loan,
+        audit event) under the loan's row lock; then recompute the loan's delinquency figures."""
         loan = await self._lock_loan(loan_id)
         self.actor.require(Role.BANK_LIAISON)
         amount = yuan_to_fen(data.amount)
@@ -81,16 +141,19 @@ class RepaymentService:
                 f"贷款状态为 {loan.status}，不能入账",
                 state=loan.status,
             )
-        rows = await self._installments(loan.id)
         try:
-            allocation = allocate([as_state(r) for r in rows], amount, data.paid_on, loan.subsidy_share)
+            allocation = allocate(
+                await installment_states(self.session, loan.id), amount, data.paid_on, loan.subsidy_share
+            )
         except Overpayment as exc:
             raise InvalidInput(
                 "amount",
                 f"exceeds the total outstanding of {fen_to_str(exc.payoff)} on {data.paid_on}",
                 f"超过截至 {data.paid_on} 的全部应还金额 {fen_to_str(exc.payoff)} 元",
             ) from exc
+        now = datetime.now(UTC)
         repayment = Repayment(
+            id=uuid7(),
             loan_id=loan.id,
             bank_code=loan.bank_code,
             bank_txn_ref=data.bank_txn_ref,
@@ -99,33 +162,17 @@ class RepaymentService:
             settles=allocation.settles,
             source="api",
             posted_by=self.actor.user_id,
+            created_at=now,
+            updated_at=now,
         )
-        self.session.add(repayment)
-        await self.session.flush()
         lines = [
-            RepaymentAllocation(
-                repayment_id=repayment.id,
-                loan_id=loan.id,
-                seq=line.seq,
-                penalty=line.penalty,
-                interest=line.interest,
-                principal=line.principal,
-                cancelled_interest=line.cancelled_interest,
-                cancelled_subsidy=line.cancelled_subsidy,
-            )
+            RepaymentAllocation(repayment_id=repayment.id, loan_id=loan.id, **line.amounts())
             for line in allocation.lines
         ]
-        self.session.add_all(lines)
-        await self._apply(loan, allocation.lines, sign=1)
-        if loan.status == "compensated":
-            await record_recovery(self.session, loan, amount, data.paid_on, data.bank_txn_ref)
+        status = loan.status
         if allocation.settles:
-            loan.status = "recovered" if loan.status == "compensated" else "settled"
-            loan.settled_on = data.paid_on
-        await self.session.flush()
-        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
-        record_event(
-            self.session,
+            status = "recovered" if loan.status == "compensated" else "settled"
+        event = event_values(
             self.actor,
             entity_type="loan",
             entity_id=loan.id,
@@ -138,47 +185,37 @@ class RepaymentService:
                 "settles": allocation.settles,
             },
         )
+        await self.session.execute(
+            _POST,
+            {
+                **{column: getattr(repayment, column) for column in _REPAYMENT_COLUMNS},
+                **_line_arrays(allocation.lines, sign=1),
+                "principal_paid": sum(line.principal for line in allocation.lines),
+                "status": status,
+                "settled_on": data.paid_on if allocation.settles else None,
+                **{f"event_{key}": value for key, value in event.items() if key not in ("before", "after")},
+                "event_before": None,
+                "event_after": json.dumps(event["after"], ensure_ascii=False),
+            },
+        )
+        if loan.status == "compensated":
+            await record_recovery(self.session, loan, amount, data.paid_on, data.bank_txn_ref)
+        _set_figures(
+            loan,
+            {
+                "outstanding_principal": loan.outstanding_principal - sum(line.principal for line in lines),
+                "status": status,
+                "settled_on": data.paid_on if allocation.settles else loan.settled_on,
+            },
+        )
+        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
         return PostingResult(repayment, lines, loan, reversed=False, created=True)
 
-    async def _installments(self, loan_id: UUID) -> list[LoanInstallment]:
-        query = fresh(
-            select(LoanInstallment).where(LoanInstallment.loan_id == loan_id).order_by(LoanInstallment.seq)
-        )
-        return list(await self.session.scalars(query))
-
-    async def _apply(
-        self, loan: Loan, lines: list[AllocationLine] | list[RepaymentAllocation], sign: int
-    ) -> None:
+    async def _apply(self, loan: Loan, lines: list[RepaymentAllocation], sign: int) -> None:
         """Add (sign=1) or take back (sign=-1) allocation lines on the installments, in one statement."""
         if not lines:
             return
-        i = LoanInstallment.__table__.c
-        statement = (
-            update(LoanInstallment.__table__)
-            .where(i.loan_id == bindparam("b_loan_id"), i.seq == bindparam("b_seq"))
-            .values(
-                paid_penalty=i.paid_penalty + bindparam("b_penalty"),
-                paid_interest=i.paid_interest + bindparam("b_interest"),
-                paid_principal=i.paid_principal + bindparam("b_principal"),
-                cancelled_interest=i.cancelled_interest + bindparam("b_cancelled_interest"),
-                cancelled_subsidy=i.cancelled_subsidy + bindparam("b_cancelled_subsidy"),
-            )
-        )
-        await self.session.execute(
-            statement,
-            [
-                {
-                    "b_loan_id": loan.id,
-                    "b_seq": line.seq,
-                    "b_penalty": sign * line.penalty,
-                    "b_interest": sign * line.interest,
-                    "b_principal": sign * line.principal,
-                    "b_cancelled_interest": sign * line.cancelled_interest,
-                    "b_cancelled_subsidy": sign * line.cancelled_subsidy,
-                }
-                for line in lines
-            ],
-        )
+        await self.session.execute(_APPLY_STANDALONE, {"loan_id": loan.id, **_line_arrays(lines, sign)})
         loan.outstanding_principal -= sign * sum(line.principal for line in lines)
 
     async def reverse(self, repayment_id: UUID, data: ReversalCreate, today: date) -> PostingResult:
