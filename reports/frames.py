@@ -5,7 +5,8 @@ Amounts are integer fen (Int64), dates are pl.Date. Builders are pure functions 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -192,6 +193,14 @@ class PortfolioFrames:
     targets: pl.DataFrame
     regions: pl.DataFrame
     banks: pl.DataFrame
+    _derived: dict[Hashable, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: Hashable, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """A frame computed from these frames, built once per key: the frames never change, so e.g. the
+        installment positions on a date are the same for every report of a county risk page."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     @classmethod
     def empty(cls, **frames: pl.DataFrame) -> PortfolioFrames:

@@ -95,7 +95,6 @@ class ReportKind:
     title_zh: str = ""
     needs_county: bool = False
     frames: frozenset[str] | None = None  # the input frames the builder reads (None: all)
-    frames: frozenset[str] | None = None  # the input frames the builder reads (None: all)
 
 
 def _county_of(scope: ReportScope) -> str:

@@ -52,6 +52,10 @@ def installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     borrower_owed = principal + borrower_interest + penalty_accrued − paid principal, interest,
     penalty and cancelled interest.
     """
+    return frames.derived(("installment_positions", as_of), lambda: _installment_positions(frames, as_of))
+
+
+def _installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     inst = frames.installments.join(
         disbursed_loans(frames, as_of).select("loan_id"), on="loan_id", how="semi"
     )
@@ -131,6 +135,10 @@ def loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     overdue_principal (unpaid principal of installments due < as_of), oldest_unpaid_due, dpd,
     bucket, five_class, compensated (compensated_on ≤ as_of).
     """
+    return frames.derived(("loan_positions", as_of), lambda: _loan_positions(frames, as_of))
+
+
+def _loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     inst = installment_positions(frames, as_of)
     past = pl.col("due_date") < as_of
     per_loan = inst.group_by("loan_id").agg(
