@@ -137,7 +137,7 @@ async def run_raw(
             )
             await connection.executemany(
                 "INSERT INTO repayment_allocation (repayment_id, loan_id, seq, penalty, interest, principal, "
-                "cancelled_interest, cancelled_subsidy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "cancelled_interest, cancelled_subsidy, paid_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 [
                     (
                         repayment_id,
@@ -148,6 +148,7 @@ async def run_raw(
                         x.principal,
                         x.cancelled_interest,
                         x.cancelled_subsidy,
+                        today,
                     )
                     for x in allocation.lines
                 ],

@@ -56,7 +56,6 @@ ALLOCATIONS = pl.Schema(
     {
         "loan_id": pl.String,
         "seq": pl.Int64,
-        "repayment_id": pl.String,
         "paid_on": pl.Date,
         "principal": pl.Int64,
         "interest": pl.Int64,
@@ -176,7 +175,11 @@ SCHEMAS: dict[str, pl.Schema] = {
 
 @dataclass(frozen=True)
 class PortfolioFrames:
-    """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema)."""
+    """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema).
+
+    The loader reads what a report on or before its date can use: loans disbursed, installments due and
+    allocation lines paid by then (no report looks at a later installment: outstanding principal is the loan's
+    principal less what was paid)."""
 
     loans: pl.DataFrame
     installments: pl.DataFrame

@@ -56,11 +56,13 @@ def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
         args: list = []
         queries[name] = (build(args), args)
 
+    def until_param(args: list) -> str:
+        if until not in args:
+            args.append(until)
+        return f"${args.index(until) + 1}"
+
     def loans_in_scope(args: list) -> str:
-        args.append(until)
-        return (
-            f"SELECT l.id FROM loan l WHERE l.disbursed_on <= ${len(args)} AND {scope.where('l', ALL, args)}"
-        )
+        return f"SELECT l.id FROM loan l WHERE l.disbursed_on <= {until_param(args)} AND {scope.where('l', ALL, args)}"
 
     add(
         "loans",
@@ -81,18 +83,17 @@ def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
         lambda args: (
             f"""
         SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest
-        FROM installment WHERE loan_id IN ({loans_in_scope(args)})"""
+        FROM installment WHERE loan_id IN ({loans_in_scope(args)}) AND due_date <= {until_param(args)}"""
         ),
     )
     add(
         "allocations",
         lambda args: (
             f"""
-        SELECT a.loan_id::text, a.seq, a.repayment_id::text, r.paid_on, a.principal, a.interest, a.penalty,
+        SELECT a.loan_id::text, a.seq, a.paid_on, a.principal, a.interest, a.penalty,
                a.cancelled_interest, a.cancelled_subsidy, v.reversed_on
-        FROM repayment_allocation a JOIN repayment r ON r.id = a.repayment_id
-             LEFT JOIN repayment_reversal v ON v.repayment_id = r.id
-        WHERE a.loan_id IN ({loans_in_scope(args)})"""
+        FROM repayment_allocation a LEFT JOIN repayment_reversal v ON v.repayment_id = a.repayment_id
+        WHERE a.loan_id IN ({loans_in_scope(args)}) AND a.paid_on <= {until_param(args)}"""
         ),
     )
     add(

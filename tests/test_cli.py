@@ -23,22 +23,76 @@ def cli(servers, monkeypatch):
 
 
 def test_schedule_calculator_needs_no_database():
-    result = CliRunner().invoke(app, ["schedule", "--amount", "12000", "--rate", "0.06", "--term", "12",
-                                      "--method", "equal_principal", "--disbursed-on", "2026-01-15"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "schedule",
+            "--amount",
+            "12000",
+            "--rate",
+            "0.06",
+            "--term",
+            "12",
+            "--method",
+            "equal_principal",
+            "--disbursed-on",
+            "2026-01-15",
+        ],
+    )
     assert result.exit_code == 0, result.output
     # 12000.00 over 12 months: 1000.00 a month; interest 60.00, 55.00, … 5.00 → 390.00 in all
     assert "2026-02-15" in result.output and "1000.00" in result.output and "12390.00" in result.output
-    bad = CliRunner().invoke(app, ["schedule", "--amount", "12000.001", "--rate", "0.06", "--term", "12",
-                                   "--method", "equal_principal", "--disbursed-on", "2026-01-15"])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "schedule",
+            "--amount",
+            "12000.001",
+            "--rate",
+            "0.06",
+            "--term",
+            "12",
+            "--method",
+            "equal_principal",
+            "--disbursed-on",
+            "2026-01-15",
+        ],
+    )
     assert bad.exit_code == 2
 
 
 def test_users_create_cob_and_report(cli, world):
-    created = cli.invoke(app, ["users", "create", "--username", "cli_staff", "--password", "a-long-password",
-                               "--role", "township_staff", "--region", TOWNSHIP])
+    created = cli.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--username",
+            "cli_staff",
+            "--password",
+            "a-long-password",
+            "--role",
+            "township_staff",
+            "--region",
+            TOWNSHIP,
+        ],
+    )
     assert created.exit_code == 0 and "created cli_staff" in created.output, created.output
-    again = cli.invoke(app, ["users", "create", "--username", "cli_staff", "--password", "a-long-password",
-                             "--role", "township_staff", "--region", TOWNSHIP])
+    again = cli.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--username",
+            "cli_staff",
+            "--password",
+            "a-long-password",
+            "--role",
+            "township_staff",
+            "--region",
+            TOWNSHIP,
+        ],
+    )
     assert again.exit_code == 1 and "taken" in again.output
     future = cli.invoke(app, ["cob", "--date", (date.today() + timedelta(days=2)).isoformat()])
     assert future.exit_code == 2 and "future" in future.output

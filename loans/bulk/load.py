@@ -178,8 +178,9 @@ async def load(
         repayment_serial += story.repayments.height
         await copy(
             "repayment_allocation",
-            story.allocations.select(
+            story.allocations.join(story.repayments.select("rep", "paid_on"), on="rep", how="left").select(
                 "seq",
+                "paid_on",
                 "penalty",
                 "interest",
                 "principal",

@@ -294,6 +294,7 @@ REPAYMENT_COLUMNS = (
 ALLOCATION_COLUMNS = (
     "repayment_id",
     "loan_id",
+    "paid_on",
     "seq",
     "penalty",
     "interest",
@@ -384,6 +385,7 @@ async def _allocate_and_write(
                 (
                     repayment_id,
                     loan_id,
+                    row["paid_on"],
                     line.seq,
                     line.penalty,
                     line.interest,

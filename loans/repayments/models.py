@@ -49,6 +49,8 @@ class RepaymentAllocation(DefaultBase):
     repayment_id: Mapped[UUID] = mapped_column(ForeignKey("repayment.id"), index=True)
     loan_id: Mapped[UUID] = mapped_column(ForeignKey("loan.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
+    # The repayment's date, copied so that reports read the allocation lines without joining the repayments.
+    paid_on: Mapped[date] = mapped_column(Date)
     penalty: Mapped[int] = mapped_column(BigInteger, default=0)
     interest: Mapped[int] = mapped_column(BigInteger, default=0)
     principal: Mapped[int] = mapped_column(BigInteger, default=0)

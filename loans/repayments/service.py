@@ -89,8 +89,8 @@ WITH repayment AS (
     INSERT INTO repayment ({", ".join(_REPAYMENT_COLUMNS)})
     VALUES ({", ".join(f":{c}" for c in _REPAYMENT_COLUMNS)})
 ), allocation AS (
-    INSERT INTO repayment_allocation (repayment_id, loan_id, {", ".join(_LINE_FIELDS)})
-    SELECT :id, :loan_id, {", ".join(f"x.{c}" for c in _LINE_FIELDS)} FROM {_LINES}
+    INSERT INTO repayment_allocation (repayment_id, loan_id, paid_on, {", ".join(_LINE_FIELDS)})
+    SELECT :id, :loan_id, :paid_on, {", ".join(f"x.{c}" for c in _LINE_FIELDS)} FROM {_LINES}
 ), installments AS (
     {_APPLY}
 ), loan AS (
@@ -166,7 +166,9 @@ class RepaymentService:
             updated_at=now,
         )
         lines = [
-            RepaymentAllocation(repayment_id=repayment.id, loan_id=loan.id, **line.amounts())
+            RepaymentAllocation(
+                repayment_id=repayment.id, loan_id=loan.id, paid_on=data.paid_on, **line.amounts()
+            )
             for line in allocation.lines
         ]
         status = loan.status

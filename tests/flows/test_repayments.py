@@ -202,11 +202,17 @@ async def test_partial_prepayment_takes_principal_from_the_last_installment_back
     )
     lines = {a["seq"]: a for a in paid["allocations"]}
     assert {seq: a["principal"] for seq, a in lines.items() if a["principal"] != "0.00"} == {
-        1: "10000.00", 2: "10000.00", 11: "5000.00", 12: "10000.00"}
+        1: "10000.00",
+        2: "10000.00",
+        11: "5000.00",
+        12: "10000.00",
+    }
     assert paid["settles"] is False and paid["outstanding_principal"] == "85000.00"
     # Every later period now bears 15000.00 less principal: 15000 × 0.048 / 12 = 60.00 less interest
     # (periods 3–11), and period 12 (10000.00, now none) loses all its 40.00.
     assert [lines[seq]["cancelled_subsidy"] for seq in range(3, 13)] == ["60.00"] * 9 + ["40.00"]
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200)
+    schedule = await expect(
+        await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
+    )
     statuses = [row["status"] for row in schedule["installments"]]
     assert statuses[:2] == ["paid", "paid"] and statuses[-1] == "paid" and statuses[-2] == "partial"

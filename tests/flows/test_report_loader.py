@@ -55,6 +55,7 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         elsewhere = await load_frames(session, ReportScope(township_code=OTHER_TOWNSHIP), date(2026, 11, 1))
         other_county = await load_frames(session, ReportScope(county_code=OTHER_COUNTY), date(2026, 11, 1))
         before = await load_frames(session, ReportScope(county_code=COUNTY), date(2026, 1, 14))
+        later = await load_frames(session, ReportScope(county_code=COUNTY), date(2027, 1, 15))
 
     for name, schema in SCHEMAS.items():
         assert getattr(frames, name).schema == schema, name
@@ -63,7 +64,9 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         1200000,
         "王秀英",
     )
-    assert frames.installments.height == 12 and frames.installments["principal"].sum() == 1200000
+    # installments due by the report's date only (Feb 15 … Oct 15); a year later all twelve
+    assert frames.installments.height == 9 and frames.installments["principal"].sum() == 900000
+    assert later.installments.height == 12 and later.installments["principal"].sum() == 1200000
     assert frames.allocations.select("seq", "principal", "paid_on").row(0) == (1, 100000, date(2026, 2, 15))
     assert frames.follow_ups.select("jobs_now", "fund_use_as_agreed").row(0) == (4, True)
     assert frames.applicants["categories"].to_list() == [["rural"]]

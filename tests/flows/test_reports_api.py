@@ -142,14 +142,18 @@ async def test_county_risk_workbook_page_and_csv(client, world, engine):
     await portfolio(client, world, engine)
     url = f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31"
     workbook = await client.get(url + "&format=xlsx", headers=world["county"])
-    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith("application/vnd.openxml")
+    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith(
+        "application/vnd.openxml"
+    )
     sheets = pl.read_excel(io.BytesIO(workbook.content), sheet_id=0)
     assert "逾期清单" in sheets and sheets["逾期清单"].height == 2
     page = await client.get(url + "&format=html", headers=world["county"])
     assert page.status_code == 200 and page.text.count("<svg") == 3 and "金川区" in page.text
     assert all(national_id not in page.text for national_id in await full_ids(client, world))
-    csv = await client.get("/api/v1/reports/repayment-rate?as_of=2026-05-31&group_by=township&format=csv",
-                           headers=world["county"])
+    csv = await client.get(
+        "/api/v1/reports/repayment-rate?as_of=2026-05-31&group_by=township&format=csv",
+        headers=world["county"],
+    )
     assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
     wrong = await client.get(url + "&format=pdf", headers=world["county"])
     assert wrong.status_code == 422

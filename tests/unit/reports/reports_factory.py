@@ -76,7 +76,6 @@ def alloc(loan_id: str, seq: int, paid_on: date, principal: int = 0, **kw: Any) 
     row = {
         "loan_id": loan_id,
         "seq": seq,
-        "repayment_id": f"R-{loan_id}-{seq}-{paid_on}",
         "paid_on": paid_on,
         "principal": principal,
         "interest": 0,
