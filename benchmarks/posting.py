@@ -95,9 +95,10 @@ async def run_api(
             await asyncio.gather(*(client_loop() for _ in range(concurrency)))
             return latencies, errors
 
-        await drive(work[:WARMUP], "BENCH-WARM-")
+        run = f"{time.time():.0f}"  # references unique per run: a rerun on the same database posts anew
+        await drive(work[:WARMUP], f"BENCH-WARM-{run}-")
         started = time.perf_counter()
-        latencies, errors = await drive(work[WARMUP:], "BENCH-API-")
+        latencies, errors = await drive(work[WARMUP:], f"BENCH-API-{run}-")
         return _summary(latencies, time.perf_counter() - started, errors)
 
 

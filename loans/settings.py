@@ -21,8 +21,10 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", validation_alias="LOANS_TIMEZONE")
     applicant_min_age: int = Field(default=18, validation_alias="LOANS_APPLICANT_MIN_AGE")
     applicant_max_age: int = Field(default=60, validation_alias="LOANS_APPLICANT_MAX_AGE")
-    db_pool_size: int = Field(default=5, validation_alias="LOANS_DB_POOL_SIZE")
-    db_max_overflow: int = Field(default=5, validation_alias="LOANS_DB_MAX_OVERFLOW")
+    # Per API process. No overflow: SQLAlchemy closes an overflow connection when it is returned, so under load
+    # every burst would open (and PostgreSQL fork) new connections and prepare every statement again.
+    db_pool_size: int = Field(default=10, validation_alias="LOANS_DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=0, validation_alias="LOANS_DB_MAX_OVERFLOW")
     sql_echo: bool = Field(default=False, validation_alias="LOANS_SQL_ECHO")
 
     @property

@@ -21,7 +21,7 @@ from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.service import LoanService
 from loans.money import fen_to_str, yuan_to_fen
-from loans.repayments.allocation import AllocationLine, InstallmentState, Overpayment, allocate
+from loans.repayments.allocation import Allocation, AllocationLine, InstallmentState, Overpayment, allocate
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 
@@ -82,24 +82,29 @@ _REPAYMENT_COLUMNS = (
     "created_at", "updated_at",
 )  # fmt: skip
 # One round trip writes the whole posting; the foreign keys are checked at the end of the statement, so the
-# allocation lines may refer to the repayment inserted beside them.
+# allocation lines may refer to the repayment inserted beside them. Every write but the repayment's insert
+# depends on that insert's RETURNING: a bank reference already posted writes nothing and returns no row.
 _POST = text(
     f"""
 WITH repayment AS (
     INSERT INTO repayment ({", ".join(_REPAYMENT_COLUMNS)})
     VALUES ({", ".join(f":{c}" for c in _REPAYMENT_COLUMNS)})
+    ON CONFLICT (bank_code, bank_txn_ref) DO NOTHING
+    RETURNING id
 ), allocation AS (
     INSERT INTO repayment_allocation (repayment_id, loan_id, paid_on, {", ".join(_LINE_FIELDS)})
-    SELECT :id, :loan_id, :paid_on, {", ".join(f"x.{c}" for c in _LINE_FIELDS)} FROM {_LINES}
+    SELECT r.id, :loan_id, :paid_on, {", ".join(f"x.{c}" for c in _LINE_FIELDS)} FROM repayment r, {_LINES}
 ), installments AS (
-    {_APPLY}
+    {_APPLY} AND EXISTS (SELECT FROM repayment)
 ), loan AS (
     UPDATE loan SET outstanding_principal = outstanding_principal - :principal_paid, status = :status,
            settled_on = COALESCE(CAST(:settled_on AS date), settled_on), updated_at = :updated_at
-    WHERE id = :loan_id
+    WHERE id = :loan_id AND EXISTS (SELECT FROM repayment)
 )
 INSERT INTO audit_event ({", ".join(EVENT_COLUMNS)})
-VALUES ({", ".join(f"CAST(:event_{c} AS jsonb)" if c in ("before", "after") else f":event_{c}" for c in EVENT_COLUMNS)})
+SELECT {", ".join(f"CAST(:event_{c} AS jsonb)" if c in ("before", "after") else f":event_{c}" for c in EVENT_COLUMNS)}
+FROM repayment
+RETURNING id
 """
 )
 
@@ -114,43 +119,20 @@ class RepaymentService:
 
     async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
         """Allocate a repayment and write it in one statement (repayment, allocation, installments, loan,
-        audit event) under the loan's row lock; then recompute the loan's delinquency figures."""
+        audit event) under the loan's row lock; then recompute the loan's delinquency figures.
+
+        Idempotent on (bank, bank_txn_ref): the write is conditional on the repayment's insert, so a repeat
+        writes nothing and answers the first posting (or 409 if its content differs). A refused posting is
+        checked for being a repeat first: repeating the payment that settled a loan still answers 200."""
         loan = await self._lock_loan(loan_id)
         self.actor.require(Role.BANK_LIAISON)
         amount = yuan_to_fen(data.amount)
-        existing = await self.session.scalar(
-            select(Repayment).where(
-                Repayment.bank_code == loan.bank_code, Repayment.bank_txn_ref == data.bank_txn_ref
-            )
-        )
-        if existing is not None:
-            if (existing.loan_id, existing.amount, existing.paid_on) != (loan.id, amount, data.paid_on):
-                raise Conflict(
-                    f"bank_txn_ref {data.bank_txn_ref} was already posted with different content",
-                    f"交易流水号 {data.bank_txn_ref} 已入账，且内容不同",
-                    existing_id=str(existing.id),
-                )
-            return await self.result(existing, created=False)
-        if data.paid_on < loan.disbursed_on:
-            raise InvalidInput("paid_on", "before the loan was disbursed", "还款日期早于放款日期")
-        if data.paid_on > today:
-            raise InvalidInput("paid_on", "cannot be in the future", "还款日期不能晚于今天")
-        if loan.status not in POSTABLE_STATUSES:
-            raise Conflict(
-                f"cannot post a repayment to a {loan.status} loan",
-                f"贷款状态为 {loan.status}，不能入账",
-                state=loan.status,
-            )
         try:
-            allocation = allocate(
-                await installment_states(self.session, loan.id), amount, data.paid_on, loan.subsidy_share
-            )
-        except Overpayment as exc:
-            raise InvalidInput(
-                "amount",
-                f"exceeds the total outstanding of {fen_to_str(exc.payoff)} on {data.paid_on}",
-                f"超过截至 {data.paid_on} 的全部应还金额 {fen_to_str(exc.payoff)} 元",
-            ) from exc
+            allocation = await self._allocate(loan, data, amount, today)
+        except (InvalidInput, Conflict):
+            if (repeat := await self._repeat(loan, data, amount)) is not None:
+                return repeat
+            raise
         now = datetime.now(UTC)
         repayment = Repayment(
             id=uuid7(),
@@ -187,7 +169,7 @@ class RepaymentService:
                 "settles": allocation.settles,
             },
         )
-        await self.session.execute(
+        written = await self.session.execute(
             _POST,
             {
                 **{column: getattr(repayment, column) for column in _REPAYMENT_COLUMNS},
@@ -200,6 +182,11 @@ class RepaymentService:
                 "event_after": json.dumps(event["after"], ensure_ascii=False),
             },
         )
+        if written.first() is None:
+            repeat = await self._repeat(loan, data, amount)
+            if repeat is None:
+                raise RuntimeError("the repayment's insert gave way to a row that is not there")
+            return repeat
         if loan.status == "compensated":
             await record_recovery(self.session, loan, amount, data.paid_on, data.bank_txn_ref)
         _set_figures(
@@ -212,6 +199,45 @@ class RepaymentService:
         )
         _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
         return PostingResult(repayment, lines, loan, reversed=False, created=True)
+
+    async def _allocate(self, loan: Loan, data: RepaymentCreate, amount: int, today: date) -> Allocation:
+        if data.paid_on < loan.disbursed_on:
+            raise InvalidInput("paid_on", "before the loan was disbursed", "还款日期早于放款日期")
+        if data.paid_on > today:
+            raise InvalidInput("paid_on", "cannot be in the future", "还款日期不能晚于今天")
+        if loan.status not in POSTABLE_STATUSES:
+            raise Conflict(
+                f"cannot post a repayment to a {loan.status} loan",
+                f"贷款状态为 {loan.status}，不能入账",
+                state=loan.status,
+            )
+        try:
+            return allocate(
+                await installment_states(self.session, loan.id), amount, data.paid_on, loan.subsidy_share
+            )
+        except Overpayment as exc:
+            raise InvalidInput(
+                "amount",
+                f"exceeds the total outstanding of {fen_to_str(exc.payoff)} on {data.paid_on}",
+                f"超过截至 {data.paid_on} 的全部应还金额 {fen_to_str(exc.payoff)} 元",
+            ) from exc
+
+    async def _repeat(self, loan: Loan, data: RepaymentCreate, amount: int) -> PostingResult | None:
+        """The first posting of this bank reference, if there was one; 409 if its content differs."""
+        existing = await self.session.scalar(
+            select(Repayment).where(
+                Repayment.bank_code == loan.bank_code, Repayment.bank_txn_ref == data.bank_txn_ref
+            )
+        )
+        if existing is None:
+            return None
+        if (existing.loan_id, existing.amount, existing.paid_on) != (loan.id, amount, data.paid_on):
+            raise Conflict(
+                f"bank_txn_ref {data.bank_txn_ref} was already posted with different content",
+                f"交易流水号 {data.bank_txn_ref} 已入账，且内容不同",
+                existing_id=str(existing.id),
+            )
+        return await self.result(existing, created=False)
 
     async def _apply(self, loan: Loan, lines: list[RepaymentAllocation], sign: int) -> None:
         """Add (sign=1) or take back (sign=-1) allocation lines on the installments, in one statement."""

@@ -188,6 +188,58 @@ async def test_concurrent_postings_from_separate_connections_add_up(client, worl
     assert [r["paid_principal"] for r in schedule["installments"][:3]] == ["10000.00", "4000.00", "0.00"]
 
 
+async def test_one_bank_reference_raced_from_separate_connections_posts_once(client, world, engine):
+    """The same reference sent at once, five times to one loan and once to another loan of the bank: one
+    posting lands, the repeats answer it (not created), the other loan's attempt is refused with 409."""
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from loans.core.actor import Actor
+    from loans.core.errors import Conflict
+    from loans.core.roles import Role
+    from loans.repayments.schemas import RepaymentCreate
+    from loans.repayments.service import RepaymentService
+
+    first = await disbursed_loan(client, world, engine=engine, **LOAN)
+    second = await disbursed_loan(client, world, engine=engine, **LOAN)
+    me = await expect(await client.get("/api/v1/auth/me", headers=world["bank"]), 200)
+    actor = Actor(UUID(me["id"]), me["username"], Role.BANK_LIAISON, me["region_code"], me["bank_code"])
+    data = RepaymentCreate(amount="700.00", paid_on=date(2026, 3, 10), bank_txn_ref="RACE-1")
+
+    async def post(loan_id: str) -> str:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            try:
+                result = await RepaymentService(session, actor).post_repayment(
+                    UUID(loan_id), data, date.today()
+                )
+            except Conflict:
+                return "conflict"
+            await session.commit()
+            return f"{'created' if result.created else 'repeat'} {result.repayment.id}"
+
+    outcomes = await asyncio.gather(*(post(first["loan_id"]) for _ in range(5)), post(second["loan_id"]))
+    kinds = sorted(o.split()[0] for o in outcomes)
+    ids = {o.split()[1] for o in outcomes if o != "conflict"}
+    # the other loan either loses the race (409) or wins it, and then the five to the first loan get 409
+    assert kinds in (
+        ["conflict", "created", "repeat", "repeat", "repeat", "repeat"],
+        ["conflict"] * 5 + ["created"],
+    )
+    assert len(ids) == 1
+    total = 0
+    for loan in (first, second):
+        repayments = await expect(
+            await client.get(f"/api/v1/loans/{loan['loan_id']}/repayments", headers=world["bank"]), 200
+        )
+        total += len(repayments)
+        detail = await expect(
+            await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200
+        )
+        assert detail["outstanding_principal"] == ("119300.00" if repayments else "120000.00")
+    assert total == 1
+
+
 async def test_partial_prepayment_takes_principal_from_the_last_installment_backwards(client, world, engine):
     loan = await disbursed_loan(client, world, engine=engine, **LOAN)
     # 35000.00 on 10 Mar: installment 1 (due 15 Feb) 10000.00, installment 2 (due 15 Mar) early 10000.00,
