@@ -156,6 +156,9 @@ async def _posting(
     work = await posting.targets(engine, today, posting.WARMUP + args.requests)
     async with Api(url, servers_.redis_url, log) as api:
         r = await posting.run_api(api, engine, work, today, args.concurrency)
+        ceiling = await posting.run_ceiling(
+            api, engine, work[0][1], work[0][2], args.requests, args.concurrency
+        )
     raw_work = await posting.targets(engine, today, len(work) - posting.WARMUP)
     raw = await posting.run_raw(url, raw_work, today, args.concurrency)
     how = f"bare asyncpg round trips, {args.concurrency} connections (the physical limit)"
@@ -168,7 +171,14 @@ async def _posting(
             raw["rps"],
             how,
             "≥ 300 req/s",
-            {"api": r, "raw": raw},
+            {"api": r, "raw": raw, "ceiling": ceiling},
+        ),
+        Row(
+            "GET /auth/me (ceiling)",
+            n,
+            "requests/s",
+            ceiling["rps"],
+            detail={"p50_ms": ceiling["p50_ms"], "p99_ms": ceiling["p99_ms"]},
         ),
         Row("posting via HTTP API", n, "p50 ms", r["p50_ms"], raw["p50_ms"], how),
         Row("posting via HTTP API", n, "p99 ms", r["p99_ms"], raw["p99_ms"], how, "≤ 100 ms"),

@@ -102,6 +102,38 @@ async def run_api(
         return _summary(latencies, time.perf_counter() - started, errors)
 
 
+async def run_ceiling(
+    api: Api, engine: AsyncEngine, bank: str, county: str, requests: int, concurrency: int
+) -> dict[str, Any]:
+    """What this machine serves of the lightest authenticated request (`GET /auth/me`: token check, one
+    primary-key read) from the same client at the same concurrency: the framework-and-client ceiling the
+    posting figure sits under, since client, API and PostgreSQL share the cores."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=api.url, limits=limits, timeout=60) as client:
+        headers = await api.token(client, (await liaison(engine, bank, county)).username)
+        latencies: list[float] = []
+        errors: dict[int, int] = {}
+        remaining = [requests + WARMUP]
+
+        async def client_loop() -> None:
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                started = time.perf_counter()
+                response = await client.get("/api/v1/auth/me", headers=headers)
+                if response.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
+
+        remaining[0] = WARMUP
+        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        latencies.clear()
+        remaining[0] = requests
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        return _summary(latencies, time.perf_counter() - started, errors)
+
+
 _INSTALLMENTS = """SELECT seq, period_start, due_date, principal, interest, subsidy_interest, borrower_interest,
        paid_principal, paid_interest, paid_penalty, penalty_accrued, cancelled_interest, cancelled_subsidy
 FROM installment WHERE loan_id = $1 ORDER BY seq"""
