@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reports import frames as f
 from reports.frames import SCHEMAS
@@ -212,18 +214,50 @@ def _parse(name: str, content: bytes) -> pl.DataFrame:
     return frame.with_columns(conversions) if conversions else frame
 
 
+READERS = 2  # concurrent COPY streams: PostgreSQL formats each on its own core
+
+
 async def load_frames(
     session: AsyncSession, scope: ReportScope, until: date, only: frozenset[str] | None = None
 ) -> f.PortfolioFrames:
     """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
-    with ``only``, the other frames stay empty (with their schemas) and are not read."""
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
+    with ``only``, the other frames stay empty (with their schemas) and are not read.
+
+    The tables are read over ``READERS`` connections of the session's engine in one shared snapshot (the first
+    REPEATABLE READ transaction exports it, the others adopt it), so the frames agree with each other even
+    while repayments are being posted."""
     frames: dict[str, pl.DataFrame] = {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
-    for name, (query, args) in _queries(scope, until).items():
-        if only is not None and name not in only:
-            continue
-        buffer = io.BytesIO()
-        await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
-        frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
+    queue = [
+        (name, query, args)
+        for name, (query, args) in _queries(scope, until).items()
+        if only is None or name in only
+    ]
+
+    async def read(connection: AsyncConnection) -> None:
+        raw = (await connection.get_raw_connection()).driver_connection
+        while queue:
+            name, query, args = queue.pop(0)
+            buffer = io.BytesIO()
+            await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
+            frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
+
+    engine = session.bind
+    async with AsyncExitStack() as stack:
+        connections: list[AsyncConnection] = []
+        snapshot = ""
+        for _ in range(min(READERS, len(queue))):
+            connection = await stack.enter_async_context(engine.connect())
+            await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            await stack.enter_async_context(connection.begin())
+            if not snapshot:
+                snapshot = (await connection.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
+                if not _SNAPSHOT_ID.fullmatch(snapshot):
+                    raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+            else:
+                await connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            connections.append(connection)
+        await asyncio.gather(*(read(connection) for connection in connections))
     return f.PortfolioFrames(**frames)
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
