@@ -31,7 +31,7 @@ from loans.loans.models import Loan, LoanInstallment
 from loans.money import fen_to_str
 from loans.repayments.allocation import InstallmentState, Overpayment, allocate, apply_allocation
 from loans.repayments.models import Repayment
-from loans.repayments.service import POSTABLE_STATUSES
+from loans.repayments.service import POSTABLE_STATUSES, STATE_COLUMNS
 
 BATCH_ROWS = 5000
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -303,7 +303,6 @@ ALLOCATION_COLUMNS = (
     "cancelled_subsidy",
 )
 AUDIT_COLUMNS = ("actor_id", "actor", "role", "entity_type", "entity_id", "action", "after")
-_STATE_COLUMNS = [getattr(LoanInstallment, name) for name in InstallmentState.__dataclass_fields__]
 
 _WRITE_INSTALLMENTS = """
 UPDATE installment i SET paid_penalty = u.paid_penalty, paid_interest = u.paid_interest,
@@ -337,7 +336,7 @@ async def _allocate_and_write(
     }
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
     for row in await session.execute(
-        select(*_STATE_COLUMNS, LoanInstallment.loan_id)
+        select(*STATE_COLUMNS, LoanInstallment.loan_id)
         .where(LoanInstallment.loan_id.in_(loan_ids))
         .order_by(LoanInstallment.loan_id, LoanInstallment.seq)
     ):

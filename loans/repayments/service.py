@@ -52,22 +52,16 @@ async def installment_states(session: AsyncSession, loan_id: UUID) -> list[Insta
 
 
 _LINE_FIELDS = ("seq", "penalty", "interest", "principal", "cancelled_interest", "cancelled_subsidy")
-_LINES = """unnest(CAST(:seqs AS integer[]), CAST(:penalties AS bigint[]), CAST(:interests AS bigint[]),
-              CAST(:principals AS bigint[]), CAST(:cancelled_interests AS bigint[]),
-              CAST(:cancelled_subsidies AS bigint[]))
-       AS x(seq, penalty, interest, principal, cancelled_interest, cancelled_subsidy)"""
+_LINES = f"""unnest({", ".join(f"CAST(:line_{c} AS {'integer' if c == 'seq' else 'bigint'}[])" for c in _LINE_FIELDS)})
+       AS x({", ".join(_LINE_FIELDS)})"""
 
 
 def _line_arrays(lines: list[AllocationLine] | list[RepaymentAllocation], sign: int) -> dict[str, list[int]]:
     """Allocation lines as the column arrays of ``_LINES``, amounts times ``sign``."""
-    arrays: dict[str, list[int]] = {"seqs": [line.seq for line in lines]}
-    for name, plural in zip(
-        _LINE_FIELDS[1:],
-        ("penalties", "interests", "principals", "cancelled_interests", "cancelled_subsidies"),
-        strict=True,
-    ):
-        arrays[plural] = [sign * getattr(line, name) for line in lines]
-    return arrays
+    return {
+        f"line_{field}": [getattr(line, field) * (1 if field == "seq" else sign) for line in lines]
+        for field in _LINE_FIELDS
+    }
 
 
 _APPLY = f"""UPDATE installment i SET paid_penalty = i.paid_penalty + x.penalty,
