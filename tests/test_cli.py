@@ -99,3 +99,5 @@ def test_users_create_cob_and_report(cli, world):
     report = cli.invoke(app, ["report", "repayment-rate", "--county", COUNTY, "--as-of", "2026-05-31"])
     assert report.exit_code == 0, report.output
     assert json.loads(report.stdout)["total"]["principal_due"] == "0.00"
+    checked = cli.invoke(app, ["check"])
+    assert checked.exit_code == 0 and "agree" in checked.output, checked.output

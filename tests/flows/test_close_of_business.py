@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import loans.cob.service as cob
+from loans.cob.reconcile import penalty_drift
 from loans.cob.service import close_of_business
 from tests.flows.helpers import disbursed_loan, expect
 
@@ -115,6 +117,9 @@ async def test_120_business_dates(client, world, engine):
         closed = await conn.scalar(text("SELECT count(*) FROM business_day WHERE status = 'done'"))
     assert snapshot == [("active", 2, 1600000), ("overdue", 2, 2350000)]
     assert closed == 120
+    # the running penalty sums on the installments agree with the ledger after 120 days of increments
+    async with AsyncSession(engine) as session:
+        assert await penalty_drift(session) == (0, [])
 
 
 async def state(engine) -> tuple:
@@ -159,6 +164,25 @@ async def test_rerun_changes_nothing(client, world, engine):
     await close_of_business(engine, date(2026, 3, 20), date.today())
     assert await state(engine) == first
     assert first[1][1] > 0
+
+
+async def test_penalty_check_finds_an_installment_that_left_the_ledger(client, world, engine):
+    await portfolio(client, world, engine)
+    await close_of_business(engine, date(2026, 3, 20), date.today())
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE installment SET penalty_accrued = penalty_accrued + 1 WHERE seq = 1 AND loan_id = "
+                "(SELECT id FROM loan WHERE contract_no = 'COB-never')"
+            )
+        )
+    async with AsyncSession(engine) as session:
+        found, drifts = await penalty_drift(session)
+    # 'never' owes installment 1 since 16 Feb: 33 days to 20 Mar × 25 fen = 8.25 in the ledger
+    assert found == 1
+    assert [(d.contract_no, d.seq, d.penalty_accrued, d.ledger) for d in drifts] == [
+        ("COB-never", 1, 826, 825)
+    ]
 
 
 async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, world, engine, monkeypatch):
