@@ -196,7 +196,9 @@ class PortfolioFrames:
     targets: pl.DataFrame
     regions: pl.DataFrame
     banks: pl.DataFrame
-    _derived: dict[Hashable, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
+    _derived: dict[Hashable, pl.DataFrame] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def derived(self, key: Hashable, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """A frame computed from these frames, built once per key: the frames never change, so e.g. the

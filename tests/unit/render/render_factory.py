@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -351,10 +352,8 @@ def realistic(seed: int = 7, as_of: date = AS_OF) -> PortfolioFrames:
                 "loan_id": r["loan_id"],
             }
         )
-    return PortfolioFrames(
-        **{
-            **base.__dict__,
-            "snapshots": pl.DataFrame(snapshots, schema=SCHEMAS["snapshots"]),
-            "fund_entries": pl.DataFrame(entries, schema=SCHEMAS["fund_entries"]),
-        }
+    return replace(
+        base,
+        snapshots=pl.DataFrame(snapshots, schema=SCHEMAS["snapshots"]),
+        fund_entries=pl.DataFrame(entries, schema=SCHEMAS["fund_entries"]),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import date
 from xml.etree import ElementTree
 
@@ -249,16 +250,14 @@ def test_csv_has_bom_chinese_header_and_yuan_strings() -> None:
 
 def test_csv_neutralises_formulas_in_text() -> None:
     frames = small()
-    frames = PortfolioFrames(
-        **{
-            **frames.__dict__,
-            "loans": frames.loans.with_columns(
-                pl.when(pl.col("loan_id") == "L2")
-                .then(pl.lit('=HYPERLINK("http://x","y")'))
-                .otherwise(pl.col("borrower_name"))
-                .alias("borrower_name")
-            ),
-        }
+    frames = replace(
+        frames,
+        loans=frames.loans.with_columns(
+            pl.when(pl.col("loan_id") == "L2")
+            .then(pl.lit('=HYPERLINK("http://x","y")'))
+            .otherwise(pl.col("borrower_name"))
+            .alias("borrower_name")
+        ),
     )
     listed = report_csv(repayment_rate(frames, AS_OF), table="below_full")
     assert "'=HYPERLINK" in listed
