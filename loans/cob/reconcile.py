@@ -2,8 +2,9 @@
 
 Close of business adds each day's penalty to the installments in the statement that books it, instead of
 re-summing the whole ledger every day (the ledger grows by every overdue installment daily). This check is the
-safety net for that shortcut: `loans check` re-sums the ledger set-wise and lists any installment whose
-`penalty_accrued` differs. It reports; it does not correct — a money correction is a deliberate act.
+safety net for that shortcut: `loans check` (and a weekly worker job) re-sums the ledger set-wise and lists
+any installment whose `penalty_accrued` differs. It reports; it does not correct — a money correction is a
+deliberate act.
 """
 
 from __future__ import annotations
@@ -40,3 +41,14 @@ async def penalty_drift(session: AsyncSession, limit: int = 100) -> tuple[int, l
     rows = (await session.execute(_PENALTY_DRIFT, {"limit": limit})).all()
     found = rows[0].found if rows else 0
     return found, [PenaltyDrift(*row[:5]) for row in rows]
+
+
+class LedgerMismatch(Exception):
+    def __init__(self, found: int, drifts: list[PenaltyDrift]) -> None:
+        examples = "; ".join(
+            f"{d.contract_no} #{d.seq}: {d.penalty_accrued} fen on the installment, {d.ledger} in the ledger"
+            for d in drifts
+        )
+        super().__init__(
+            f"{found} installments' accrued penalty differs from the penalty ledger ({examples})"
+        )

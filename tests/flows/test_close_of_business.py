@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import loans.cob.service as cob
@@ -183,6 +183,32 @@ async def test_penalty_check_finds_an_installment_that_left_the_ledger(client, w
     assert [(d.contract_no, d.seq, d.penalty_accrued, d.ledger) for d in drifts] == [
         ("COB-never", 1, 826, 825)
     ]
+
+
+async def test_weekly_penalty_check_job_fails_naming_the_installment(client, world, engine, settings):
+    from loans.jobs.models import Job
+    from workers.settings import shutdown, startup
+    from workers.tasks import weekly_penalty_check
+
+    await portfolio(client, world, engine)
+    await close_of_business(engine, date(2026, 3, 20), date.today())
+    ctx = {"settings": settings, "job_try": 1}
+    await startup(ctx)
+    ctx["max_tries"] = 1
+    try:
+        assert await weekly_penalty_check(ctx) == {"installments_disagreeing": 0}
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE installment SET penalty_accrued = 0 WHERE penalty_accrued = 825"))
+        with pytest.raises(Exception, match="4 installments' accrued penalty differs"):
+            await weekly_penalty_check(ctx)
+    finally:
+        await shutdown(ctx)
+    async with AsyncSession(engine) as session:
+        jobs = (
+            await session.scalars(select(Job).where(Job.kind == "penalty_check").order_by(Job.created_at))
+        ).all()
+    assert [job.status for job in jobs] == ["done", "failed"]
+    assert "COB-never #1: 0 fen on the installment, 825 in the ledger" in jobs[1].error
 
 
 async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, world, engine, monkeypatch):
