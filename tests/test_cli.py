@@ -62,37 +62,11 @@ def test_schedule_calculator_needs_no_database():
 
 
 def test_users_create_cob_and_report(cli, world):
-    created = cli.invoke(
-        app,
-        [
-            "users",
-            "create",
-            "--username",
-            "cli_staff",
-            "--password",
-            "a-long-password",
-            "--role",
-            "township_staff",
-            "--region",
-            TOWNSHIP,
-        ],
-    )
+    create = ["users", "create", "--username", "cli_staff", "--password", "a-long-password"]
+    create += ["--role", "township_staff", "--region", TOWNSHIP]
+    created = cli.invoke(app, create)
     assert created.exit_code == 0 and "created cli_staff" in created.output, created.output
-    again = cli.invoke(
-        app,
-        [
-            "users",
-            "create",
-            "--username",
-            "cli_staff",
-            "--password",
-            "a-long-password",
-            "--role",
-            "township_staff",
-            "--region",
-            TOWNSHIP,
-        ],
-    )
+    again = cli.invoke(app, create)
     assert again.exit_code == 1 and "taken" in again.output
     future = cli.invoke(app, ["cob", "--date", (date.today() + timedelta(days=2)).isoformat()])
     assert future.exit_code == 2 and "future" in future.output

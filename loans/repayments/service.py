@@ -150,6 +150,8 @@ class RepaymentService:
         status = loan.status
         if allocation.settles:
             status = "recovered" if loan.status == "compensated" else "settled"
+        principal_paid = sum(line.principal for line in allocation.lines)
+        settled_on = data.paid_on if allocation.settles else None
         event = event_values(
             self.actor,
             entity_type="loan",
@@ -168,12 +170,15 @@ class RepaymentService:
             {
                 **{column: getattr(repayment, column) for column in _REPAYMENT_COLUMNS},
                 **_line_arrays(allocation.lines, sign=1),
-                "principal_paid": sum(line.principal for line in allocation.lines),
+                "principal_paid": principal_paid,
                 "status": status,
-                "settled_on": data.paid_on if allocation.settles else None,
-                **{f"event_{key}": value for key, value in event.items() if key not in ("before", "after")},
-                "event_before": None,
-                "event_after": json.dumps(event["after"], ensure_ascii=False),
+                "settled_on": settled_on,
+                **{
+                    f"event_{key}": json.dumps(value, ensure_ascii=False)
+                    if isinstance(value, dict)
+                    else value
+                    for key, value in event.items()
+                },
             },
         )
         if written.first() is None:
@@ -186,9 +191,9 @@ class RepaymentService:
         _set_figures(
             loan,
             {
-                "outstanding_principal": loan.outstanding_principal - sum(line.principal for line in lines),
+                "outstanding_principal": loan.outstanding_principal - principal_paid,
                 "status": status,
-                "settled_on": data.paid_on if allocation.settles else loan.settled_on,
+                "settled_on": settled_on or loan.settled_on,
             },
         )
         _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))

@@ -19,6 +19,17 @@ LOAN = {
 }
 
 
+async def liaison_actor(client, world):
+    """The world's bank liaison as an Actor, for calling the service directly from separate sessions."""
+    from uuid import UUID
+
+    from loans.core.actor import Actor
+    from loans.core.roles import Role
+
+    me = await expect(await client.get("/api/v1/auth/me", headers=world["bank"]), 200)
+    return Actor(UUID(me["id"]), me["username"], Role.BANK_LIAISON, me["region_code"], me["bank_code"])
+
+
 async def test_schedule_is_frozen_at_disbursement(client, world, engine):
     loan = await disbursed_loan(client, world, engine=engine, **LOAN)
     schedule = await expect(
@@ -159,14 +170,11 @@ async def test_concurrent_postings_from_separate_connections_add_up(client, worl
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from loans.core.actor import Actor
-    from loans.core.roles import Role
     from loans.repayments.schemas import RepaymentCreate
     from loans.repayments.service import RepaymentService
 
     loan = await disbursed_loan(client, world, engine=engine, **LOAN)
-    me = await expect(await client.get("/api/v1/auth/me", headers=world["bank"]), 200)
-    actor = Actor(UUID(me["id"]), me["username"], Role.BANK_LIAISON, me["region_code"], me["bank_code"])
+    actor = await liaison_actor(client, world)
 
     async def post(n: int) -> None:
         async with AsyncSession(engine, expire_on_commit=False) as session:
@@ -195,16 +203,13 @@ async def test_one_bank_reference_raced_from_separate_connections_posts_once(cli
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from loans.core.actor import Actor
     from loans.core.errors import Conflict
-    from loans.core.roles import Role
     from loans.repayments.schemas import RepaymentCreate
     from loans.repayments.service import RepaymentService
 
     first = await disbursed_loan(client, world, engine=engine, **LOAN)
     second = await disbursed_loan(client, world, engine=engine, **LOAN)
-    me = await expect(await client.get("/api/v1/auth/me", headers=world["bank"]), 200)
-    actor = Actor(UUID(me["id"]), me["username"], Role.BANK_LIAISON, me["region_code"], me["bank_code"])
+    actor = await liaison_actor(client, world)
     data = RepaymentCreate(amount="700.00", paid_on=date(2026, 3, 10), bank_txn_ref="RACE-1")
 
     async def post(loan_id: str) -> str:
