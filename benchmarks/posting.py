@@ -135,7 +135,8 @@ async def run_ceiling(
 
 
 _INSTALLMENTS = """SELECT seq, period_start, due_date, principal, interest, subsidy_interest, borrower_interest,
-       paid_principal, paid_interest, paid_penalty, penalty_accrued, cancelled_interest, cancelled_subsidy
+       paid_principal, paid_interest, paid_penalty, penalty_accrued, cancelled_interest, cancelled_subsidy,
+       on_time_principal
 FROM installment WHERE loan_id = $1 ORDER BY seq"""
 
 
@@ -189,7 +190,9 @@ async def run_raw(
             await connection.executemany(
                 "UPDATE installment SET paid_penalty = paid_penalty + $3, paid_interest = paid_interest + $4, "
                 "paid_principal = paid_principal + $5, cancelled_interest = cancelled_interest + $6, "
-                "cancelled_subsidy = cancelled_subsidy + $7 WHERE loan_id = $1 AND seq = $2",
+                "cancelled_subsidy = cancelled_subsidy + $7, "
+                "on_time_principal = on_time_principal + CASE WHEN $8 <= due_date THEN $5 ELSE 0 END "
+                "WHERE loan_id = $1 AND seq = $2",
                 [
                     (
                         loan_id,
@@ -199,6 +202,7 @@ async def run_raw(
                         x.principal,
                         x.cancelled_interest,
                         x.cancelled_subsidy,
+                        today,
                     )
                     for x in allocation.lines
                 ],

@@ -342,30 +342,30 @@ def cob(
 
 @app.command()
 def check(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Re-sum the penalty ledger and list installments whose accrued penalty disagrees (exit 1 if any)."""
+    """Re-sum the penalty and allocation ledgers and list installment figures that disagree (exit 1 if any)."""
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-    from loans.cob.reconcile import penalty_drift
+    from loans.cob.reconcile import ledger_drift
 
     async def run(settings: Settings) -> tuple:
         engine = create_async_engine(settings.async_database_url)
         try:
             async with AsyncSession(engine) as session:
-                return await penalty_drift(session)
+                return await ledger_drift(session)
         finally:
             await engine.dispose()
 
     with local_services(data_dir) as settings:
         found, drifts = asyncio.run(run(settings))
     if not found:
-        console.print("[green]penalty ledger and installments agree[/green]")
+        console.print("[green]the ledgers and the installments' running sums agree[/green]")
         return
     table = Table(
-        "contract", "installment", "penalty_accrued", "ledger", title=f"{found} installments disagree"
+        "contract", "installment", "figure", "on the installment", "ledger", title=f"{found} figures disagree"
     )
     for drift in drifts:
         table.add_row(
-            drift.contract_no, str(drift.seq), fen_to_str(drift.penalty_accrued), fen_to_str(drift.ledger)
+            drift.contract_no, str(drift.seq), drift.figure, fen_to_str(drift.kept), fen_to_str(drift.ledger)
         )
     console.print(table)
     raise typer.Exit(1)

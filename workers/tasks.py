@@ -9,7 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import text
 
-from loans.cob.reconcile import LedgerMismatch, penalty_drift
+from loans.cob.reconcile import LedgerMismatch, ledger_drift
 from loans.cob.service import close_of_business as run_close_of_business
 from loans.core.actor import Actor
 from loans.core.clock import today
@@ -64,20 +64,20 @@ async def daily_close_of_business(ctx: dict[str, Any]) -> dict[str, Any]:
     return await close_of_business(ctx, str(job.id))
 
 
-async def weekly_penalty_check(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Cron: re-sum the penalty ledger against the installments. A difference fails the job with the first
-    installments named, so it shows in `GET /jobs` and in the worker's log."""
+async def weekly_ledger_check(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: re-sum the penalty and allocation ledgers against the installments. A difference fails the job
+    with the first installment figures named, so it shows in `GET /jobs` and in the worker's log."""
     async with ctx["sessionmaker"]() as session:
-        job = Job(kind="penalty_check", status="queued", params={})
+        job = Job(kind="ledger_check", status="queued", params={})
         session.add(job)
         await session.commit()
 
     async def work(job: Job) -> dict[str, Any]:
         async with ctx["sessionmaker"]() as session:
-            found, drifts = await penalty_drift(session, limit=10)
+            found, drifts = await ledger_drift(session, limit=10)
         if found:
             raise LedgerMismatch(found, drifts)
-        return {"installments_disagreeing": 0}
+        return {"figures_disagreeing": 0}
 
     return await run_tracked(ctx["sessionmaker"], job.id, ctx["job_try"], ctx["max_tries"], work)
 

@@ -230,14 +230,23 @@ def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
         + (c("borrower_interest") - c("cancelled_interest") - c("paid_interest"))
         + (c("penalty_accrued") - c("paid_penalty"))
     )
-    installments = x.with_columns(
+    on_time = (
+        allocations.join(reversals.select("rep"), on="rep", how="anti")
+        .join(repayments.select("rep", "paid_on"), on="rep")
+        .join(x.select("loan", "seq", "due_date"), on=["loan", "seq"])
+        .filter(c("paid_on") <= c("due_date"))
+        .group_by("loan", "seq")
+        .agg(on_time_principal=c("principal").sum())
+    )
+    installments = x.join(on_time, on=["loan", "seq"], how="left").with_columns(
+        c("on_time_principal").fill_null(0),
         status=pl.when(left <= 0)
         .then(pl.lit("paid"))
         .when(due < today)
         .then(pl.lit("overdue"))
         .when(c("paid_principal") + c("paid_interest") + c("paid_penalty") > 0)
         .then(pl.lit("partial"))
-        .otherwise(pl.lit("pending"))
+        .otherwise(pl.lit("pending")),
     )
     settled = repayments.filter("settles").group_by("loan").agg(settled_on=c("paid_on").max())
     loan_state = (

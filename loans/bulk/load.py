@@ -148,6 +148,7 @@ async def load(
                 "penalty_accrued",
                 "cancelled_interest",
                 "cancelled_subsidy",
+                "on_time_principal",
                 "status",
                 loan_id="loan",
             ),

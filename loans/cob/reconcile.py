@@ -1,9 +1,12 @@
-"""Checks that the running sums kept on the installments agree with the ledger they summarise.
+"""Checks that the running sums kept on the installments agree with the ledgers they summarise.
 
-Close of business adds each day's penalty to the installments in the statement that books it, instead of
-re-summing the whole ledger every day (the ledger grows by every overdue installment daily). This check is the
-safety net for that shortcut: `loans check` (and a weekly worker job) re-sums the ledger set-wise and lists
-any installment whose `penalty_accrued` differs. It reports; it does not correct — a money correction is a
+Two shortcuts keep figures on the installment rows instead of re-summing history every time:
+- close of business adds each day's penalty to `penalty_accrued` in the statement that books it (the penalty
+  ledger grows by every overdue installment daily);
+- posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`,
+  which reports as of today read instead of the allocation lines.
+This check is the safety net for both: `loans check` (and a weekly worker job) re-sums both ledgers set-wise
+and lists every installment figure that differs. It reports; it does not correct — a money correction is a
 deliberate act.
 """
 
@@ -15,40 +18,62 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_PENALTY_DRIFT = text("""
-WITH ledger AS (SELECT loan_id, seq, sum(amount) AS total FROM penalty_accrual GROUP BY loan_id, seq)
-SELECT l.contract_no, i.loan_id, i.seq, i.penalty_accrued, COALESCE(p.total, 0) AS ledger,
-       count(*) OVER () AS found
+# (installment column, its sum over the standing allocation lines `a` of installment `i`)
+ALLOCATION_FIGURES = {
+    "paid_principal": "sum(a.principal)",
+    "paid_interest": "sum(a.interest)",
+    "paid_penalty": "sum(a.penalty)",
+    "cancelled_interest": "sum(a.cancelled_interest)",
+    "cancelled_subsidy": "sum(a.cancelled_subsidy)",
+    "on_time_principal": "sum(a.principal) FILTER (WHERE a.paid_on <= i.due_date)",
+}
+_FIGURES = [(name, f"i.{name}", f"COALESCE(g.{name}, 0)") for name in ALLOCATION_FIGURES] + [
+    ("penalty_accrued", "i.penalty_accrued", "COALESCE(p.total, 0)")
+]
+
+_DRIFT = text(f"""
+WITH penalties AS (SELECT loan_id, seq, sum(amount) AS total FROM penalty_accrual GROUP BY loan_id, seq),
+allocations AS (
+    SELECT a.loan_id, a.seq, {", ".join(f"{expr} AS {name}" for name, expr in ALLOCATION_FIGURES.items())}
+    FROM repayment_allocation a JOIN installment i ON i.loan_id = a.loan_id AND i.seq = a.seq
+    WHERE NOT EXISTS (SELECT FROM repayment_reversal v WHERE v.repayment_id = a.repayment_id)
+    GROUP BY a.loan_id, a.seq
+)
+SELECT l.contract_no, i.loan_id, i.seq, f.figure, f.kept, f.ledger, count(*) OVER () AS found
 FROM installment i JOIN loan l ON l.id = i.loan_id
-LEFT JOIN ledger p ON p.loan_id = i.loan_id AND p.seq = i.seq
-WHERE i.penalty_accrued <> COALESCE(p.total, 0)
-ORDER BY l.contract_no, i.seq
+LEFT JOIN allocations g ON g.loan_id = i.loan_id AND g.seq = i.seq
+LEFT JOIN penalties p ON p.loan_id = i.loan_id AND p.seq = i.seq
+CROSS JOIN LATERAL (VALUES {", ".join(f"('{name}', {kept}, {ledger})" for name, kept, ledger in _FIGURES)})
+    AS f(figure, kept, ledger)
+WHERE f.kept <> f.ledger
+ORDER BY l.contract_no, i.seq, f.figure
 LIMIT :limit
 """)
 
 
 @dataclass(frozen=True, slots=True)
-class PenaltyDrift:
+class Drift:
+    """One installment figure that differs from the ledger: `kept` on the installment, `ledger` re-summed."""
+
     contract_no: str
     loan_id: UUID
     seq: int
-    penalty_accrued: int
+    figure: str
+    kept: int
     ledger: int
 
 
-async def penalty_drift(session: AsyncSession, limit: int = 100) -> tuple[int, list[PenaltyDrift]]:
-    """(how many installments disagree with the penalty ledger, the first ``limit`` of them by contract)."""
-    rows = (await session.execute(_PENALTY_DRIFT, {"limit": limit})).all()
+async def ledger_drift(session: AsyncSession, limit: int = 100) -> tuple[int, list[Drift]]:
+    """(how many installment figures disagree with their ledger, the first ``limit`` of them by contract)."""
+    rows = (await session.execute(_DRIFT, {"limit": limit})).all()
     found = rows[0].found if rows else 0
-    return found, [PenaltyDrift(*row[:5]) for row in rows]
+    return found, [Drift(*row[:6]) for row in rows]
 
 
 class LedgerMismatch(Exception):
-    def __init__(self, found: int, drifts: list[PenaltyDrift]) -> None:
+    def __init__(self, found: int, drifts: list[Drift]) -> None:
         examples = "; ".join(
-            f"{d.contract_no} #{d.seq}: {d.penalty_accrued} fen on the installment, {d.ledger} in the ledger"
+            f"{d.contract_no} #{d.seq} {d.figure}: {d.kept} fen on the installment, {d.ledger} in the ledger"
             for d in drifts
         )
-        super().__init__(
-            f"{found} installments' accrued penalty differs from the penalty ledger ({examples})"
-        )
+        super().__init__(f"{found} installment figures differ from the ledgers ({examples})")

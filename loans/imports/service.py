@@ -307,9 +307,11 @@ AUDIT_COLUMNS = ("actor_id", "actor", "role", "entity_type", "entity_id", "actio
 _WRITE_INSTALLMENTS = """
 UPDATE installment i SET paid_penalty = u.paid_penalty, paid_interest = u.paid_interest,
        paid_principal = u.paid_principal, cancelled_interest = u.cancelled_interest,
-       cancelled_subsidy = u.cancelled_subsidy
-FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-     AS u(loan_id, seq, paid_penalty, paid_interest, paid_principal, cancelled_interest, cancelled_subsidy)
+       cancelled_subsidy = u.cancelled_subsidy, on_time_principal = u.on_time_principal
+FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+            $8::bigint[])
+     AS u(loan_id, seq, paid_penalty, paid_interest, paid_principal, cancelled_interest, cancelled_subsidy,
+          on_time_principal)
 WHERE i.loan_id = u.loan_id AND i.seq = u.seq
 """
 _WRITE_LOANS = """
@@ -361,7 +363,7 @@ async def _allocate_and_write(
                     row_no, "rejected", f"exceeds the outstanding {fen_to_str(exc.payoff)} / 超过应还总额"
                 )
                 continue
-            states[loan_id] = apply_allocation(states[loan_id], allocation)
+            states[loan_id] = apply_allocation(states[loan_id], allocation, row["paid_on"])
             changed.setdefault(loan_id, set()).update(line.seq for line in allocation.lines)
             repayment_id = uuid7()
             repayments.append(
@@ -442,6 +444,7 @@ async def _allocate_and_write(
                         s.paid_principal,
                         s.cancelled_interest,
                         s.cancelled_subsidy,
+                        s.on_time_principal,
                     )
                     for loan_id, s in written
                 ],

@@ -74,4 +74,7 @@ class LoanInstallment(DefaultBase):
     penalty_accrued: Mapped[int] = mapped_column(BigInteger, default=0)
     cancelled_interest: Mapped[int] = mapped_column(BigInteger, default=0)
     cancelled_subsidy: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Principal paid by standing repayments dated on or before due_date: the on-time rate's numerator, kept
+    # beside paid_principal so a report as of today need not re-sum the allocation lines.
+    on_time_principal: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(12), default="pending")

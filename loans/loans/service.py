@@ -94,6 +94,7 @@ class LoanService:
                     "penalty_accrued": 0,
                     "cancelled_interest": 0,
                     "cancelled_subsidy": 0,
+                    "on_time_principal": 0,
                     "status": "pending",
                 }
                 for row in schedule

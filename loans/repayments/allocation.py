@@ -40,6 +40,7 @@ class InstallmentState:
     penalty_accrued: int = 0
     cancelled_interest: int = 0
     cancelled_subsidy: int = 0
+    on_time_principal: int = 0  # principal paid by repayments dated on or before the due date
 
     @property
     def principal_left(self) -> int:
@@ -205,8 +206,11 @@ def _prepay_principal(
         line.cancelled_subsidy = max(row.subsidy_due - new_subsidy, 0)
 
 
-def apply_allocation(installments: list[InstallmentState], allocation: Allocation) -> list[InstallmentState]:
-    """The installments after ``allocation`` is posted (for allocating several repayments in a row)."""
+def apply_allocation(
+    installments: list[InstallmentState], allocation: Allocation, paid_on: date
+) -> list[InstallmentState]:
+    """The installments after ``allocation``, paid on ``paid_on``, is posted (for allocating several repayments
+    in a row)."""
     by_seq = {line.seq: line for line in allocation.lines}
     result = []
     for row in installments:
@@ -222,6 +226,7 @@ def apply_allocation(installments: list[InstallmentState], allocation: Allocatio
                 paid_principal=row.paid_principal + line.principal,
                 cancelled_interest=row.cancelled_interest + line.cancelled_interest,
                 cancelled_subsidy=row.cancelled_subsidy + line.cancelled_subsidy,
+                on_time_principal=row.on_time_principal + (line.principal if paid_on <= row.due_date else 0),
             )
         )
     return result

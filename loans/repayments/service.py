@@ -67,7 +67,9 @@ def _line_arrays(lines: list[AllocationLine] | list[RepaymentAllocation], sign: 
 _APPLY = f"""UPDATE installment i SET paid_penalty = i.paid_penalty + x.penalty,
        paid_interest = i.paid_interest + x.interest, paid_principal = i.paid_principal + x.principal,
        cancelled_interest = i.cancelled_interest + x.cancelled_interest,
-       cancelled_subsidy = i.cancelled_subsidy + x.cancelled_subsidy
+       cancelled_subsidy = i.cancelled_subsidy + x.cancelled_subsidy,
+       on_time_principal = i.on_time_principal
+           + CASE WHEN CAST(:paid_on AS date) <= i.due_date THEN x.principal ELSE 0 END
 FROM {_LINES} WHERE i.loan_id = :loan_id AND i.seq = x.seq"""
 _APPLY_STANDALONE = text(_APPLY)
 
@@ -238,11 +240,16 @@ class RepaymentService:
             )
         return await self.result(existing, created=False)
 
-    async def _apply(self, loan: Loan, lines: list[RepaymentAllocation], sign: int) -> None:
-        """Add (sign=1) or take back (sign=-1) allocation lines on the installments, in one statement."""
+    async def _apply(
+        self, loan: Loan, repayment: Repayment, lines: list[RepaymentAllocation], sign: int
+    ) -> None:
+        """Add (sign=1) or take back (sign=-1) a repayment's allocation lines on the installments, in one
+        statement."""
         if not lines:
             return
-        await self.session.execute(_APPLY_STANDALONE, {"loan_id": loan.id, **_line_arrays(lines, sign)})
+        await self.session.execute(
+            _APPLY_STANDALONE, {"loan_id": loan.id, "paid_on": repayment.paid_on, **_line_arrays(lines, sign)}
+        )
         loan.outstanding_principal -= sign * sum(line.principal for line in lines)
 
     async def reverse(self, repayment_id: UUID, data: ReversalCreate, today: date) -> PostingResult:
@@ -264,7 +271,7 @@ class RepaymentService:
                 select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
             )
         )
-        await self._apply(loan, lines, sign=-1)
+        await self._apply(loan, repayment, lines, sign=-1)
         status_before = loan.status
         await undo_recovery(self.session, loan, repayment.bank_txn_ref, today)
         if loan.status in ("settled", "recovered"):

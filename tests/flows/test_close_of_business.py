@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import loans.cob.service as cob
-from loans.cob.reconcile import penalty_drift
+from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
 from tests.flows.helpers import disbursed_loan, expect
 
@@ -119,7 +119,7 @@ async def test_120_business_dates(client, world, engine):
     assert closed == 120
     # the running penalty sums on the installments agree with the ledger after 120 days of increments
     async with AsyncSession(engine) as session:
-        assert await penalty_drift(session) == (0, [])
+        assert await ledger_drift(session) == (0, [])
 
 
 async def state(engine) -> tuple:
@@ -166,7 +166,7 @@ async def test_rerun_changes_nothing(client, world, engine):
     assert first[1][1] > 0
 
 
-async def test_penalty_check_finds_an_installment_that_left_the_ledger(client, world, engine):
+async def test_ledger_check_finds_an_installment_that_left_the_penalty_ledger(client, world, engine):
     await portfolio(client, world, engine)
     await close_of_business(engine, date(2026, 3, 20), date.today())
     async with engine.begin() as conn:
@@ -177,18 +177,18 @@ async def test_penalty_check_finds_an_installment_that_left_the_ledger(client, w
             )
         )
     async with AsyncSession(engine) as session:
-        found, drifts = await penalty_drift(session)
+        found, drifts = await ledger_drift(session)
     # 'never' owes installment 1 since 16 Feb: 33 days to 20 Mar × 25 fen = 8.25 in the ledger
     assert found == 1
-    assert [(d.contract_no, d.seq, d.penalty_accrued, d.ledger) for d in drifts] == [
-        ("COB-never", 1, 826, 825)
+    assert [(d.contract_no, d.seq, d.figure, d.kept, d.ledger) for d in drifts] == [
+        ("COB-never", 1, "penalty_accrued", 826, 825)
     ]
 
 
-async def test_weekly_penalty_check_job_fails_naming_the_installment(client, world, engine, settings):
+async def test_weekly_ledger_check_job_fails_naming_the_installment(client, world, engine, settings):
     from loans.jobs.models import Job
     from workers.settings import shutdown, startup
-    from workers.tasks import weekly_penalty_check
+    from workers.tasks import weekly_ledger_check
 
     await portfolio(client, world, engine)
     await close_of_business(engine, date(2026, 3, 20), date.today())
@@ -196,19 +196,19 @@ async def test_weekly_penalty_check_job_fails_naming_the_installment(client, wor
     await startup(ctx)
     ctx["max_tries"] = 1
     try:
-        assert await weekly_penalty_check(ctx) == {"installments_disagreeing": 0}
+        assert await weekly_ledger_check(ctx) == {"figures_disagreeing": 0}
         async with engine.begin() as conn:
             await conn.execute(text("UPDATE installment SET penalty_accrued = 0 WHERE penalty_accrued = 825"))
-        with pytest.raises(Exception, match="4 installments' accrued penalty differs"):
-            await weekly_penalty_check(ctx)
+        with pytest.raises(Exception, match="4 installment figures differ"):
+            await weekly_ledger_check(ctx)
     finally:
         await shutdown(ctx)
     async with AsyncSession(engine) as session:
         jobs = (
-            await session.scalars(select(Job).where(Job.kind == "penalty_check").order_by(Job.created_at))
+            await session.scalars(select(Job).where(Job.kind == "ledger_check").order_by(Job.created_at))
         ).all()
     assert [job.status for job in jobs] == ["done", "failed"]
-    assert "COB-never #1: 0 fen on the installment, 825 in the ledger" in jobs[1].error
+    assert "COB-never #1 penalty_accrued: 0 fen on the installment, 825 in the ledger" in jobs[1].error
 
 
 async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, world, engine, monkeypatch):

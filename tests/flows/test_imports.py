@@ -151,3 +151,15 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
         )
         paid = sum(int(r["paid_principal"].replace(".", "")) for r in schedule["installments"])
         assert paid == 200000_00 - int(item["outstanding_principal"].replace(".", ""))
+    # the running sums (on-time principal included) agree with the allocation lines, and both kinds occurred
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from loans.cob.reconcile import ledger_drift
+
+    async with AsyncSession(engine) as session:
+        assert await ledger_drift(session) == (0, [])
+        paid, on_time = (
+            await session.execute(text("SELECT sum(paid_principal), sum(on_time_principal) FROM installment"))
+        ).one()
+    assert 0 < on_time < paid

@@ -273,3 +273,45 @@ async def test_partial_prepayment_takes_principal_from_the_last_installment_back
     )
     statuses = [row["status"] for row in schedule["installments"]]
     assert statuses[:2] == ["paid", "paid"] and statuses[-1] == "paid" and statuses[-2] == "partial"
+
+
+async def test_on_time_principal_follows_postings_and_reversals(client, world, engine):
+    """Each installment keeps the principal paid on or before its due date (what reports as of today read);
+    the ledger check re-sums it from the standing allocation lines."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from loans.cob.reconcile import ledger_drift
+
+    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    url = f"/api/v1/loans/{loan['loan_id']}/repayments"
+
+    async def post(amount: str, paid_on: str, ref: str) -> dict:
+        body = {"amount": amount, "paid_on": paid_on, "bank_txn_ref": ref}
+        return await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+
+    async def on_time() -> dict[int, tuple[int, int]]:
+        async with AsyncSession(engine) as session:
+            rows = await session.execute(
+                text(
+                    "SELECT seq, paid_principal, on_time_principal FROM installment WHERE loan_id = :id AND seq <= 3"
+                ),
+                {"id": loan["loan_id"]},
+            )
+            assert await ledger_drift(session) == (0, [])
+            return {seq: (paid, kept) for seq, paid, kept in rows}
+
+    # 15000.00 on 10 Mar: installment 1 (due 15 Feb) 10000.00 late, installment 2 (due 15 Mar) 5000.00 early
+    first = await post("15000.00", "2026-03-10", "OT-1")
+    assert await on_time() == {1: (1_000_000, 0), 2: (500_000, 500_000), 3: (0, 0)}
+    # 15000.00 on 20 Mar: installment 2's other 5000.00 late, installment 3 (due 15 Apr) 10000.00 early
+    await post("15000.00", "2026-03-20", "OT-2")
+    assert await on_time() == {1: (1_000_000, 0), 2: (1_000_000, 500_000), 3: (1_000_000, 1_000_000)}
+    # Reversing the first takes back its lines, the on-time 5000.00 on installment 2 with them
+    await expect(
+        await client.post(
+            f"/api/v1/repayments/{first['id']}/reverse", json={"reason": "错账"}, headers=world["bank"]
+        ),
+        200,
+    )
+    assert await on_time() == {1: (0, 0), 2: (500_000, 0), 3: (1_000_000, 1_000_000)}
