@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from datetime import date
 
 import polars as pl
 
@@ -173,6 +174,29 @@ SCHEMAS: dict[str, pl.Schema] = {
 }
 
 
+# Per loan (and due month, when split by month): the repayment-rate sums of its installments due by a date.
+DUE_TOTALS = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "due_month": pl.Date,  # first day of the due month; null when not split by month
+        "principal_due": pl.Int64,
+        "principal_repaid": pl.Int64,  # Σ min(principal, principal paid)
+        "on_time_repaid": pl.Int64,  # Σ min(principal, principal paid on or before the due date)
+        "installment_count": pl.Int64,
+    }
+)
+
+
+@dataclass(frozen=True)
+class DueTotals:
+    """DUE_TOTALS summed by the database from the running sums kept on the installments — valid for `as_of`
+    only, and only because nothing was paid or reversed with a later date (the loader checks that)."""
+
+    as_of: date
+    by_month: bool
+    frame: pl.DataFrame
+
+
 @dataclass(frozen=True)
 class PortfolioFrames:
     """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema).
@@ -196,6 +220,7 @@ class PortfolioFrames:
     targets: pl.DataFrame
     regions: pl.DataFrame
     banks: pl.DataFrame
+    due_totals: DueTotals | None = None
     _derived: dict[Hashable, pl.DataFrame] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )

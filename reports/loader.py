@@ -11,6 +11,7 @@ import re
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -51,7 +52,7 @@ ALL = SCOPE_COLUMNS
 REGION_ONLY = ("county_code", "township_code", "village_code")
 
 
-def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
+def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple[str, list]]:
     queries: dict[str, tuple[str, list]] = {}
 
     def add(name: str, build) -> None:
@@ -185,13 +186,27 @@ def _queries(scope: ReportScope, until: date) -> dict[str, tuple[str, list]]:
         SELECT county_code, year, amount FROM lending_target x WHERE {scope.where("x", ("county_code",), args)}"""
         ),
     )
+    add(
+        "due_totals",
+        lambda args: (
+            f"""
+        SELECT loan_id::text, {"date_trunc('month', due_date)::date" if by_month else "NULL::date"} AS due_month,
+               sum(principal) AS principal_due, sum(least(principal, paid_principal)) AS principal_repaid,
+               sum(least(principal, on_time_principal)) AS on_time_repaid, count(*) AS installment_count
+        FROM installment WHERE loan_id IN ({loans_in_scope(args)}) AND due_date + 0 <= {until_param(args)}
+        GROUP BY 1, 2"""
+        ),
+    )
     add("regions", lambda args: "SELECT code, name, level FROM region")
     add("banks", lambda args: "SELECT code AS bank_code, name AS bank_name FROM bank")
     return queries
 
 
+_READ_SCHEMAS = SCHEMAS | {"due_totals": f.DUE_TOTALS}
+
+
 def _parse(name: str, content: bytes) -> pl.DataFrame:
-    schema = SCHEMAS[name]
+    schema = _READ_SCHEMAS[name]
     csv_schema = {
         column: (pl.String if dtype in (pl.Boolean,) or isinstance(dtype, pl.List) else dtype)
         for column, dtype in schema.items()
@@ -217,35 +232,38 @@ def _parse(name: str, content: bytes) -> pl.DataFrame:
 READERS = 2  # concurrent COPY streams: PostgreSQL formats each on its own core
 
 
+# The running sums on the installments stand for a date when nothing was paid or reversed with a later date.
+_STANDING = """SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
+                  AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1"""
+
+
 async def load_frames(
-    session: AsyncSession, scope: ReportScope, until: date, only: frozenset[str] | None = None
+    session: AsyncSession,
+    scope: ReportScope,
+    until: date,
+    only: frozenset[str] | None = None,
+    *,
+    due_totals: Literal["loan", "loan_month"] | None = None,
 ) -> f.PortfolioFrames:
     """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
     with ``only``, the other frames stay empty (with their schemas) and are not read.
+
+    With ``due_totals``, a report that needs only the repayment-rate sums of the installments due by ``until``
+    (per loan, or per loan and due month) gets them summed by the database from the running sums kept on the
+    installments — when those stand on ``until`` (nothing paid or reversed with a later date). Then the
+    installments and allocations are not read; otherwise they are, and the builder sums them as of ``until``.
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot (the first
     REPEATABLE READ transaction exports it, the others adopt it), so the frames agree with each other even
     while repayments are being posted."""
     frames: dict[str, pl.DataFrame] = {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
-    queue = [
-        (name, query, args)
-        for name, (query, args) in _queries(scope, until).items()
-        if only is None or name in only
-    ]
-
-    async def read(connection: AsyncConnection) -> None:
-        raw = (await connection.get_raw_connection()).driver_connection
-        while queue:
-            name, query, args = queue.pop(0)
-            buffer = io.BytesIO()
-            await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
-            frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
-
+    wanted = set(SCHEMAS if only is None else only)
+    queries = _queries(scope, until, by_month=due_totals == "loan_month")
     engine = session.bind
     async with AsyncExitStack() as stack:
         connections: list[AsyncConnection] = []
         snapshot = ""
-        for _ in range(min(READERS, len(queue))):
+        for _ in range(READERS):
             connection = await stack.enter_async_context(engine.connect())
             await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             await stack.enter_async_context(connection.begin())
@@ -256,8 +274,32 @@ async def load_frames(
             else:
                 await connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             connections.append(connection)
-        await asyncio.gather(*(read(connection) for connection in connections))
-    return f.PortfolioFrames(**frames)
+        standing = False
+        if due_totals is not None:
+            raw = (await connections[0].get_raw_connection()).driver_connection
+            standing = await raw.fetchval(_STANDING, until)
+            if standing:
+                wanted -= {"installments", "allocations"}
+        queue = [
+            (name, *queries[name])
+            for name in queries
+            if name in wanted or (name == "due_totals" and standing)
+        ]
+
+        async def read(connection: AsyncConnection) -> None:
+            raw = (await connection.get_raw_connection()).driver_connection
+            while queue:
+                name, query, args = queue.pop(0)
+                buffer = io.BytesIO()
+                await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
+                frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
+
+        await asyncio.gather(*(read(connection) for connection in connections[: len(queue)]))
+    totals = frames.pop("due_totals", None)
+    return f.PortfolioFrames(
+        **frames,
+        due_totals=f.DueTotals(until, due_totals == "loan_month", totals) if standing else None,
+    )
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")

@@ -95,6 +95,9 @@ class ReportKind:
     title_zh: str = ""
     needs_county: bool = False
     frames: frozenset[str] | None = None  # the input frames the builder reads (None: all)
+    # The builder reads only the repayment-rate sums of installments due by as_of, which the database can sum
+    # from the installments' running sums (see `load_frames`) when nothing was paid or reversed after as_of.
+    due_totals: bool = False
 
 
 def _county_of(scope: ReportScope) -> str:
@@ -112,6 +115,7 @@ KINDS: dict[str, ReportKind] = {
         lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)),
         title_zh="还贷率",
         frames=REPAYMENT_FRAMES,
+        due_totals=True,
     ),
     "portfolio-at-risk": ReportKind(
         lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
@@ -220,7 +224,8 @@ class ReportService:
         if kind.needs_county:
             _county_of(scope)
         until = max(d for d in (request.as_of, request.date_to) if d is not None)
-        frames = await load_frames(self.session, scope, until, kind.frames)
+        due_totals = ("loan_month" if "month" in request.group_by else "loan") if kind.due_totals else None
+        frames = await load_frames(self.session, scope, until, kind.frames, due_totals=due_totals)
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         return await asyncio.to_thread(render, request, kind, report, frames)
 

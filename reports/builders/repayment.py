@@ -34,12 +34,11 @@ RATIOS = {
     "rate": ("principal_repaid", "principal_due"),
 }
 
+TOTALS = ("principal_due", "principal_repaid", "on_time_repaid", "installment_count")
 AGGS = (
-    pl.col("principal").sum().alias("principal_due"),
-    pl.col("repaid_principal").sum().alias("principal_repaid"),
-    pl.col("on_time_repaid").sum().alias("on_time_repaid"),
+    *(pl.col(c).sum() for c in TOTALS[:3]),
     pl.col("loan_id").n_unique().alias("loan_count"),
-    pl.len().alias("installment_count"),
+    pl.col("installment_count").sum(),
 )
 DERIVE = (
     float_ratio("principal_repaid", "principal_due").alias("repayment_rate"),
@@ -52,13 +51,33 @@ def due_installments(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     return installment_positions(frames, as_of).filter(pl.col("due_date") <= as_of)
 
 
+def due_totals(frames: PortfolioFrames, as_of: date, by_month: bool) -> pl.DataFrame:
+    """DUE_TOTALS per loan (and due month): as the database summed them when the loader could, else summed here
+    from the installments and the allocation lines that stood on `as_of` — the two are tested equal."""
+    given = frames.due_totals
+    if given is not None and given.as_of == as_of and given.by_month == by_month:
+        return given.frame
+    due_month = pl.col("due_date").dt.truncate("1mo") if by_month else pl.lit(None, pl.Date)
+    return (
+        due_installments(frames, as_of)
+        .with_columns(due_month.alias("due_month"))
+        .group_by("loan_id", "due_month")
+        .agg(
+            pl.col("principal").sum().alias("principal_due"),
+            pl.col("repaid_principal").sum().alias("principal_repaid"),
+            pl.col("on_time_repaid").sum(),
+            pl.len().cast(pl.Int64).alias("installment_count"),
+        )
+    )
+
+
 def repayment_rate(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:
     keys = check_group_by(group_by)
-    items = due_installments(frames, as_of)
-    rows, total = summarise(items, frames, keys, AGGS, period_column="due_date", derive=DERIVE)
+    items = due_totals(frames, as_of, by_month="month" in keys)
+    rows, total = summarise(items, frames, keys, AGGS, period_column="due_month", derive=DERIVE)
     per_loan = (
         items.group_by("loan_id")
-        .agg(AGGS[:3])
+        .agg(pl.col(c).sum() for c in TOTALS[:3])
         .filter(pl.col("principal_repaid") < pl.col("principal_due"))
         .with_columns(float_ratio("principal_repaid", "principal_due").alias("rate"))
     )
