@@ -108,7 +108,9 @@ def _county_of(scope: ReportScope) -> str:
 
 
 # What the repayment figures read: loans with their schedules and repayments, and the grouping labels.
-REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "applicants", "regions", "banks"})
+REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "regions", "banks"})
+# Grouping by category reads the lead applicants' categories.
+GROUPING_FRAMES = {"category": frozenset({"applicants"})}
 
 KINDS: dict[str, ReportKind] = {
     "repayment-rate": ReportKind(
@@ -225,7 +227,10 @@ class ReportService:
             _county_of(scope)
         until = max(d for d in (request.as_of, request.date_to) if d is not None)
         due_totals = ("loan_month" if "month" in request.group_by else "loan") if kind.due_totals else None
-        frames = await load_frames(self.session, scope, until, kind.frames, due_totals=due_totals)
+        needed = kind.frames
+        if needed is not None:
+            needed = needed.union(*(GROUPING_FRAMES.get(key, ()) for key in request.group_by))
+        frames = await load_frames(self.session, scope, until, needed, due_totals=due_totals)
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         return await asyncio.to_thread(render, request, kind, report, frames)
 

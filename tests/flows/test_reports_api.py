@@ -65,6 +65,15 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
         await client.get("/api/v1/reports/repayment-rate?as_of=2026-03-31", headers=world["county"]), 200
     )
     assert (earlier["total"]["principal_due"], earlier["total"]["principal_repaid"]) == ("4000.00", "2000.00")
+    # as of today (nothing paid or reversed later: summed by the database), by the applicants' category
+    by_category = await expect(
+        await client.get("/api/v1/reports/repayment-rate?group_by=category", headers=world["county"]), 200
+    )
+    assert [(row["category"], row["loan_count"]) for row in by_category["rows"]] == [("rural", 2)]
+    assert (by_category["total"]["principal_repaid"], by_category["total"]["on_time_repaid"]) == (
+        "3000.00",
+        "2000.00",
+    )
 
     par = await expect(
         await client.get("/api/v1/reports/portfolio-at-risk?as_of=2026-05-31", headers=world["county"]), 200
