@@ -67,18 +67,47 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
     def loans_in_scope(args: list) -> str:
         return f"SELECT l.id FROM loan l WHERE l.disbursed_on <= {until_param(args)} AND {scope.where('l', ALL, args)}"
 
+    def referenced_by_loans_in_scope(args: list, key: str, loan_column: str) -> str:
+        if scope == ReportScope():
+            return "TRUE"
+        return f"{key} IN (SELECT l.{loan_column} FROM loan l WHERE {scope.where('l', ALL, args)})"
+
+    def of_loans_in_scope(args: list, alias: str) -> str:
+        """For rows dated by `until` (due, paid): a loan owes or pays nothing before its disbursement, so
+        over the whole portfolio the loan condition is implied and the join with the loans is left out."""
+        if scope == ReportScope():
+            return "TRUE"
+        return f"{alias}.loan_id IN ({loans_in_scope(args)})"
+
+    # The loans frame is read as three streams joined here: joining a province's loans to their applicants and
+    # applications in one COPY is one server process's work (COPY runs no parallel workers), and it was most of
+    # the read; apart, the streams share the readers and the joins cost polars a fraction of a second.
     add(
         "loans",
         lambda args: (
             f"""
         SELECT l.id::text AS loan_id, l.application_id::text, l.applicant_id::text, l.contract_no,
-               a.name AS borrower_name, a.national_id, p.code AS product_code, l.bank_code,
-               l.guarantee_fund_id::text, l.county_code, l.township_code, l.village_code, ap.project_type,
-               ap.jobs_expected, l.disbursed_on, l.maturity_date, l.principal, l.annual_rate::float8, l.term_months,
+               p.code AS product_code, l.bank_code, l.guarantee_fund_id::text, l.county_code, l.township_code,
+               l.village_code, l.disbursed_on, l.maturity_date, l.principal, l.annual_rate::float8, l.term_months,
                l.repayment_method, l.status, l.compensated_on, l.compensated_amount, l.written_off_on
-        FROM loan l JOIN applicant a ON a.id = l.applicant_id JOIN loan_product p ON p.id = l.product_id
-             JOIN application ap ON ap.id = l.application_id
-        WHERE l.id IN ({loans_in_scope(args)})"""
+        FROM loan l JOIN loan_product p ON p.id = l.product_id
+        WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
+        ),
+    )
+    add(
+        "borrowers",
+        lambda args: (
+            f"""
+        SELECT a.id::text AS applicant_id, a.name AS borrower_name, a.national_id FROM applicant a
+        WHERE {referenced_by_loans_in_scope(args, "a.id", "applicant_id")}"""
+        ),
+    )
+    add(
+        "projects",
+        lambda args: (
+            f"""
+        SELECT p.id::text AS application_id, p.project_type, p.jobs_expected FROM application p
+        WHERE {referenced_by_loans_in_scope(args, "p.id", "application_id")}"""
         ),
     )
     # `due_date + 0` keeps the planner off the due-date index: the filter keeps most rows, and reading them
@@ -88,7 +117,7 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
         lambda args: (
             f"""
         SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest
-        FROM installment WHERE loan_id IN ({loans_in_scope(args)}) AND due_date + 0 <= {until_param(args)}"""
+        FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}"""
         ),
     )
     add(
@@ -98,7 +127,7 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
         SELECT a.loan_id::text, a.seq, a.paid_on, a.principal, a.interest, a.penalty,
                a.cancelled_interest, a.cancelled_subsidy, v.reversed_on
         FROM repayment_allocation a LEFT JOIN repayment_reversal v ON v.repayment_id = a.repayment_id
-        WHERE a.loan_id IN ({loans_in_scope(args)}) AND a.paid_on <= {until_param(args)}"""
+        WHERE {of_loans_in_scope(args, "a")} AND a.paid_on <= {until_param(args)}"""
         ),
     )
     add(
@@ -191,10 +220,11 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
         lambda args: (
             f"""
         SELECT loan_id::text, {"date_trunc('month', due_date)::date" if by_month else "NULL::date"} AS due_month,
-               sum(principal) AS principal_due, sum(least(principal, paid_principal)) AS principal_repaid,
-               sum(least(principal, on_time_principal)) AS on_time_repaid, count(*) AS installment_count
-        FROM installment WHERE loan_id IN ({loans_in_scope(args)}) AND due_date + 0 <= {until_param(args)}
-        GROUP BY 1, 2"""
+               sum(principal::integer) AS principal_due,
+               sum(least(principal, paid_principal)::integer) AS principal_repaid,
+               sum(least(principal, on_time_principal)::integer) AS on_time_repaid, count(*) AS installment_count
+        FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}
+        GROUP BY loan_id, 2"""
         ),
     )
     add("regions", lambda args: "SELECT code, name, level FROM region")
@@ -202,7 +232,33 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
     return queries
 
 
-_READ_SCHEMAS = SCHEMAS | {"due_totals": f.DUE_TOTALS}
+_LOAN_PARTS = {
+    "borrowers": pl.Schema({"applicant_id": pl.String, "borrower_name": pl.String, "national_id": pl.String}),
+    "projects": pl.Schema(
+        {"application_id": pl.String, "project_type": pl.String, "jobs_expected": pl.Int64}
+    ),
+}
+_FROM_PARTS = {column for part in _LOAN_PARTS.values() for column in part} - {
+    "applicant_id",
+    "application_id",
+}
+_READ_SCHEMAS = {
+    **SCHEMAS,
+    "loans": pl.Schema({name: dtype for name, dtype in f.LOANS.items() if name not in _FROM_PARTS}),
+    **_LOAN_PARTS,
+    "due_totals": f.DUE_TOTALS,
+}
+
+
+_LONGEST_FIRST = ["allocations", "installments", "due_totals", "loans", *SCHEMAS, *_LOAN_PARTS]
+
+
+def _assemble_loans(loans: pl.DataFrame, borrowers: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame:
+    return (
+        loans.join(borrowers, on="applicant_id", how="left")
+        .join(projects, on="application_id", how="left")
+        .select(f.LOANS.names())
+    )
 
 
 def _parse(name: str, content: bytes) -> pl.DataFrame:
@@ -230,6 +286,9 @@ def _parse(name: str, content: bytes) -> pl.DataFrame:
 
 
 READERS = 2  # concurrent COPY streams: PostgreSQL formats each on its own core
+# Enough for the per-loan sums of a province (~1M groups) to stay in one in-memory hash table instead of
+# spilling to disk in batches (the server default is 4 MB).
+WORK_MEM = "256MB"
 
 
 # The running sums on the installments stand for a date when nothing was paid or reversed with a later date.
@@ -267,6 +326,7 @@ async def load_frames(
             connection = await stack.enter_async_context(engine.connect())
             await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             await stack.enter_async_context(connection.begin())
+            await connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
             if not snapshot:
                 snapshot = (await connection.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
                 if not _SNAPSHOT_ID.fullmatch(snapshot):
@@ -274,17 +334,18 @@ async def load_frames(
             else:
                 await connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             connections.append(connection)
+        if "loans" in wanted:
+            wanted |= set(_LOAN_PARTS)
         standing = False
         if due_totals is not None:
             raw = (await connections[0].get_raw_connection()).driver_connection
             standing = await raw.fetchval(_STANDING, until)
             if standing:
                 wanted -= {"installments", "allocations"}
-        queue = [
-            (name, *queries[name])
-            for name in queries
-            if name in wanted or (name == "due_totals" and standing)
-        ]
+        if standing:
+            wanted.add("due_totals")
+        # the longest reads first, so that neither reader is left with one at the end
+        queue = [(name, *queries[name]) for name in sorted(wanted, key=_LONGEST_FIRST.index)]
 
         async def read(connection: AsyncConnection) -> None:
             raw = (await connection.get_raw_connection()).driver_connection
@@ -295,6 +356,10 @@ async def load_frames(
                 frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
 
         await asyncio.gather(*(read(connection) for connection in connections[: len(queue)]))
+    if "loans" in wanted:
+        frames["loans"] = await asyncio.to_thread(
+            _assemble_loans, frames["loans"], *(frames.pop(name) for name in _LOAN_PARTS)
+        )
     totals = frames.pop("due_totals", None)
     return f.PortfolioFrames(
         **frames,
