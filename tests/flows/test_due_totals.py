@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.builders.repayment import repayment_rate
 from reports.loader import ReportScope, load_frames
-from tests.flows.helpers import disbursed_loan, expect
+from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
 from tests.world import COUNTY
 
 REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "applicants", "regions", "banks"})
@@ -20,17 +20,7 @@ GROUPINGS = ([], ["township"], ["month"], ["bank", "category"], ["product", "mon
 
 async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocations(client, world, engine):
     loans = [
-        await disbursed_loan(
-            client,
-            world,
-            engine=engine,
-            amount="120000.00",
-            rate="0.0480",
-            term_months=12,
-            method="equal_principal",
-            disbursed_on=date(2026, 1, 15),
-            contract_no=f"DT-{n}",
-        )
+        await disbursed_loan(client, world, engine=engine, contract_no=f"DT-{n}", **EQUAL_PRINCIPAL_LOAN)
         for n in range(3)
     ]
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import xlsxwriter
 
-from tests.flows.helpers import disbursed_loan, expect
+from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
 
 HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
 
@@ -20,17 +20,7 @@ async def upload(client, world, content: bytes, filename: str = "repayments.csv"
 
 
 async def test_file_rows_are_posted_reported_and_not_posted_twice(client, world, engine, run_jobs):
-    loan = await disbursed_loan(
-        client,
-        world,
-        engine=engine,
-        amount="120000.00",
-        rate="0.0480",
-        term_months=12,
-        method="equal_principal",
-        disbursed_on=date(2026, 1, 15),
-        contract_no="JC-IMP-1",
-    )
+    loan = await disbursed_loan(client, world, engine=engine, contract_no="JC-IMP-1", **EQUAL_PRINCIPAL_LOAN)
     csv = (
         HEADER_ZH
         + "JC-IMP-1,B-001,2026-02-15,10000.00\n"

@@ -5,18 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN as LOAN
 from tests.flows.helpers import disbursed_loan, expect
-
-# 120000.00 at 4.80 %, 12 months, equal_principal, disbursed 2026-01-15, subsidy share 1 (product):
-# principal 10000.00 a month; interest month 1 = 120000 × 0.048 / 12 = 480.00, month 2 = 110000 × 0.004 = 440.00 …
-# With a 100 % subsidy the borrower owes principal only.
-LOAN = {
-    "amount": "120000.00",
-    "rate": "0.0480",
-    "term_months": 12,
-    "method": "equal_principal",
-    "disbursed_on": date(2026, 1, 15),
-}
 
 
 async def liaison_actor(client, world):

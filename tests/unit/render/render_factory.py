@@ -17,6 +17,8 @@ import polars as pl
 
 from reports.builders.asof import loan_positions
 from reports.frames import SCHEMAS, PortfolioFrames
+from tests.unit.reports import reports_factory
+from tests.unit.reports.reports_factory import alloc, inst, portfolio, visit
 
 COUNTY = "620302000000"
 COUNTY_NAME = "金川区"
@@ -26,78 +28,17 @@ MASKED_ID = "620302********1224"
 AS_OF = date(2025, 6, 30)
 
 
-def portfolio(**tables: list[dict[str, Any]]) -> PortfolioFrames:
-    return PortfolioFrames.empty(
-        **{name: pl.DataFrame(rows, schema=SCHEMAS[name], orient="row") for name, rows in tables.items()}
-    )
-
-
 def loan(loan_id: str, **kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "loan_id": loan_id,
-        "application_id": f"AP-{loan_id}",
-        "applicant_id": f"W-{loan_id}",
+    """A loans row as the report tests build it, with the contract numbers and Chinese names a page shows."""
+    defaults = {
         "contract_no": f"JC-{loan_id}",
         "borrower_name": f"借款人{loan_id}",
         "national_id": FULL_ID,
-        "product_code": "P1",
-        "bank_code": "B1",
-        "guarantee_fund_id": None,
-        "county_code": COUNTY,
-        "township_code": T1,
-        "village_code": T1[:9] + "001",
-        "project_type": "planting",
         "jobs_expected": 1,
         "disbursed_on": date(2025, 1, 10),
         "maturity_date": date(2026, 1, 10),
-        "principal": 0,
-        "annual_rate": 0.0435,
-        "term_months": 12,
-        "repayment_method": "equal_principal",
-        "status": "active",
-        "compensated_on": None,
-        "compensated_amount": None,
-        "written_off_on": None,
     }
-    row.update(kw)
-    return row
-
-
-def inst(loan_id: str, seq: int, due: date, principal: int) -> dict[str, Any]:
-    return {
-        "loan_id": loan_id,
-        "seq": seq,
-        "due_date": due,
-        "principal": principal,
-        "interest": 0,
-        "subsidy_interest": 0,
-        "borrower_interest": 0,
-    }
-
-
-def alloc(loan_id: str, seq: int, paid_on: date, principal: int) -> dict[str, Any]:
-    return {
-        "loan_id": loan_id,
-        "seq": seq,
-        "paid_on": paid_on,
-        "principal": principal,
-        "interest": 0,
-        "penalty": 0,
-        "cancelled_interest": 0,
-        "cancelled_subsidy": 0,
-        "reversed_on": None,
-    }
-
-
-def visit(loan_id: str, on: date, status: str = "operating", jobs_now: int | None = None) -> dict[str, Any]:
-    return {
-        "loan_id": loan_id,
-        "visited_on": on,
-        "business_status": status,
-        "fund_use_as_agreed": True,
-        "jobs_now": jobs_now,
-        "risk_level": "low",
-    }
+    return reports_factory.loan(loan_id, **(defaults | kw))
 
 
 def small() -> PortfolioFrames:
