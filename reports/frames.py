@@ -197,13 +197,43 @@ class DueTotals:
     frame: pl.DataFrame
 
 
+# Installments due by a date with the running sums kept on them — what their standing allocation lines and
+# penalty ledger add up to — named as `asof.installment_positions` names those sums.
+STANDING_INSTALLMENTS = pl.Schema(
+    {
+        **INSTALLMENTS,
+        "paid_principal": pl.Int64,
+        "paid_interest": pl.Int64,
+        "paid_penalty": pl.Int64,
+        "paid_cancelled_interest": pl.Int64,
+        "paid_cancelled_subsidy": pl.Int64,
+        "on_time_principal": pl.Int64,
+        "penalty_accrued": pl.Int64,
+    }
+)
+LOAN_PAID = pl.Schema({"loan_id": pl.String, "paid_principal": pl.Int64})  # principal paid, all installments
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The installments' running sums as the database keeps them, read instead of the repayment history (allocation
+    lines, penalty ledger) — valid for `as_of` only, and only because nothing was paid, reversed or accrued with a
+    later date (the loader checks that)."""
+
+    as_of: date
+    installments: pl.DataFrame  # STANDING_INSTALLMENTS
+    loan_paid: pl.DataFrame  # LOAN_PAID
+
+
 @dataclass(frozen=True)
 class PortfolioFrames:
     """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema).
 
     The loader reads what a report on or before its date can use: loans disbursed, installments due and
     allocation lines paid by then (no report looks at a later installment: outstanding principal is the loan's
-    principal less what was paid)."""
+    principal less what was paid). For a date nothing was paid, reversed or accrued after, it may read the
+    running sums kept on the installments instead of that history (`due_totals`, `standing`): such frames answer
+    for that date only."""
 
     loans: pl.DataFrame
     installments: pl.DataFrame
@@ -221,6 +251,7 @@ class PortfolioFrames:
     regions: pl.DataFrame
     banks: pl.DataFrame
     due_totals: DueTotals | None = None
+    standing: Standing | None = None
     _derived: dict[Hashable, pl.DataFrame] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )

@@ -227,6 +227,24 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
         GROUP BY loan_id, 2"""
         ),
     )
+    add(
+        "standing_installments",
+        lambda args: (
+            f"""
+        SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest, paid_principal,
+               paid_interest, paid_penalty, cancelled_interest AS paid_cancelled_interest,
+               cancelled_subsidy AS paid_cancelled_subsidy, on_time_principal, penalty_accrued
+        FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}"""
+        ),
+    )
+    add(
+        "loan_paid",
+        lambda args: (
+            f"""
+        SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal FROM loan l
+        WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
+        ),
+    )
     add("regions", lambda args: "SELECT code, name, level FROM region")
     add("banks", lambda args: "SELECT code AS bank_code, name AS bank_name FROM bank")
     return queries
@@ -247,10 +265,22 @@ _READ_SCHEMAS = {
     "loans": pl.Schema({name: dtype for name, dtype in f.LOANS.items() if name not in _FROM_PARTS}),
     **_LOAN_PARTS,
     "due_totals": f.DUE_TOTALS,
+    "standing_installments": f.STANDING_INSTALLMENTS,
+    "loan_paid": f.LOAN_PAID,
 }
 
 
-_LONGEST_FIRST = ["allocations", "installments", "due_totals", "loans", *SCHEMAS, *_LOAN_PARTS]
+_LONGEST_FIRST = [
+    "allocations",
+    "installments",
+    "standing_installments",
+    "due_totals",
+    "penalties",
+    "loans",
+    *SCHEMAS,
+    *_LOAN_PARTS,
+    "loan_paid",
+]
 
 
 def _assemble_loans(loans: pl.DataFrame, borrowers: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame:
@@ -291,9 +321,13 @@ READERS = 2  # concurrent COPY streams: PostgreSQL formats each on its own core
 WORK_MEM = "256MB"
 
 
-# The running sums on the installments stand for a date when nothing was paid or reversed with a later date.
-_STANDING = """SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
-                  AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1"""
+# The running sums kept on the installments stand for a date when nothing was paid or reversed (allocation lines)
+# and nothing accrued (penalty ledger) with a later date.
+_STANDING = """
+SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
+       AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1 AS payments,
+       COALESCE((SELECT max(accrual_date) FROM penalty_accrual), '-infinity') <= $1 AS penalties"""
+_HISTORY = {"installments", "allocations", "penalties"}
 
 
 async def load_frames(
@@ -303,6 +337,7 @@ async def load_frames(
     only: frozenset[str] | None = None,
     *,
     due_totals: Literal["loan", "loan_month"] | None = None,
+    positions: bool = False,
 ) -> f.PortfolioFrames:
     """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
     with ``only``, the other frames stay empty (with their schemas) and are not read.
@@ -311,6 +346,10 @@ async def load_frames(
     (per loan, or per loan and due month) gets them summed by the database from the running sums kept on the
     installments — when those stand on ``until`` (nothing paid or reversed with a later date). Then the
     installments and allocations are not read; otherwise they are, and the builder sums them as of ``until``.
+    With ``positions``, a report that reads the repayment history only through the positions on ``until``
+    (`asof.installment_positions`, `asof.loan_positions`) gets the installments with their running sums
+    (`standing`) instead of the installments, allocation lines and penalty ledger, when nothing was paid,
+    reversed or accrued after ``until`` — the ledger grows by every overdue installment every day.
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot (the first
     REPEATABLE READ transaction exports it, the others adopt it), so the frames agree with each other even
@@ -336,14 +375,16 @@ async def load_frames(
             connections.append(connection)
         if "loans" in wanted:
             wanted |= set(_LOAN_PARTS)
-        standing = False
-        if due_totals is not None:
+        totals_stand = positions_stand = False
+        if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
-            standing = await raw.fetchval(_STANDING, until)
-            if standing:
-                wanted -= {"installments", "allocations"}
-        if standing:
-            wanted.add("due_totals")
+            stand = await raw.fetchrow(_STANDING, until)
+            totals_stand = due_totals is not None and stand["payments"]
+            positions_stand = positions and stand["payments"] and stand["penalties"]
+        if positions_stand:
+            wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
+        elif totals_stand and not positions:
+            wanted = wanted - {"installments", "allocations"} | {"due_totals"}
         # the longest reads first, so that neither reader is left with one at the end
         queue = [(name, *queries[name]) for name in sorted(wanted, key=_LONGEST_FIRST.index)]
 
@@ -361,9 +402,14 @@ async def load_frames(
             _assemble_loans, frames["loans"], *(frames.pop(name) for name in _LOAN_PARTS)
         )
     totals = frames.pop("due_totals", None)
+    standing_installments, loan_paid = (
+        frames.pop("standing_installments", None),
+        frames.pop("loan_paid", None),
+    )
     return f.PortfolioFrames(
         **frames,
-        due_totals=f.DueTotals(until, due_totals == "loan_month", totals) if standing else None,
+        due_totals=f.DueTotals(until, due_totals == "loan_month", totals) if totals is not None else None,
+        standing=f.Standing(until, standing_installments, loan_paid) if positions_stand else None,
     )
 
 

@@ -3,11 +3,11 @@
 Two shortcuts keep figures on the installment rows instead of re-summing history every time:
 - close of business adds each day's penalty to `penalty_accrued` in the statement that books it (the penalty
   ledger grows by every overdue installment daily);
-- posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`,
-  which reports as of today read instead of the allocation lines.
-This check is the safety net for both: `loans check` (and a weekly worker job) re-sums both ledgers set-wise
-and lists every installment figure that differs. It reports; it does not correct — a money correction is a
-deliberate act.
+- posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`.
+Reports as of today read those sums (and each loan's `outstanding_principal`) instead of the history. This
+check is the safety net: `loans check` (and a weekly worker job) re-sums both ledgers set-wise and lists every
+installment figure that differs, and every loan whose balance is not its principal less what its installments
+show as paid (as installment 0). It reports; it does not correct — a money correction is a deliberate act.
 """
 
 from __future__ import annotations
@@ -38,15 +38,25 @@ allocations AS (
     FROM repayment_allocation a JOIN installment i ON i.loan_id = a.loan_id AND i.seq = a.seq
     WHERE NOT EXISTS (SELECT FROM repayment_reversal v WHERE v.repayment_id = a.repayment_id)
     GROUP BY a.loan_id, a.seq
+),
+drift AS (
+    SELECT i.loan_id, i.seq, f.figure, f.kept, f.ledger
+    FROM installment i
+    LEFT JOIN allocations g ON g.loan_id = i.loan_id AND g.seq = i.seq
+    LEFT JOIN penalties p ON p.loan_id = i.loan_id AND p.seq = i.seq
+    CROSS JOIN LATERAL (VALUES {", ".join(f"('{name}', {kept}, {ledger})" for name, kept, ledger in _FIGURES)})
+        AS f(figure, kept, ledger)
+    WHERE f.kept <> f.ledger
+    UNION ALL
+    -- the loan's balance is its principal less the principal paid on its installments (seq 0: the loan itself)
+    SELECT l.id, 0, 'outstanding_principal', l.outstanding_principal, l.principal - i.paid
+    FROM loan l JOIN (SELECT loan_id, sum(paid_principal) AS paid FROM installment GROUP BY loan_id) i
+        ON i.loan_id = l.id
+    WHERE l.outstanding_principal <> l.principal - i.paid
 )
-SELECT l.contract_no, i.loan_id, i.seq, f.figure, f.kept, f.ledger, count(*) OVER () AS found
-FROM installment i JOIN loan l ON l.id = i.loan_id
-LEFT JOIN allocations g ON g.loan_id = i.loan_id AND g.seq = i.seq
-LEFT JOIN penalties p ON p.loan_id = i.loan_id AND p.seq = i.seq
-CROSS JOIN LATERAL (VALUES {", ".join(f"('{name}', {kept}, {ledger})" for name, kept, ledger in _FIGURES)})
-    AS f(figure, kept, ledger)
-WHERE f.kept <> f.ledger
-ORDER BY l.contract_no, i.seq, f.figure
+SELECT l.contract_no, d.loan_id, d.seq, d.figure, d.kept, d.ledger, count(*) OVER () AS found
+FROM drift d JOIN loan l ON l.id = d.loan_id
+ORDER BY l.contract_no, d.seq, d.figure
 LIMIT :limit
 """)
 

@@ -98,6 +98,9 @@ class ReportKind:
     # The builder reads only the repayment-rate sums of installments due by as_of, which the database can sum
     # from the installments' running sums (see `load_frames`) when nothing was paid or reversed after as_of.
     due_totals: bool = False
+    # The builder reads the repayment history only through the positions on as_of (`asof.installment_positions`,
+    # `asof.loan_positions`), which the running sums on the installments give when nothing happened after as_of.
+    positions: bool = False
 
 
 def _county_of(scope: ReportScope) -> str:
@@ -123,6 +126,7 @@ KINDS: dict[str, ReportKind] = {
         lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
         title_zh="风险贷款率（PAR）",
         frames=REPAYMENT_FRAMES | {"penalties"},
+        positions=True,
     ),
     "beneficiaries": ReportKind(
         lambda f, r, s: beneficiaries(f, r.date_from, r.date_to, list(r.group_by)),
@@ -139,7 +143,10 @@ KINDS: dict[str, ReportKind] = {
         needs_county=True,
     ),
     "guarantee-funds": ReportKind(
-        lambda f, r, s: guarantee_fund_status(f, r.as_of), grouped=False, title_zh="担保基金运行状况"
+        lambda f, r, s: guarantee_fund_status(f, r.as_of),
+        grouped=False,
+        title_zh="担保基金运行状况",
+        positions=True,
     ),
     "subsidy": ReportKind(
         lambda f, r, s: interest_subsidy(f, r.date_from, r.date_to),
@@ -153,6 +160,7 @@ KINDS: dict[str, ReportKind] = {
         grouped=False,
         title_zh="县妇联风险报告",
         needs_county=True,
+        positions=True,
     ),
 }
 
@@ -230,7 +238,9 @@ class ReportService:
         needed = kind.frames
         if needed is not None:
             needed = needed.union(*(GROUPING_FRAMES.get(key, ()) for key in request.group_by))
-        frames = await load_frames(self.session, scope, until, needed, due_totals=due_totals)
+        frames = await load_frames(
+            self.session, scope, until, needed, due_totals=due_totals, positions=kind.positions
+        )
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         return await asyncio.to_thread(render, request, kind, report, frames)
 

@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from reports.builders.common import days_between, lit_date
-from reports.frames import PortfolioFrames
+from reports.frames import PortfolioFrames, Standing
 
 BUCKETS = ("current", "1-30", "31-90", "91-180", "181+")
 FIVE_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -55,10 +55,42 @@ def installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     return frames.derived(("installment_positions", as_of), lambda: _installment_positions(frames, as_of))
 
 
+def standing_for(frames: PortfolioFrames, as_of: date) -> Standing | None:
+    """The running sums the frames hold instead of the repayment history, if any; they answer for their date only
+    (the history they replace was not read, so another date cannot be rebuilt from these frames)."""
+    standing = frames.standing
+    if standing is not None and standing.as_of != as_of:
+        raise ValueError(f"these frames hold the positions on {standing.as_of}, not the history for {as_of}")
+    return standing
+
+
 def _installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
-    inst = frames.installments.join(
-        disbursed_loans(frames, as_of).select("loan_id"), on="loan_id", how="semi"
+    disbursed = disbursed_loans(frames, as_of).select("loan_id")
+    standing = standing_for(frames, as_of)
+    if standing is not None:
+        out = standing.installments.join(disbursed, on="loan_id", how="semi")
+    else:
+        out = _sums_from_history(frames.installments.join(disbursed, on="loan_id", how="semi"), frames, as_of)
+    return out.with_columns(
+        pl.min_horizontal("principal", "paid_principal").alias("repaid_principal"),
+        pl.min_horizontal("principal", "on_time_principal").alias("on_time_repaid"),
+        pl.max_horizontal(pl.col("principal") - pl.col("paid_principal"), pl.lit(0)).alias(
+            "unpaid_principal"
+        ),
+        (
+            pl.col("principal")
+            + pl.col("borrower_interest")
+            + pl.col("penalty_accrued")
+            - pl.col("paid_principal")
+            - pl.col("paid_interest")
+            - pl.col("paid_penalty")
+            - pl.col("paid_cancelled_interest")
+        ).alias("borrower_owed"),
     )
+
+
+def _sums_from_history(inst: pl.DataFrame, frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
+    """`inst` with what its allocation lines and penalty ledger add up to on `as_of` (STANDING_INSTALLMENTS)."""
     lines = effective_allocations(frames, as_of).join(
         inst.select("loan_id", "seq", "due_date"), on=["loan_id", "seq"], how="inner"
     )
@@ -76,26 +108,10 @@ def _installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame
         .agg(pl.col("amount").sum().alias("penalty_accrued"))
     )
     filled = [*PAID_COLUMNS, "on_time_principal", "penalty_accrued"]
-    out = (
+    return (
         inst.join(paid, on=["loan_id", "seq"], how="left")
         .join(penalty, on=["loan_id", "seq"], how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in filled)
-    )
-    return out.with_columns(
-        pl.min_horizontal("principal", "paid_principal").alias("repaid_principal"),
-        pl.min_horizontal("principal", "on_time_principal").alias("on_time_repaid"),
-        pl.max_horizontal(pl.col("principal") - pl.col("paid_principal"), pl.lit(0)).alias(
-            "unpaid_principal"
-        ),
-        (
-            pl.col("principal")
-            + pl.col("borrower_interest")
-            + pl.col("penalty_accrued")
-            - pl.col("paid_principal")
-            - pl.col("paid_interest")
-            - pl.col("paid_penalty")
-            - pl.col("paid_cancelled_interest")
-        ).alias("borrower_owed"),
     )
 
 
@@ -145,8 +161,11 @@ def _loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
         pl.col("unpaid_principal").filter(past).sum().alias("overdue_principal"),
         pl.col("due_date").filter(past & (pl.col("borrower_owed") > 0)).min().alias("oldest_unpaid_due"),
     )
+    standing = standing_for(frames, as_of)
     repaid = (
-        effective_allocations(frames, as_of)
+        standing.loan_paid
+        if standing is not None
+        else effective_allocations(frames, as_of)
         .group_by("loan_id")
         .agg(pl.col("principal").sum().alias("paid_principal"))
     )

@@ -29,7 +29,7 @@ the frames restricted to the county (`restrict_to_county`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -138,6 +138,12 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
         targets=frames.targets.filter(in_county),
         regions=frames.regions,
         banks=frames.banks,
+        standing=frames.standing
+        and replace(
+            frames.standing,
+            installments=of_loans(frames.standing.installments),
+            loan_paid=of_loans(frames.standing.loan_paid),
+        ),
     )
 
 

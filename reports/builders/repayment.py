@@ -55,7 +55,11 @@ def due_totals(frames: PortfolioFrames, as_of: date, by_month: bool) -> pl.DataF
     """DUE_TOTALS per loan (and due month): as the database summed them when the loader could, else summed here
     from the installments and the allocation lines that stood on `as_of` — the two are tested equal."""
     given = frames.due_totals
-    if given is not None and given.as_of == as_of and given.by_month == by_month:
+    if given is not None:
+        if (given.as_of, given.by_month) != (as_of, by_month):
+            raise ValueError(
+                f"these frames hold the due totals on {given.as_of}, not the history for {as_of}"
+            )
         return given.frame
     due_month = pl.col("due_date").dt.truncate("1mo") if by_month else pl.lit(None, pl.Date)
     return (

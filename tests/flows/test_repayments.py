@@ -305,3 +305,15 @@ async def test_on_time_principal_follows_postings_and_reversals(client, world, e
         200,
     )
     assert await on_time() == {1: (0, 0), 2: (500_000, 0), 3: (1_000_000, 1_000_000)}
+    # a loan balance that left its installments is found too (as the loan's installment 0)
+    async with AsyncSession(engine) as session:
+        await session.execute(
+            text("UPDATE loan SET outstanding_principal = outstanding_principal - 1 WHERE id = :id"),
+            {"id": loan["loan_id"]},
+        )
+        await session.commit()
+        found, drifts = await ledger_drift(session)
+    assert found == 1
+    assert [(d.seq, d.figure, d.kept, d.ledger) for d in drifts] == [
+        (0, "outstanding_principal", 10_499_999, 10_500_000)
+    ]

@@ -1,0 +1,115 @@
+"""Reports as of a date nothing was paid, reversed or accrued after read the running sums kept on the installments
+instead of the repayment history; built both ways on the same data, they are equal. For an earlier date the loader
+reads the history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.cob.service import close_of_business
+from reports.builders.asof import installment_positions, loan_positions
+from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk
+from reports.builders.funds import guarantee_fund_status
+from reports.builders.par import portfolio_at_risk
+from reports.builders.repayment import repayment_rate
+from reports.loader import ReportScope, load_frames
+from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
+from tests.world import COUNTY
+
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "applicants", "regions", "banks"})
+GROUPINGS = ([], ["township"], ["month"], ["bank", "category"], ["product", "month"])
+
+
+async def portfolio(client, world, engine) -> None:
+    """Three loans: DT-0 on time, then late, then a payment reversed; DT-1 a partial prepayment; DT-2 never paid."""
+    loans = [
+        await disbursed_loan(client, world, engine=engine, contract_no=f"DT-{n}", **EQUAL_PRINCIPAL_LOAN)
+        for n in range(3)
+    ]
+
+    async def post(loan: dict, amount: str, paid_on: str, ref: str) -> dict:
+        body = {"amount": amount, "paid_on": paid_on, "bank_txn_ref": ref}
+        url = f"/api/v1/loans/{loan['loan_id']}/repayments"
+        return await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+
+    await post(loans[0], "10000.00", "2026-02-15", "DT-0-1")
+    await post(loans[0], "15000.00", "2026-04-02", "DT-0-2")
+    mistaken = await post(loans[0], "5000.00", "2026-04-10", "DT-0-3")
+    await expect(
+        await client.post(
+            f"/api/v1/repayments/{mistaken['id']}/reverse", json={"reason": "错账"}, headers=world["bank"]
+        ),
+        200,
+    )
+    await post(loans[1], "35000.00", "2026-03-10", "DT-1-1")
+
+
+async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocations(client, world, engine):
+    await portfolio(client, world, engine)
+    scope = ReportScope(county_code=COUNTY)
+    async with AsyncSession(engine) as session:
+        rebuilt = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES)
+        by_loan = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan")
+        by_month = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan_month")
+        earlier = await load_frames(session, scope, date(2026, 4, 5), REPAYMENT_FRAMES, due_totals="loan")
+
+    assert rebuilt.due_totals is None and rebuilt.allocations.height > 0
+    for summed in (by_loan, by_month):
+        assert summed.due_totals is not None and summed.due_totals.as_of == TODAY
+        assert summed.installments.is_empty() and summed.allocations.is_empty()  # not read at all
+    assert by_loan.due_totals.frame.height == 3 and by_month.due_totals.frame.height > 3
+    # a repayment dated 10 Apr was reversed later: as of 5 Apr the running sums do not stand, the lines are read
+    assert earlier.due_totals is None and earlier.allocations.height > 0
+
+    for keys in GROUPINGS:
+        summed = by_month if "month" in keys else by_loan
+        expected, actual = repayment_rate(rebuilt, TODAY, keys), repayment_rate(summed, TODAY, keys)
+        assert actual.rows.equals(expected.rows), keys
+        assert actual.total == expected.total, keys
+        assert actual.tables["below_full"].equals(expected.tables["below_full"]), keys
+    total = repayment_rate(by_loan, TODAY).total
+    # late, on-time and unpaid principal all occur, so the comparison above compared something
+    assert 0 < total["on_time_repaid"] < total["principal_repaid"] < total["principal_due"]
+    assert repayment_rate(by_loan, TODAY).tables["below_full"]["contract_no"].to_list()[-1] in {
+        "DT-0",
+        "DT-1",
+    }
+    # frames holding the totals for one date cannot answer for another: the history was not read
+    with pytest.raises(ValueError, match="not the history"):
+        repayment_rate(by_loan, date(2026, 6, 1))
+
+
+async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_history(client, world, engine):
+    await portfolio(client, world, engine)
+    await close_of_business(engine, date(2026, 4, 20), TODAY)  # penalties accrue on what is overdue
+    scope = ReportScope(county_code=COUNTY)
+    async with AsyncSession(engine) as session:
+        rebuilt = await load_frames(session, scope, TODAY)
+        summed = await load_frames(session, scope, TODAY, positions=True)
+        earlier = await load_frames(session, scope, date(2026, 4, 19), positions=True)
+
+    assert rebuilt.standing is None and summed.standing is not None and summed.standing.as_of == TODAY
+    assert summed.installments.is_empty() and summed.allocations.is_empty() and summed.penalties.is_empty()
+    assert rebuilt.penalties.height > 0  # the ledger the running sums replace
+    # the ledger has a row dated 20 Apr: as of 19 Apr the running sums do not stand, the history is read
+    assert earlier.standing is None and earlier.penalties.height > 0
+
+    positions = loan_positions(summed, TODAY)
+    assert positions.equals(loan_positions(rebuilt, TODAY))
+    assert installment_positions(summed, TODAY).equals(installment_positions(rebuilt, TODAY))
+    assert positions["dpd"].max() > 0 and installment_positions(summed, TODAY)["penalty_accrued"].sum() > 0
+    for keys in ([], ["township"], ["bank"]):
+        expected, actual = portfolio_at_risk(rebuilt, TODAY, keys), portfolio_at_risk(summed, TODAY, keys)
+        assert actual.rows.equals(expected.rows) and actual.total == expected.total, keys
+    assert guarantee_fund_status(summed, TODAY).rows.equals(guarantee_fund_status(rebuilt, TODAY).rows)
+    page, expected_page = county_risk(summed, TODAY, COUNTY), county_risk(rebuilt, TODAY, COUNTY)
+    assert page.headline_record() == expected_page.headline_record()
+    for name in COUNTY_RISK_TABLES:
+        assert page.records(name) == expected_page.records(name), name
+    with pytest.raises(ValueError, match="not the history"):
+        loan_positions(summed, date(2026, 6, 1))
