@@ -54,6 +54,18 @@ def say(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
+def cpu_check() -> float:
+    """Seconds for a fixed pure-Python loop. This machine is a shared VM whose speed moves during the day (the
+    same loop took 1.0 s and 3.1 s within an hour): each run records it beside its figures, at each size."""
+    started, total = time.perf_counter(), 0
+    for i in range(20_000_000):
+        total += i * i
+    return time.perf_counter() - started
+
+
+CPU_CHECKS: list[float] = []
+
+
 def counties_for(n: int) -> int:
     """About 20,000 loans a county (a county lends a few thousand a year; six years of history)."""
     return max(2, min(60, n // 20_000))
@@ -65,6 +77,10 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
     url = await asyncio.to_thread(servers_.database, name)
     engine = engine_for(url)
     try:
+        CPU_CHECKS.append(cpu_check())
+        say(
+            f"N={n:,}: CPU check {CPU_CHECKS[-1]:.2f} s (a fixed Python loop; ~1.0 s when this machine is quiet)"
+        )
         say(f"N={n:,}: loading with loans.bulk ({counties_for(n)} counties)")
         summary = await bulk.load(
             engine, n, counties_for(n), args.seed, today, progress=lambda m: say(f"  {m}")
@@ -242,7 +258,11 @@ async def main(args: argparse.Namespace) -> int:
         with servers(root) as servers_:
             for n in args.loans:
                 rows += await benchmark_size(servers_, n, args, today, log)
+                CPU_CHECKS.append(cpu_check())
                 print_table(rows)
+                print(
+                    f"  CPU checks during the run (s, ~1.0 when quiet): {', '.join(f'{c:.2f}' for c in CPU_CHECKS)}"
+                )
                 write_results(rows, args, today, time.perf_counter() - started)
     finally:
         if not args.data_dir:
@@ -275,6 +295,7 @@ def write_results(rows: list[Row], args: argparse.Namespace, today: Any, seconds
                     "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
                     "python": sys.version.split()[0],
                     "platform": platform.platform(),
+                    "cpu_check_seconds": CPU_CHECKS,
                 },
                 "postgres_settings": POSTGRES_SETTINGS | {"fsync": "on", "synchronous_commit": "on"},
                 "results": [
