@@ -273,17 +273,23 @@ _READ_SCHEMAS = {
 }
 
 
-_LONGEST_FIRST = [
-    "allocations",
-    "installments",
-    "standing_installments",
-    "due_totals",
-    "penalties",
-    "loans",
-    *SCHEMAS,
-    *_LOAN_PARTS,
-    "loan_paid",
-]
+# The longest reads first, and the loans' parts right after the loans, so that neither reader is left with a
+# long one at the end.
+_LONGEST_FIRST = list(
+    dict.fromkeys(
+        [
+            "allocations",
+            "installments",
+            "standing_installments",
+            "due_totals",
+            "penalties",
+            "loans",
+            *_LOAN_PARTS,
+            "loan_paid",
+            *SCHEMAS,
+        ]
+    )
+)
 
 
 def _assemble_loans(loans: pl.DataFrame, borrowers: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame:
@@ -388,7 +394,6 @@ async def load_frames(
             wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
         elif totals_stand and not positions:
             wanted = wanted - {"installments", "allocations"} | {"due_totals"}
-        # the longest reads first, so that neither reader is left with one at the end
         queue = [(name, *queries[name]) for name in sorted(wanted, key=_LONGEST_FIRST.index)]
 
         async def read(connection: AsyncConnection) -> None:
