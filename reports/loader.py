@@ -11,7 +11,7 @@ import re
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -360,65 +360,79 @@ async def load_frames(
     (`standing`) instead of the installments, allocation lines and penalty ledger, when nothing was paid,
     reversed or accrued after ``until`` — the ledger grows by every overdue installment every day.
 
-    The tables are read over ``READERS`` connections of the session's engine in one shared snapshot (the first
-    REPEATABLE READ transaction exports it, the others adopt it), so the frames agree with each other even
-    while repayments are being posted."""
-    frames: dict[str, pl.DataFrame] = {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
-    wanted = set(SCHEMAS if only is None else only)
+    The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
+    frames agree with each other even while repayments are being posted."""
     queries = _queries(scope, until, by_month=due_totals == "loan_month")
-    engine = session.bind
     async with AsyncExitStack() as stack:
-        connections: list[AsyncConnection] = []
-        snapshot = ""
-        for _ in range(READERS):
-            connection = await stack.enter_async_context(engine.connect())
-            await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            await stack.enter_async_context(connection.begin())
-            await connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
-            if not snapshot:
-                snapshot = (await connection.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
-                if not _SNAPSHOT_ID.fullmatch(snapshot):
-                    raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
-            else:
-                await connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            connections.append(connection)
-        if "loans" in wanted:
-            wanted |= set(_LOAN_PARTS)
-        totals_stand = positions_stand = False
+        connections = await _readers(stack, session.bind)
+        stand = {"payments": False, "penalties": False}
         if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
-            stand = await raw.fetchrow(_STANDING, until)
-            totals_stand = due_totals is not None and stand["payments"]
-            positions_stand = positions and stand["payments"] and stand["penalties"]
+            stand = dict(await raw.fetchrow(_STANDING, until))
+        totals_stand = due_totals is not None and stand["payments"]
+        positions_stand = positions and stand["payments"] and stand["penalties"]
+        wanted = set(SCHEMAS if only is None else only)
+        if "loans" in wanted:
+            wanted |= set(_LOAN_PARTS)
         if positions_stand:
             wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
         elif totals_stand and not positions:
             wanted = wanted - {"installments", "allocations"} | {"due_totals"}
-        queue = [(name, *queries[name]) for name in sorted(wanted, key=_LONGEST_FIRST.index)]
-
-        async def read(connection: AsyncConnection) -> None:
-            raw = (await connection.get_raw_connection()).driver_connection
-            while queue:
-                name, query, args = queue.pop(0)
-                buffer = io.BytesIO()
-                await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
-                frames[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
-
-        await asyncio.gather(*(read(connection) for connection in connections[: len(queue)]))
-    if "loans" in wanted:
-        frames["loans"] = await asyncio.to_thread(
-            _assemble_loans, frames["loans"], *(frames.pop(name) for name in _LOAN_PARTS)
+        read = await _read_all(
+            connections, [(name, *queries[name]) for name in sorted(wanted, key=_LONGEST_FIRST.index)]
         )
-    totals = frames.pop("due_totals", None)
-    standing_installments, loan_paid = (
-        frames.pop("standing_installments", None),
-        frames.pop("loan_paid", None),
-    )
+    frames = {name: read.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
+    if "loans" in read:
+        frames["loans"] = await asyncio.to_thread(
+            _assemble_loans, read["loans"], *(read[name] for name in _LOAN_PARTS)
+        )
     return f.PortfolioFrames(
         **frames,
-        due_totals=f.DueTotals(until, due_totals == "loan_month", totals) if totals is not None else None,
-        standing=f.Standing(until, standing_installments, loan_paid) if positions_stand else None,
+        due_totals=f.DueTotals(until, due_totals == "loan_month", read["due_totals"])
+        if "due_totals" in read
+        else None,
+        standing=f.Standing(until, read["standing_installments"], read["loan_paid"])
+        if positions_stand
+        else None,
     )
+
+
+async def _readers(stack: AsyncExitStack, engine: Any) -> list[AsyncConnection]:
+    """``READERS`` connections in one snapshot: the first REPEATABLE READ transaction exports it, the others
+    adopt it."""
+    connections: list[AsyncConnection] = []
+    snapshot = ""
+    for _ in range(READERS):
+        connection = await stack.enter_async_context(engine.connect())
+        await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        await stack.enter_async_context(connection.begin())
+        await connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        if not snapshot:
+            snapshot = (await connection.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
+            if not _SNAPSHOT_ID.fullmatch(snapshot):
+                raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+        else:
+            await connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        connections.append(connection)
+    return connections
+
+
+async def _read_all(
+    connections: list[AsyncConnection], queue: list[tuple[str, str, list]]
+) -> dict[str, pl.DataFrame]:
+    """Each (name, query, args) copied out and parsed; the readers take the next query as they come free."""
+    read: dict[str, pl.DataFrame] = {}
+
+    async def reader(connection: AsyncConnection) -> None:
+        raw = (await connection.get_raw_connection()).driver_connection
+        while queue:
+            name, query, args = queue.pop(0)
+            buffer = io.BytesIO()
+            await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
+            read[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
+
+    await asyncio.gather(*(reader(connection) for connection in connections[: len(queue)]))
+    return read
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
