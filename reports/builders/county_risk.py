@@ -122,6 +122,9 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
     def of_loans(df: pl.DataFrame) -> pl.DataFrame:
         return df.join(loans.select("loan_id"), on="loan_id", how="semi")
 
+    # the running sums read instead of the history go with the county too: its frames hold no history to rebuild
+    totals, standing = frames.due_totals, frames.standing
+
     return PortfolioFrames(
         loans=loans,
         installments=of_loans(frames.installments),
@@ -138,11 +141,11 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
         targets=frames.targets.filter(in_county),
         regions=frames.regions,
         banks=frames.banks,
-        standing=frames.standing
-        and replace(
-            frames.standing,
-            installments=of_loans(frames.standing.installments),
-            loan_paid=of_loans(frames.standing.loan_paid),
+        due_totals=None if totals is None else replace(totals, frame=of_loans(totals.frame)),
+        standing=None
+        if standing is None
+        else replace(
+            standing, installments=of_loans(standing.installments), loan_paid=of_loans(standing.loan_paid)
         ),
     )
 

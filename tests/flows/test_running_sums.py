@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.cob.service import close_of_business
 from reports.builders.asof import installment_positions, loan_positions
-from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk
+from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk, restrict_to_county
 from reports.builders.funds import guarantee_fund_status
 from reports.builders.par import portfolio_at_risk
 from reports.builders.repayment import repayment_rate
@@ -79,6 +79,10 @@ async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocati
         "DT-0",
         "DT-1",
     }
+    # the county's frames keep the totals (they hold no history to rebuild from)
+    county = restrict_to_county(by_loan, COUNTY)
+    assert county.due_totals is not None and county.due_totals.frame.height == 3
+    assert repayment_rate(county, TODAY).total == repayment_rate(rebuilt, TODAY).total
     # frames holding the totals for one date cannot answer for another: the history was not read
     with pytest.raises(ValueError, match="not the history"):
         repayment_rate(by_loan, date(2026, 6, 1))
