@@ -23,12 +23,8 @@ def cli(servers, monkeypatch):
 
 
 def test_schedule_calculator_needs_no_database():
-    result = CliRunner().invoke(
-        app,
-        [
-            "schedule",
-            "--amount",
-            "12000",
+    def schedule(amount: str):
+        terms = [
             "--rate",
             "0.06",
             "--term",
@@ -37,27 +33,14 @@ def test_schedule_calculator_needs_no_database():
             "equal_principal",
             "--disbursed-on",
             "2026-01-15",
-        ],
-    )
+        ]
+        return CliRunner().invoke(app, ["schedule", "--amount", amount, *terms])
+
+    result = schedule("12000")
     assert result.exit_code == 0, result.output
     # 12000.00 over 12 months: 1000.00 a month; interest 60.00, 55.00, … 5.00 → 390.00 in all
     assert "2026-02-15" in result.output and "1000.00" in result.output and "12390.00" in result.output
-    bad = CliRunner().invoke(
-        app,
-        [
-            "schedule",
-            "--amount",
-            "12000.001",
-            "--rate",
-            "0.06",
-            "--term",
-            "12",
-            "--method",
-            "equal_principal",
-            "--disbursed-on",
-            "2026-01-15",
-        ],
-    )
+    bad = schedule("12000.001")
     assert bad.exit_code == 2
 
 
