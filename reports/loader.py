@@ -52,7 +52,9 @@ ALL = SCOPE_COLUMNS
 REGION_ONLY = ("county_code", "township_code", "village_code")
 
 
-def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple[str, list]]:
+def _queries(
+    scope: ReportScope, until: date, by_month: bool, due_through: date | None
+) -> dict[str, tuple[str, list]]:
     queries: dict[str, tuple[str, list]] = {}
 
     def add(name: str, build) -> None:
@@ -230,6 +232,29 @@ def _queries(scope: ReportScope, until: date, by_month: bool) -> dict[str, tuple
         GROUP BY loan_id, 2"""
         ),
     )
+
+    # The same per-loan sums, from the sums each loan keeps for its installments due by the last closed business
+    # date (`due_through`, before `until`) and those of the few installments due since.
+    def kept_due_totals(args: list) -> str:
+        args.append(due_through)
+        since = f"${len(args)}"
+        return f"""
+        SELECT l.id::text AS loan_id, NULL::date AS due_month,
+               l.due_principal + COALESCE(w.principal_due, 0) AS principal_due,
+               l.due_principal_repaid + COALESCE(w.principal_repaid, 0) AS principal_repaid,
+               l.due_principal_on_time + COALESCE(w.on_time_repaid, 0) AS on_time_repaid,
+               l.due_installments + COALESCE(w.installment_count, 0) AS installment_count
+        FROM loan l LEFT JOIN (
+            SELECT loan_id, sum(principal) AS principal_due, sum(least(principal, paid_principal)) AS principal_repaid,
+                   sum(least(principal, on_time_principal)) AS on_time_repaid, count(*) AS installment_count
+            FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
+            GROUP BY loan_id) w ON w.loan_id = l.id
+        WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}
+          AND (l.due_installments > 0 OR w.loan_id IS NOT NULL)"""
+
+    # The same per-loan sums from those each loan keeps for its installments due by the last closed business date
+    # (`due_through`, not after `until`) and those of the few installments due since.
+    add("kept_due_totals", kept_due_totals)
     add(
         "standing_installments",
         lambda args: (
@@ -335,7 +360,8 @@ WORK_MEM = "256MB"
 _STANDING = """
 SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
        AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1 AS payments,
-       COALESCE((SELECT max(accrual_date) FROM penalty_accrual), '-infinity') <= $1 AS penalties"""
+       COALESCE((SELECT max(accrual_date) FROM penalty_accrual), '-infinity') <= $1 AS penalties,
+       (SELECT max(business_date) FROM business_day WHERE status = 'done') AS due_through"""
 _HISTORY = {"installments", "allocations", "penalties"}
 
 
@@ -355,6 +381,8 @@ async def load_frames(
     (per loan, or per loan and due month) gets them summed by the database from the running sums kept on the
     installments — when those stand on ``until`` (nothing paid or reversed with a later date). Then the
     installments and allocations are not read; otherwise they are, and the builder sums them as of ``until``.
+    Per loan, the database adds the sums each loan keeps for its installments due by the last closed business date
+    (when that is not after ``until``) to those of the installments due since, instead of summing every installment.
     With ``positions``, a report that reads the repayment history only through the positions on ``until``
     (`asof.installment_positions`, `asof.loan_positions`) gets the installments with their running sums
     (`standing`) instead of the installments, allocation lines and penalty ledger, when nothing was paid,
@@ -362,14 +390,22 @@ async def load_frames(
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
-    queries = _queries(scope, until, by_month=due_totals == "loan_month")
     async with AsyncExitStack() as stack:
         connections = await _readers(stack, session.bind)
-        stand = {"payments": False, "penalties": False}
+        stand = {"payments": False, "penalties": False, "due_through": None}
         if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
+        queries = _queries(
+            scope, until, by_month=due_totals == "loan_month", due_through=stand["due_through"]
+        )
         totals_stand = due_totals is not None and stand["payments"]
+        kept_totals = (
+            totals_stand
+            and due_totals == "loan"
+            and stand["due_through"] is not None
+            and stand["due_through"] <= until
+        )
         positions_stand = positions and stand["payments"] and stand["penalties"]
         wanted = set(SCHEMAS if only is None else only)
         if "loans" in wanted:
@@ -378,8 +414,11 @@ async def load_frames(
             wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
         elif totals_stand and not positions:
             wanted = wanted - {"installments", "allocations"} | {"due_totals"}
+        # The kept sums are read under the name of the sums they stand for.
+        source = {"due_totals": "kept_due_totals"} if kept_totals else {}
         read = await _read_all(
-            connections, [(name, *queries[name]) for name in sorted(wanted, key=_LONGEST_FIRST.index)]
+            connections,
+            [(name, *queries[source.get(name, name)]) for name in sorted(wanted, key=_LONGEST_FIRST.index)],
         )
     frames = {name: read.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
     if "loans" in read:

@@ -21,7 +21,7 @@ from loans.bulk.history import history
 from loans.bulk.people import follow_ups, people
 from loans.bulk.portfolio import Reference, plan_loans, reference
 from loans.bulk.rows import applicant_rows, application_rows, insert_reference_rows, loan_rows, training_rows
-from loans.loans.delinquency import refresh_loan_range
+from loans.loans.delinquency import advance_due_sums, refresh_loan_range
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHUNK_LOANS = 25_000
@@ -356,7 +356,8 @@ async def _funds_and_targets(
 
 
 async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any], today: date) -> int:
-    """Yesterday is closed (penalty was accrued through it); DPD and the rest as of today, as a posting sets them."""
+    """Yesterday is closed (penalty was accrued through it); DPD and the rest as of today, as a posting sets them,
+    and the due sums of every loan as of the last closed date."""
     await raw.execute(
         "INSERT INTO business_day (business_date, status, loans_processed, overdue_loans, penalty_accrued, reminders,"
         " started_at, finished_at) SELECT $1, 'done', 0, 0, 0, 0, now(), now() WHERE NOT EXISTS "
@@ -368,6 +369,8 @@ async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any
     for start in range(0, len(ordered), REFRESH_BATCH):
         batch = ordered[start : start + REFRESH_BATCH]
         await refresh_loan_range(session, batch[0], batch[-1], today)
+    closed = await raw.fetchval("SELECT max(business_date) FROM business_day WHERE status = 'done'")
+    await advance_due_sums(session, None, closed)
     await raw.execute(
         "UPDATE loan l SET claimable_since = $1::date - l.days_past_due + f.compensation_after_days "
         "FROM guarantee_fund f WHERE f.id = l.guarantee_fund_id AND l.status IN ('active', 'overdue') "

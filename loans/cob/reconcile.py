@@ -1,13 +1,15 @@
 """Checks that the running sums kept on the installments agree with the ledgers they summarise.
 
-Two shortcuts keep figures on the installment rows instead of re-summing history every time:
+Three shortcuts keep figures on the installment and loan rows instead of re-summing history every time:
 - close of business adds each day's penalty to `penalty_accrued` in the statement that books it (the penalty
   ledger grows by every overdue installment daily);
-- posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`.
+- posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`;
+- each loan keeps the repayment-rate sums of its installments due by the last closed business date.
 Reports as of today read those sums (and each loan's `outstanding_principal`) instead of the history. This
 check is the safety net: `loans check` (and a weekly worker job) re-sums both ledgers set-wise and lists every
 installment figure that differs, and every loan whose balance is not its principal less what its installments
-show as paid (as installment 0). It reports; it does not correct — a money correction is a deliberate act.
+show as paid, or whose due sums (`delinquency.DUE_SUMS`) are not those of its installments due by the last closed
+business date (as installment 0). It reports; it does not correct — a money correction is a deliberate act.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.loans.delinquency import DUE_SUMS, LAST_CLOSED_DATE, due_sums
 
 # (installment column, its sum over the standing allocation lines `a` of installment `i`)
 ALLOCATION_FIGURES = {
@@ -48,11 +52,16 @@ drift AS (
         AS f(figure, kept, ledger)
     WHERE f.kept <> f.ledger
     UNION ALL
-    -- the loan's balance is its principal less the principal paid on its installments (seq 0: the loan itself)
-    SELECT l.id, 0, 'outstanding_principal', l.outstanding_principal, l.principal - i.paid
-    FROM loan l JOIN (SELECT loan_id, sum(paid_principal) AS paid FROM installment GROUP BY loan_id) i
-        ON i.loan_id = l.id
-    WHERE l.outstanding_principal <> l.principal - i.paid
+    -- the loan's balance is its principal less the principal paid on its installments, and its due sums are
+    -- those of its installments due by the last closed date (seq 0: the loan itself)
+    SELECT l.id, 0, f.figure, f.kept, f.ledger
+    FROM loan l
+    JOIN (SELECT i.loan_id, sum(i.paid_principal) AS paid, {due_sums(LAST_CLOSED_DATE)}
+          FROM installment i GROUP BY i.loan_id) i ON i.loan_id = l.id
+    CROSS JOIN LATERAL (VALUES ('outstanding_principal', l.outstanding_principal, l.principal - i.paid),
+                               {", ".join(f"('{name}', l.{name}, i.{name})" for name in DUE_SUMS)})
+        AS f(figure, kept, ledger)
+    WHERE f.kept <> f.ledger
 )
 SELECT l.contract_no, d.loan_id, d.seq, d.figure, d.kept, d.ledger, count(*) OVER () AS found
 FROM drift d JOIN loan l ON l.id = d.loan_id

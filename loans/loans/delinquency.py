@@ -38,6 +38,32 @@ OPEN_BUSINESS_DATE = (
     "LEAST(COALESCE((SELECT max(business_date) + 1 FROM business_day WHERE status = 'done'), "
     "CAST(:today AS date)), CAST(:today AS date))"
 )
+# Each loan keeps the repayment-rate sums (SPEC section 6) of its installments due by the last closed business
+# date, so that the report over a province reads one row per loan and only the installments due since. The sums are
+# recomputed from the installments by the refresh below for every loan a posting, reversal or import touches, and
+# by close of business (`advance_due_sums`) for every loan with an installment falling due on the date it closes.
+LAST_CLOSED_DATE_QUERY = "SELECT max(business_date) FROM business_day WHERE status = 'done'"
+LAST_CLOSED_DATE = f"({LAST_CLOSED_DATE_QUERY})"
+DUE_SUMS = {
+    "due_installments": "count(*)",
+    "due_principal": "sum(i.principal)",
+    "due_principal_repaid": "sum(least(i.principal, i.paid_principal))",
+    "due_principal_on_time": "sum(least(i.principal, i.on_time_principal))",
+}
+
+
+def due_sums(through: str) -> str:
+    """The select list of DUE_SUMS over installments `i` grouped by loan, due by the SQL date ``through``."""
+    return ",\n           ".join(
+        f"COALESCE({expr} FILTER (WHERE i.due_date <= {through}), 0) AS {name}"
+        for name, expr in DUE_SUMS.items()
+    )
+
+
+def _due_sums_of(alias: str) -> str:
+    return ", ".join(f"{alias}.{name}" for name in DUE_SUMS)
+
+
 INSTALLMENT_STATUS = f"""CASE
         WHEN {BORROWER_OWED} <= 0 THEN 'paid'
         WHEN i.due_date < {{as_of}} THEN 'overdue'
@@ -60,7 +86,8 @@ WITH installment_status AS (
                AS dpd,
            COALESCE(sum(i.principal - i.paid_principal) FILTER (WHERE i.due_date < {{as_of}}), 0)
                AS overdue_principal,
-           COALESCE(sum(i.penalty_accrued - i.paid_penalty), 0) AS penalty_outstanding
+           COALESCE(sum(i.penalty_accrued - i.paid_penalty), 0) AS penalty_outstanding,
+           {due_sums(LAST_CLOSED_DATE)}
     FROM loan l JOIN installment i ON i.loan_id = l.id
     WHERE {{loans}}
     GROUP BY l.id
@@ -71,10 +98,12 @@ UPDATE loan l SET
     five_class = {FIVE_CLASS_SQL.format(dpd="f.dpd")},
     overdue_principal = f.overdue_principal,
     penalty_outstanding = f.penalty_outstanding,
-    status = {LOAN_STATUS}
+    status = {LOAN_STATUS},
+    ({", ".join(DUE_SUMS)}) = ({_due_sums_of("f")})
 FROM figures f WHERE l.id = f.id
-  AND (l.days_past_due, l.overdue_principal, l.penalty_outstanding, l.status)
-      IS DISTINCT FROM (f.dpd, f.overdue_principal, f.penalty_outstanding, {LOAN_STATUS})
+  AND (l.days_past_due, l.overdue_principal, l.penalty_outstanding, l.status, {_due_sums_of("l")})
+      IS DISTINCT FROM (f.dpd, f.overdue_principal, f.penalty_outstanding, {LOAN_STATUS},
+                        {_due_sums_of("f")})
 RETURNING l.id, l.status, l.days_past_due, l.bucket, l.five_class, l.overdue_principal, l.penalty_outstanding
 """
 
@@ -95,3 +124,21 @@ async def refresh_loan_range(session: AsyncSession, low: UUID, high: UUID, as_of
     """The same for the live loans whose ids fall in [low, high], as of ``as_of``; returns how many changed."""
     result = await session.execute(_BY_RANGE, {"low": low, "high": high, "as_of": as_of})
     return len(result.all())
+
+
+# Recomputed from their installments, the loans with an installment due after ``since`` and by ``through``.
+_ADVANCE_DUE_SUMS = text(f"""
+UPDATE loan l SET ({", ".join(DUE_SUMS)}) = ({_due_sums_of("s")})
+FROM (SELECT i.loan_id, {due_sums("CAST(:through AS date)")}
+      FROM installment i
+      WHERE i.loan_id IN (SELECT loan_id FROM installment WHERE due_date > :since AND due_date <= :through)
+      GROUP BY i.loan_id) s
+WHERE l.id = s.loan_id AND ({_due_sums_of("l")}) IS DISTINCT FROM ({_due_sums_of("s")})
+""")
+
+
+async def advance_due_sums(session: AsyncSession, since: date | None, through: date) -> int:
+    """Bring the kept DUE_SUMS from installments due by ``since`` (None: none) to those due by ``through``; the
+    caller closes ``through`` in the same transaction, after locking the loans against concurrent postings."""
+    result = await session.execute(_ADVANCE_DUE_SUMS, {"since": since or date.min, "through": through})
+    return result.rowcount
