@@ -53,7 +53,7 @@ REGION_ONLY = ("county_code", "township_code", "village_code")
 
 
 def _queries(
-    scope: ReportScope, until: date, by_month: bool, due_through: date | None
+    scope: ReportScope, until: date, by_month: bool, due_through: date | None, loan_columns: list[str]
 ) -> dict[str, tuple[str, list]]:
     queries: dict[str, tuple[str, list]] = {}
 
@@ -88,10 +88,7 @@ def _queries(
         "loans",
         lambda args: (
             f"""
-        SELECT l.id::text AS loan_id, l.application_id::text, l.applicant_id::text, l.contract_no,
-               p.code AS product_code, l.bank_code, l.guarantee_fund_id::text, l.county_code, l.township_code,
-               l.village_code, l.disbursed_on, l.maturity_date, l.principal, l.annual_rate::float8, l.term_months,
-               l.repayment_method, l.status, l.compensated_on, l.compensated_amount, l.written_off_on
+        SELECT {", ".join(_LOAN_SELECT.get(column, f"l.{column}") for column in loan_columns)}
         FROM loan l JOIN loan_product p ON p.id = l.product_id
         WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
         ),
@@ -284,9 +281,16 @@ _LOAN_PARTS = {
         {"application_id": pl.String, "project_type": pl.String, "jobs_expected": pl.Int64}
     ),
 }
-_FROM_PARTS = {column for part in _LOAN_PARTS.values() for column in part} - {
-    "applicant_id",
-    "application_id",
+_PART_KEYS = {"borrowers": "applicant_id", "projects": "application_id"}
+_FROM_PARTS = {column for part in _LOAN_PARTS.values() for column in part} - set(_PART_KEYS.values())
+# How the columns of the loans frame that `loan` holds are selected, where not as `l.<column>`.
+_LOAN_SELECT = {
+    "loan_id": "l.id::text AS loan_id",
+    "application_id": "l.application_id::text",
+    "applicant_id": "l.applicant_id::text",
+    "product_code": "p.code AS product_code",
+    "guarantee_fund_id": "l.guarantee_fund_id::text",
+    "annual_rate": "l.annual_rate::float8",
 }
 _READ_SCHEMAS = {
     **SCHEMAS,
@@ -317,16 +321,24 @@ _LONGEST_FIRST = list(
 )
 
 
-def _assemble_loans(loans: pl.DataFrame, borrowers: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame:
-    return (
-        loans.join(borrowers, on="applicant_id", how="left")
-        .join(projects, on="application_id", how="left")
-        .select(f.LOANS.names())
-    )
+def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns: list[str]) -> pl.DataFrame:
+    for name, part in parts.items():
+        loans = loans.join(part, on=_PART_KEYS[name], how="left")
+    return loans.select(columns)
 
 
-def _parse(name: str, content: bytes) -> pl.DataFrame:
-    schema = _READ_SCHEMAS[name]
+def _loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
+    """(the loans frame's columns, those read from `loan`, the parts read beside it) for the columns a report
+    reads (None: all)."""
+    columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]
+    parts = [
+        name for name, schema in _LOAN_PARTS.items() if any(c in columns for c in schema if c in _FROM_PARTS)
+    ]
+    keys = {_PART_KEYS[name] for name in parts}
+    return columns, [c for c in _READ_SCHEMAS["loans"] if c in columns or c in keys], parts
+
+
+def _parse(schema: pl.Schema, content: bytes) -> pl.DataFrame:
     csv_schema = {
         column: (pl.String if dtype in (pl.Boolean,) or isinstance(dtype, pl.List) else dtype)
         for column, dtype in schema.items()
@@ -373,9 +385,12 @@ async def load_frames(
     *,
     due_totals: Literal["loan", "loan_month"] | None = None,
     positions: bool = False,
+    loan_columns: frozenset[str] | None = None,
 ) -> f.PortfolioFrames:
     """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
-    with ``only``, the other frames stay empty (with their schemas) and are not read.
+    with ``only``, the other frames stay empty (with their schemas) and are not read; with ``loan_columns``, the
+    loans frame holds only those columns (and `loan_id`), and the applicants and applications are read for it only
+    when it holds their columns.
 
     With ``due_totals``, a report that needs only the repayment-rate sums of the installments due by ``until``
     (per loan, or per loan and due month) gets them summed by the database from the running sums kept on the
@@ -396,9 +411,8 @@ async def load_frames(
         if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
-        queries = _queries(
-            scope, until, by_month=due_totals == "loan_month", due_through=stand["due_through"]
-        )
+        columns, loan_read, parts = _loan_reads(loan_columns)
+        queries = _queries(scope, until, due_totals == "loan_month", stand["due_through"], loan_read)
         totals_stand = due_totals is not None and stand["payments"]
         kept_totals = (
             totals_stand
@@ -409,21 +423,25 @@ async def load_frames(
         positions_stand = positions and stand["payments"] and stand["penalties"]
         wanted = set(SCHEMAS if only is None else only)
         if "loans" in wanted:
-            wanted |= set(_LOAN_PARTS)
+            wanted |= set(parts)
         if positions_stand:
             wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
         elif totals_stand and not positions:
             wanted = wanted - {"installments", "allocations"} | {"due_totals"}
         # The kept sums are read under the name of the sums they stand for.
         source = {"due_totals": "kept_due_totals"} if kept_totals else {}
+        schemas = {**_READ_SCHEMAS, "loans": pl.Schema({c: _READ_SCHEMAS["loans"][c] for c in loan_read})}
         read = await _read_all(
             connections,
-            [(name, *queries[source.get(name, name)]) for name in sorted(wanted, key=_LONGEST_FIRST.index)],
+            [
+                (name, *queries[source.get(name, name)], schemas[name])
+                for name in sorted(wanted, key=_LONGEST_FIRST.index)
+            ],
         )
     frames = {name: read.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
     if "loans" in read:
         frames["loans"] = await asyncio.to_thread(
-            _assemble_loans, read["loans"], *(read[name] for name in _LOAN_PARTS)
+            _assemble_loans, read["loans"], {name: read[name] for name in parts}, columns
         )
     return f.PortfolioFrames(
         **frames,
@@ -457,18 +475,19 @@ async def _readers(stack: AsyncExitStack, engine: Any) -> list[AsyncConnection]:
 
 
 async def _read_all(
-    connections: list[AsyncConnection], queue: list[tuple[str, str, list]]
+    connections: list[AsyncConnection], queue: list[tuple[str, str, list, pl.Schema]]
 ) -> dict[str, pl.DataFrame]:
-    """Each (name, query, args) copied out and parsed; the readers take the next query as they come free."""
+    """Each (name, query, args, schema) copied out and parsed; the readers take the next query as they come
+    free."""
     read: dict[str, pl.DataFrame] = {}
 
     async def reader(connection: AsyncConnection) -> None:
         raw = (await connection.get_raw_connection()).driver_connection
         while queue:
-            name, query, args = queue.pop(0)
+            name, query, args, schema = queue.pop(0)
             buffer = io.BytesIO()
             await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
-            read[name] = await asyncio.to_thread(_parse, name, buffer.getvalue())
+            read[name] = await asyncio.to_thread(_parse, schema, buffer.getvalue())
 
     await asyncio.gather(*(reader(connection) for connection in connections[: len(queue)]))
     return read

@@ -7,12 +7,12 @@ wires them to the caller's scope and to the requested format.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ from reports.builders import (
     interest_subsidy,
     lending_target,
     portfolio_at_risk,
+    repayment,
     repayment_rate,
 )
 from reports.builders.county_risk import COUNTY_RISK_TABLES
@@ -101,6 +102,8 @@ class ReportKind:
     # The builder reads the repayment history only through the positions on as_of (`asof.installment_positions`,
     # `asof.loan_positions`), which the running sums on the installments give when nothing happened after as_of.
     positions: bool = False
+    # The columns of the loans frame the builder reads for the request's groups (None: all).
+    loan_columns: Callable[[Sequence[str]], frozenset[str]] | None = None
 
 
 def _county_of(scope: ReportScope) -> str:
@@ -121,6 +124,7 @@ KINDS: dict[str, ReportKind] = {
         title_zh="还贷率",
         frames=REPAYMENT_FRAMES,
         due_totals=True,
+        loan_columns=repayment.loan_columns,
     ),
     "portfolio-at-risk": ReportKind(
         lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
@@ -239,7 +243,13 @@ class ReportService:
         if needed is not None:
             needed = needed.union(*(GROUPING_FRAMES.get(key, ()) for key in request.group_by))
         frames = await load_frames(
-            self.session, scope, until, needed, due_totals=due_totals, positions=kind.positions
+            self.session,
+            scope,
+            until,
+            needed,
+            due_totals=due_totals,
+            positions=kind.positions,
+            loan_columns=kind.loan_columns(request.group_by) if kind.loan_columns else None,
         )
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         return await asyncio.to_thread(render, request, kind, report, frames)
@@ -276,7 +286,7 @@ def render(request: ReportRequest, kind: ReportKind, report: Any, frames: Portfo
     media_type = FORMATS[request.format]
     if request.format == "json":
         body = report_body(request, report)
-        return RenderedReport(json.dumps(body, ensure_ascii=False).encode(), media_type, f"{stem}.json", body)
+        return RenderedReport(msgspec.json.encode(body), media_type, f"{stem}.json", body)
     if request.format == "csv":
         return RenderedReport(report_csv(report).encode("utf-8"), media_type, f"{stem}.csv")
     if isinstance(report, Report):

@@ -60,7 +60,8 @@ def ratio(numerator: int, denominator: int, places: int = 4) -> str:
     quantum = Decimal(1).scaleb(-places)
     if not denominator:
         return str(Decimal(0).quantize(quantum))
-    return str((Decimal(numerator) / Decimal(denominator)).quantize(quantum, rounding=ROUND_HALF_UP))
+    # + 0 drops the sign of a negative quotient that rounds to zero ("-0.0000")
+    return str((Decimal(numerator) / Decimal(denominator)).quantize(quantum, rounding=ROUND_HALF_UP) + 0)
 
 
 def yuan(fen: int) -> str:
@@ -93,18 +94,61 @@ def float_ratio(numerator: str, denominator: str) -> pl.Expr:
 
 def jsonable(record: Mapping[str, Any], ratios: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     """A row as JSON-ready values: ratios exact from their integer pair, money as yuan, dates ISO."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        if key in ratios and ratios[key][0] in record and ratios[key][1] in record:
-            num, den = record[ratios[key][0]], record[ratios[key][1]]
-            out[key] = ratio(num or 0, den or 0)
-        elif key in MONEY_COLUMNS and isinstance(value, int):
-            out[key] = yuan(value)
-        elif isinstance(value, date):
-            out[key] = value.isoformat()
+    return records_of(pl.DataFrame([dict(record)]), ratios)[0]
+
+
+def records_of(frame: pl.DataFrame, ratios: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """Every row as JSON-ready values (as `ratio` and `yuan` render them, dates ISO), column by column: a
+    province's per-loan list is a hundred thousand rows."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        pair = ratios.get(name)
+        if pair is not None and pair[0] in frame.columns and pair[1] in frame.columns:
+            columns.append(_ratio_text(*pair).alias(name))
+        elif name in MONEY_COLUMNS and dtype.is_integer():
+            columns.append(_yuan_text(name))
+        elif dtype == pl.Date:
+            columns.append(pl.col(name).dt.to_string("%Y-%m-%d"))
         else:
-            out[key] = value
-    return out
+            columns.append(pl.col(name))
+    return frame.select(columns).to_dicts()
+
+
+_WIDE = pl.Int128  # numerator × 2·10⁴ must not overflow
+
+
+def _magnitude(value: pl.Expr) -> pl.Expr:
+    return pl.when(value < 0).then(pl.lit(0, _WIDE) - value).otherwise(value)
+
+
+def _ratio_text(numerator: str, denominator: str, places: int = 4) -> pl.Expr:
+    """`ratio` column-wise: half-up in integers; nulls count as 0."""
+    num, den = (pl.col(c).fill_null(0).cast(_WIDE) for c in (numerator, denominator))
+    top, bottom, scale = _magnitude(num), _magnitude(den), 10**places
+    rounded = (
+        pl.when(bottom == 0)
+        .then(pl.lit(0, _WIDE))
+        .otherwise((top * pl.lit(2 * scale, _WIDE) + bottom) // (pl.lit(2, _WIDE) * bottom))
+    )
+    negative = (rounded != 0) & ((num < 0) != (den < 0))
+    return (
+        pl.when(negative).then(pl.lit("-")).otherwise(pl.lit(""))
+        + (rounded // pl.lit(scale, _WIDE)).cast(pl.String)
+        + pl.lit(".")
+        + (rounded % pl.lit(scale, _WIDE)).cast(pl.String).str.zfill(places)
+    )
+
+
+def _yuan_text(column: str) -> pl.Expr:
+    """`yuan` column-wise."""
+    fen = pl.col(column).cast(pl.Int64)
+    whole = fen.abs()
+    return (
+        pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+        + (whole // 100).cast(pl.String)
+        + pl.lit(".")
+        + (whole % 100).cast(pl.String).str.zfill(2)
+    ).alias(column)
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,8 +171,7 @@ class Report:
 
     def records(self, table: str | None = None) -> list[dict[str, Any]]:
         """`rows` (or `tables[table]`) as JSON-ready dicts, ratios rendered exactly."""
-        frame = self.rows if table is None else self.tables[table]
-        return [jsonable(row, self.ratios) for row in frame.iter_rows(named=True)]
+        return records_of(self.rows if table is None else self.tables[table], self.ratios)
 
     def total_record(self) -> dict[str, Any]:
         return jsonable(self.total, self.ratios)

@@ -45,6 +45,7 @@ from reports.builders.common import (
     lit_date,
     percent,
     ratio,
+    records_of,
     to_decimal,
 )
 from reports.builders.funds import guarantee_fund_status
@@ -107,8 +108,7 @@ class CountyRiskReport:
 
     def records(self, table: str) -> list[dict[str, Any]]:
         """One of the frames (e.g. "townships", "overdue") as JSON-ready dicts."""
-        frame: pl.DataFrame = getattr(self, table)
-        return [jsonable(row, self.ratios) for row in frame.iter_rows(named=True)]
+        return records_of(getattr(self, table), self.ratios)
 
 
 def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFrames:

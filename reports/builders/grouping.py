@@ -32,6 +32,12 @@ LOAN_KEY_COLUMNS = {
 REGION_KEYS = ("county", "township", "village")
 
 
+def group_columns(group_by: Sequence[str]) -> set[str]:
+    """The columns of the loans frame `attach_groups` reads for these keys."""
+    columns = {LOAN_KEY_COLUMNS[key] for key in group_by if key in LOAN_KEY_COLUMNS}
+    return columns | {"applicant_id"} if "category" in group_by else columns
+
+
 def check_group_by(group_by: Sequence[str], allowed: Sequence[str] = GROUP_KEYS) -> list[str]:
     keys = list(group_by)
     unknown = [k for k in keys if k not in allowed]
@@ -131,6 +137,8 @@ def summarise(
 
 
 LOAN_IDENTITY = ("loan_id", "contract_no", "borrower_name", "national_id_masked", "township", "bank")
+# The columns of the loans frame `loan_list` reads.
+IDENTITY_COLUMNS = frozenset({"contract_no", "borrower_name", "national_id", "township_code", "bank_code"})
 
 
 def loan_list(per_loan: pl.DataFrame, frames: PortfolioFrames, columns: Sequence[str]) -> pl.DataFrame:

@@ -25,7 +25,7 @@ import polars as pl
 
 from reports.builders.asof import installment_positions
 from reports.builders.common import Report, float_ratio
-from reports.builders.grouping import check_group_by, loan_list, summarise
+from reports.builders.grouping import IDENTITY_COLUMNS, check_group_by, group_columns, loan_list, summarise
 from reports.frames import PortfolioFrames
 
 RATIOS = {
@@ -73,6 +73,12 @@ def due_totals(frames: PortfolioFrames, as_of: date, by_month: bool) -> pl.DataF
             pl.len().cast(pl.Int64).alias("installment_count"),
         )
     )
+
+
+def loan_columns(group_by: Sequence[str]) -> frozenset[str]:
+    """The columns of the loans frame the report reads: the groups', the below-100 % list's, and the disbursement
+    date (due_installments, when the rate is rebuilt from the history)."""
+    return IDENTITY_COLUMNS | group_columns(check_group_by(group_by)) | {"disbursed_on"}
 
 
 def repayment_rate(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:

@@ -3,8 +3,10 @@
 from datetime import date
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reports.builders.common import Report, mask_national_id, percent, ratio, yuan
+from reports.builders.common import Report, mask_national_id, percent, ratio, records_of, yuan
 
 
 def test_ratio_is_exact_half_up() -> None:
@@ -70,3 +72,21 @@ def test_report_records_render_money_ratios_and_dates_exactly() -> None:
         "principal_repaid": "1.00",
         "repayment_rate": "0.3333",
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-(10**15), 10**15), st.integers(-(10**15), 10**15)), min_size=1, max_size=20
+    )
+)
+def test_records_render_each_row_as_ratio_and_yuan_do(pairs: list[tuple[int, int]]) -> None:
+    """The column-wise rendering of a table agrees with `ratio` and `yuan` row by row, signs and zeros included."""
+    frame = pl.DataFrame(
+        {"principal_repaid": [n for n, _ in pairs], "principal_due": [d for _, d in pairs]},
+        schema={"principal_repaid": pl.Int64, "principal_due": pl.Int64},
+    ).with_columns(rate=pl.lit(0.0))
+    records = records_of(frame, {"rate": ("principal_repaid", "principal_due")})
+    assert records == [
+        {"principal_repaid": yuan(n), "principal_due": yuan(d), "rate": ratio(n, d)} for n, d in pairs
+    ]
