@@ -149,12 +149,15 @@ def loan_list(per_loan: pl.DataFrame, frames: PortfolioFrames, columns: Sequence
         "loan_id",
         "contract_no",
         "borrower_name",
-        mask_national_id(),
+        "national_id",
         pl.col("township_code").alias("township"),
         pl.col("bank_code").alias("bank"),
     )
     metrics = per_loan.select("loan_id", *(c for c in columns if c not in LOAN_IDENTITY))
-    out = add_labels(metrics.join(identity, on="loan_id", how="left"), frames, ["township", "bank"])
+    listed = metrics.join(identity, on="loan_id", how="left").with_columns(
+        mask_national_id()
+    )  # the listed only
+    out = add_labels(listed, frames, ["township", "bank"])
     return out.select(
         *LOAN_IDENTITY, "township_name", "bank_name", *(c for c in columns if c not in LOAN_IDENTITY)
     )

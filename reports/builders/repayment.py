@@ -35,11 +35,10 @@ RATIOS = {
 }
 
 TOTALS = ("principal_due", "principal_repaid", "on_time_repaid", "installment_count")
-AGGS = (
-    *(pl.col(c).sum() for c in TOTALS[:3]),
-    pl.col("loan_id").n_unique().alias("loan_count"),
-    pl.col("installment_count").sum(),
-)
+SUMS = (*(pl.col(c).sum() for c in TOTALS[:3]), pl.col("installment_count").sum())
+AGGS = (*SUMS, pl.col("loan_id").n_unique().alias("loan_count"))
+# Items of one row per loan (not by month): counting rows counts loans.
+PER_LOAN_AGGS = (*SUMS, pl.len().alias("loan_count"))
 DERIVE = (
     float_ratio("principal_repaid", "principal_due").alias("repayment_rate"),
     float_ratio("on_time_repaid", "principal_due").alias("on_time_rate"),
@@ -83,15 +82,15 @@ def loan_columns(group_by: Sequence[str]) -> frozenset[str]:
 
 def repayment_rate(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:
     keys = check_group_by(group_by)
-    items = due_totals(frames, as_of, by_month="month" in keys)
-    rows, total = summarise(items, frames, keys, AGGS, period_column="due_month", derive=DERIVE)
-    per_loan = (
-        items.group_by("loan_id")
-        .agg(pl.col(c).sum() for c in TOTALS[:3])
-        .filter(pl.col("principal_repaid") < pl.col("principal_due"))
-        .with_columns(float_ratio("principal_repaid", "principal_due").alias("rate"))
+    by_month = "month" in keys
+    items = due_totals(frames, as_of, by_month)
+    aggs = AGGS if by_month else PER_LOAN_AGGS
+    rows, total = summarise(items, frames, keys, aggs, period_column="due_month", derive=DERIVE)
+    per_loan = items.group_by("loan_id").agg(pl.col(c).sum() for c in TOTALS[:3]) if by_month else items
+    below_full = per_loan.filter(pl.col("principal_repaid") < pl.col("principal_due")).with_columns(
+        float_ratio("principal_repaid", "principal_due").alias("rate")
     )
-    below = loan_list(per_loan, frames, ["principal_due", "principal_repaid", "on_time_repaid", "rate"]).sort(
-        "rate", "contract_no"
-    )
+    below = loan_list(
+        below_full, frames, ["principal_due", "principal_repaid", "on_time_repaid", "rate"]
+    ).sort("rate", "contract_no")
     return Report(rows=rows, total=total, tables={"below_full": below}, ratios=RATIOS, group_by=tuple(keys))
