@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 BUCKET_SQL = """CASE WHEN {dpd} = 0 THEN 'current' WHEN {dpd} <= 30 THEN '1-30' WHEN {dpd} <= 90 THEN '31-90'
@@ -86,8 +86,7 @@ WITH installment_status AS (
                AS dpd,
            COALESCE(sum(i.principal - i.paid_principal) FILTER (WHERE i.due_date < {{as_of}}), 0)
                AS overdue_principal,
-           COALESCE(sum(i.penalty_accrued - i.paid_penalty), 0) AS penalty_outstanding,
-           {due_sums(LAST_CLOSED_DATE)}
+           COALESCE(sum(i.penalty_accrued - i.paid_penalty), 0) AS penalty_outstanding{{due_select}}
     FROM loan l JOIN installment i ON i.loan_id = l.id
     WHERE {{loans}}
     GROUP BY l.id
@@ -98,17 +97,32 @@ UPDATE loan l SET
     five_class = {FIVE_CLASS_SQL.format(dpd="f.dpd")},
     overdue_principal = f.overdue_principal,
     penalty_outstanding = f.penalty_outstanding,
-    status = {LOAN_STATUS},
-    ({", ".join(DUE_SUMS)}) = ({_due_sums_of("f")})
+    status = {LOAN_STATUS}{{due_set}}
 FROM figures f WHERE l.id = f.id
-  AND (l.days_past_due, l.overdue_principal, l.penalty_outstanding, l.status, {_due_sums_of("l")})
-      IS DISTINCT FROM (f.dpd, f.overdue_principal, f.penalty_outstanding, {LOAN_STATUS},
-                        {_due_sums_of("f")})
+  AND (l.days_past_due, l.overdue_principal, l.penalty_outstanding, l.status{{due_kept}})
+      IS DISTINCT FROM (f.dpd, f.overdue_principal, f.penalty_outstanding, {LOAN_STATUS}{{due_figures}})
 RETURNING l.id, l.status, l.days_past_due, l.bucket, l.five_class, l.overdue_principal, l.penalty_outstanding
 """
 
-_BY_IDS_ON_OPEN_DATE = text(_REFRESH.replace("{loans}", _LOANS_BY_IDS).replace("{as_of}", OPEN_BUSINESS_DATE))
-_BY_RANGE = text(_REFRESH.replace("{loans}", _LOANS_BY_RANGE).replace("{as_of}", "CAST(:as_of AS date)"))
+_DUE_SUMS_PARTS = {
+    "{due_select}": f",\n           {due_sums(LAST_CLOSED_DATE)}",
+    "{due_set}": f",\n    ({', '.join(DUE_SUMS)}) = ({_due_sums_of('f')})",
+    "{due_kept}": f", {_due_sums_of('l')}",
+    "{due_figures}": f", {_due_sums_of('f')}",
+}
+
+
+def _refresh(loans: str, as_of: str, with_due_sums: bool) -> TextClause:
+    sql = _REFRESH.replace("{loans}", loans).replace("{as_of}", as_of)
+    for part, sums in _DUE_SUMS_PARTS.items():
+        sql = sql.replace(part, sums if with_due_sums else "")
+    return text(sql)
+
+
+# A posting recomputes its loan's due sums; close of business leaves them to `advance_due_sums`, since the last
+# closed date does not move while it refreshes the portfolio batch by batch.
+_BY_IDS_ON_OPEN_DATE = _refresh(_LOANS_BY_IDS, OPEN_BUSINESS_DATE, with_due_sums=True)
+_BY_RANGE = _refresh(_LOANS_BY_RANGE, "CAST(:as_of AS date)", with_due_sums=False)
 
 
 async def refresh_loans(
