@@ -88,7 +88,7 @@ def test_repayments_are_what_the_allocation_rules_give() -> None:
     rng = Rng(11)
     loans = plan_loans(reference(2, today), 600, rng, today)
     assert set(loans["behaviour"]) == set(BEHAVIOURS)
-    story = history(loans, rng, today)
+    story = history(loans, rng, today, today - timedelta(days=1))
     terms = {row["loan"]: row for row in loans.iter_rows(named=True)}
     schedules, penalties, lines, repayments = defaultdict(list), {}, defaultdict(list), defaultdict(list)
     for row in story.installments.sort("loan", "seq").iter_rows(named=True):

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from loans.bulk.frames import Rng, at_time, half_up, schedule_frame
+from loans.loans.delinquency import DUE_SUMS
 from loans.repayments.allocation import InstallmentState, allocate, payoff_amount
 
 
@@ -30,8 +31,9 @@ class History:
     loans: pl.DataFrame
 
 
-def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
-    """Apply each loan's behaviour to its schedule, up to ``today``."""
+def history(loans: pl.DataFrame, rng: Rng, today: date, due_through: date) -> History:
+    """Apply each loan's behaviour to its schedule, up to ``today``; the loans' due sums are those of their
+    installments due by ``due_through`` (the last closed business date)."""
     c, day = pl.col, lambda n: pl.duration(days=n)
     x = schedule_frame(loans).join(
         loans.select(
@@ -249,14 +251,24 @@ def history(loans: pl.DataFrame, rng: Rng, today: date) -> History:
         .otherwise(pl.lit("pending")),
     )
     settled = repayments.filter("settles").group_by("loan").agg(settled_on=c("paid_on").max())
+    due_by_close = c("due_date") <= due_through
     loan_state = (
         installments.group_by("loan")
-        .agg(paid=c("paid_principal").sum())
+        .agg(
+            paid=c("paid_principal").sum(),
+            due_installments=due_by_close.sum().cast(pl.Int64),
+            due_principal=c("principal").filter(due_by_close).sum(),
+            due_principal_repaid=pl.min_horizontal("principal", "paid_principal").filter(due_by_close).sum(),
+            due_principal_on_time=pl.min_horizontal("principal", "on_time_principal")
+            .filter(due_by_close)
+            .sum(),
+        )
         .join(loans.select("loan", "principal"), on="loan")
         .join(settled, on="loan", how="left")
         .select(
             "loan",
             "settled_on",
+            *DUE_SUMS,
             outstanding_principal=c("principal") - c("paid"),
             status=pl.when(c("settled_on").is_not_null()).then(pl.lit("settled")).otherwise(pl.lit("active")),
         )

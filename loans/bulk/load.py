@@ -21,7 +21,7 @@ from loans.bulk.history import history
 from loans.bulk.people import follow_ups, people
 from loans.bulk.portfolio import Reference, plan_loans, reference
 from loans.bulk.rows import applicant_rows, application_rows, insert_reference_rows, loan_rows, training_rows
-from loans.loans.delinquency import advance_due_sums, refresh_loan_range
+from loans.loans.delinquency import LAST_CLOSED_DATE_QUERY, refresh_loan_range
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHUNK_LOANS = 25_000
@@ -67,6 +67,9 @@ async def load(
         "SELECT count(*) FROM repayment WHERE bank_code = ANY($1)", bank_codes
     )
     existing = await raw.fetch("SELECT national_id FROM applicant WHERE county_code = ANY($1)", county_codes)
+    # _close_books closes yesterday unless a later date is closed already: the loans' due sums are as of that date.
+    closed = await raw.fetchval(LAST_CLOSED_DATE_QUERY)
+    due_through = max(today - timedelta(days=1), closed or date.min)
     loans = plan_loans(ref, n_loans, rng, today)
     who = people(ref, loans, rng, today, (r[0] for r in existing))
     loans = loans.with_columns(applicant=who["applications"]["applicant"].head(loans.height))
@@ -115,11 +118,13 @@ async def load(
     starts = list(range(0, loans.height, CHUNK_LOANS))
     chunks = [loans.slice(start, CHUNK_LOANS) for start in starts]
     # polars works on the next chunk in a thread (it releases the GIL) while this one is COPYed
-    upcoming = asyncio.create_task(asyncio.to_thread(history, chunks[0], rng, today))
+    upcoming = asyncio.create_task(asyncio.to_thread(history, chunks[0], rng, today, due_through))
     for index, (start, chunk) in enumerate(zip(starts, chunks, strict=True)):
         story = await upcoming
         if index + 1 < len(chunks):
-            upcoming = asyncio.create_task(asyncio.to_thread(history, chunks[index + 1], rng, today))
+            upcoming = asyncio.create_task(
+                asyncio.to_thread(history, chunks[index + 1], rng, today, due_through)
+            )
         await copy(
             "loan",
             loan_rows(chunk, story.loans, loan_base),
@@ -356,8 +361,7 @@ async def _funds_and_targets(
 
 
 async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any], today: date) -> int:
-    """Yesterday is closed (penalty was accrued through it); DPD and the rest as of today, as a posting sets them,
-    and the due sums of every loan as of the last closed date."""
+    """Yesterday is closed (penalty was accrued through it); DPD and the rest as of today, as a posting sets them."""
     await raw.execute(
         "INSERT INTO business_day (business_date, status, loans_processed, overdue_loans, penalty_accrued, reminders,"
         " started_at, finished_at) SELECT $1, 'done', 0, 0, 0, 0, now(), now() WHERE NOT EXISTS "
@@ -369,8 +373,6 @@ async def _close_books(connection: AsyncConnection, raw: Any, loan_ids: list[Any
     for start in range(0, len(ordered), REFRESH_BATCH):
         batch = ordered[start : start + REFRESH_BATCH]
         await refresh_loan_range(session, batch[0], batch[-1], today)
-    closed = await raw.fetchval("SELECT max(business_date) FROM business_day WHERE status = 'done'")
-    await advance_due_sums(session, None, closed)
     await raw.execute(
         "UPDATE loan l SET claimable_since = $1::date - l.days_past_due + f.compensation_after_days "
         "FROM guarantee_fund f WHERE f.id = l.guarantee_fund_id AND l.status IN ('active', 'overdue') "

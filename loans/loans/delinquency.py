@@ -55,7 +55,7 @@ DUE_SUMS = {
 def due_sums(through: str) -> str:
     """The select list of DUE_SUMS over installments `i` grouped by loan, due by the SQL date ``through``."""
     return ",\n           ".join(
-        f"COALESCE({expr} FILTER (WHERE i.due_date <= {through}), 0) AS {name}"
+        f"COALESCE({expr} FILTER (WHERE i.due_date <= {through}), 0)::bigint AS {name}"
         for name, expr in DUE_SUMS.items()
     )
 
