@@ -230,8 +230,6 @@ def _queries(
         ),
     )
 
-    # The same per-loan sums, from the sums each loan keeps for its installments due by the last closed business
-    # date (`due_through`, before `until`) and those of the few installments due since.
     def kept_due_totals(args: list) -> str:
         args.append(due_through)
         since = f"${len(args)}"

@@ -128,6 +128,10 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
     after it recomputes its loan's; the report adds the installments due since 30 Jun to the kept sums."""
     await portfolio(client, world, engine)
     await close_of_business(engine, date(2026, 6, 30), TODAY)
+    # disbursed after that close but dated before it: its first installments are due by 30 Jun, unpaid
+    late_entry = await disbursed_loan(
+        client, world, engine=engine, contract_no="DT-3", **EQUAL_PRINCIPAL_LOAN
+    )
     async with engine.begin() as conn:
         dt2 = await conn.scalar(text("SELECT id FROM loan WHERE contract_no = 'DT-2'"))
     body = {"amount": "12000.00", "paid_on": TODAY.isoformat(), "bank_txn_ref": "DT-2-1"}
@@ -144,6 +148,14 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
             .one()
         )
     assert kept["due_installments"] > 0 and kept["due_principal_repaid"] > 0  # the posting recomputed them
+    async with engine.connect() as conn:
+        entered = (
+            await conn.execute(
+                text("SELECT due_installments, due_principal FROM loan WHERE id = :id"),
+                {"id": late_entry["loan_id"]},
+            )
+        ).one()
+    assert tuple(entered) == (5, 50_000_00)  # Feb–Jun, 10,000.00 each
 
     scope = ReportScope(county_code=COUNTY)
 
