@@ -128,26 +128,34 @@ async def _reports(
     say(f"N={n:,}: repayment-rate report over all loans, county risk report for the largest county")
     r = await reports.run(engine, today, args.report_baseline_cap)
     how = f"row-wise Python over ORM objects, {r['baseline_loans']:,} loans ({r['baseline_seconds_measured']:.1f} s), "
+    rate_how, risk_how = (
+        how + f"extrapolated to {r['loans']:,}",
+        how + f"extrapolated to {r['county_loans']:,}",
+    )
+    rate_baseline, risk_baseline = r["baseline_repayment_rate_seconds"], r["baseline_county_risk_seconds"]
+    risk = f"county risk report ({r['county_loans']:,} loans)"
     return [
         Row(
             "repayment-rate report",
             n,
             "seconds",
             r["repayment_rate_seconds"],
-            r["baseline_repayment_rate_seconds"],
-            how + f"extrapolated to {r['loans']:,}",
+            rate_baseline,
+            rate_how,
             "≤ 5 s at 1M",
             r,
         ),
+        Row("repayment-rate report, again", n, "seconds", r["repayment_rate_again_seconds"], rate_baseline),
         Row(
-            f"county risk report ({r['county_loans']:,} loans)",
+            risk,
             n,
             "seconds",
             r["county_risk_seconds"],
-            r["baseline_county_risk_seconds"],
-            how + f"extrapolated to {r['county_loans']:,}",
+            risk_baseline,
+            risk_how,
             "≤ 1 s for a 50k-loan county",
         ),
+        Row(f"{risk}, again", n, "seconds", r["county_risk_again_seconds"], risk_baseline),
     ]
 
 
