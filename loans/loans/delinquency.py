@@ -1,4 +1,5 @@
-"""Days past due, bucket, five-category class and active/overdue status, computed set-wise in SQL.
+"""Days past due, bucket, five-category class and active/overdue status, and the repayment-rate sums each loan
+keeps (DUE_SUMS), computed set-wise in SQL.
 
 Used after a repayment (for one loan) and by close of business (for id ranges of the portfolio).
 DPD = as_of − the oldest due date whose borrower-owed part is not fully paid; 0 on the due date itself.
@@ -129,7 +130,8 @@ async def refresh_loans(
     session: AsyncSession, loan_ids: list[UUID], today: date
 ) -> dict[UUID, dict[str, Any]]:
     """Recompute installment statuses and each loan's DPD, bucket, class and status, as of the open business
-    date, in one statement; returns the new figures of the loans whose figures changed, by loan id."""
+    date, and its due sums, in one statement; returns the new figures of the loans whose figures changed, by loan
+    id."""
     rows = await session.execute(_BY_IDS_ON_OPEN_DATE, {"loan_ids": loan_ids, "today": today})
     return {row.id: dict(row._mapping) for row in rows}
 
