@@ -52,6 +52,14 @@ ALL = SCOPE_COLUMNS
 REGION_ONLY = ("county_code", "township_code", "village_code")
 
 
+# The repayment-rate sums of installments grouped by loan (DUE_TOTALS). Summed as integer: PostgreSQL sums
+# integers in bigint but bigints in numeric, which took a third of the time. One installment is far below 2³¹ fen
+# (21 million yuan; the national cap is 300,000 yuan), and one that were not would fail the cast, not mis-sum.
+_DUE_TOTALS_SUMS = """sum(principal::integer) AS principal_due,
+               sum(least(principal, paid_principal)::integer) AS principal_repaid,
+               sum(least(principal, on_time_principal)::integer) AS on_time_repaid, count(*) AS installment_count"""
+
+
 def _queries(
     scope: ReportScope, until: date, by_month: bool, due_through: date | None, loan_columns: list[str]
 ) -> dict[str, tuple[str, list]]:
@@ -214,17 +222,12 @@ def _queries(
         SELECT county_code, year, amount FROM lending_target x WHERE {scope.where("x", ("county_code",), args)}"""
         ),
     )
-    # Summed as integer: PostgreSQL sums integers in bigint but bigints in numeric, which took a third of the
-    # time. One installment is far below 2³¹ fen (21 million yuan; the national cap is 300,000 yuan), and one
-    # that were not would fail the cast, not mis-sum.
     add(
         "due_totals",
         lambda args: (
             f"""
         SELECT loan_id::text, {"date_trunc('month', due_date)::date" if by_month else "NULL::date"} AS due_month,
-               sum(principal::integer) AS principal_due,
-               sum(least(principal, paid_principal)::integer) AS principal_repaid,
-               sum(least(principal, on_time_principal)::integer) AS on_time_repaid, count(*) AS installment_count
+               {_DUE_TOTALS_SUMS}
         FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}
         GROUP BY loan_id, 2"""
         ),
@@ -240,8 +243,7 @@ def _queries(
                l.due_principal_on_time + COALESCE(w.on_time_repaid, 0) AS on_time_repaid,
                l.due_installments + COALESCE(w.installment_count, 0) AS installment_count
         FROM loan l LEFT JOIN (
-            SELECT loan_id, sum(principal) AS principal_due, sum(least(principal, paid_principal)) AS principal_repaid,
-                   sum(least(principal, on_time_principal)) AS on_time_repaid, count(*) AS installment_count
+            SELECT loan_id, {_DUE_TOTALS_SUMS}
             FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
             GROUP BY loan_id) w ON w.loan_id = l.id
         WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}

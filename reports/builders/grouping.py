@@ -154,9 +154,8 @@ def loan_list(per_loan: pl.DataFrame, frames: PortfolioFrames, columns: Sequence
         pl.col("bank_code").alias("bank"),
     )
     metrics = per_loan.select("loan_id", *(c for c in columns if c not in LOAN_IDENTITY))
-    listed = metrics.join(identity, on="loan_id", how="left").with_columns(
-        mask_national_id()
-    )  # the listed only
+    # masked after the join: only the listed loans' numbers
+    listed = metrics.join(identity, on="loan_id", how="left").with_columns(mask_national_id())
     out = add_labels(listed, frames, ["township", "bank"])
     return out.select(
         *LOAN_IDENTITY, "township_name", "bank_name", *(c for c in columns if c not in LOAN_IDENTITY)

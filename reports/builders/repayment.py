@@ -35,7 +35,7 @@ RATIOS = {
 }
 
 TOTALS = ("principal_due", "principal_repaid", "on_time_repaid", "installment_count")
-SUMS = (*(pl.col(c).sum() for c in TOTALS[:3]), pl.col("installment_count").sum())
+SUMS = tuple(pl.col(c).sum() for c in TOTALS)
 AGGS = (*SUMS, pl.col("loan_id").n_unique().alias("loan_count"))
 # Items of one row per loan (not by month): counting rows counts loans.
 PER_LOAN_AGGS = (*SUMS, pl.len().alias("loan_count"))
