@@ -115,6 +115,17 @@ def _county_of(scope: ReportScope) -> str:
 
 # What the repayment figures read: loans with their schedules and repayments, and the grouping labels.
 REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "regions", "banks"})
+# The county risk page: the repayment and PAR figures, its beneficiaries' total (the women of each loan's
+# application, their jobs), lending against target, its funds and the PAR trend of its snapshots.
+COUNTY_RISK_FRAMES = REPAYMENT_FRAMES | {
+    "penalties",
+    "members",
+    "follow_ups",
+    "funds",
+    "fund_entries",
+    "snapshots",
+    "targets",
+}
 # Grouping by category reads the lead applicants' categories.
 GROUPING_FRAMES = {"category": frozenset({"applicants"})}
 
@@ -164,6 +175,7 @@ KINDS: dict[str, ReportKind] = {
         grouped=False,
         title_zh="县妇联风险报告",
         needs_county=True,
+        frames=COUNTY_RISK_FRAMES,
         positions=True,
     ),
 }

@@ -98,6 +98,14 @@ def _breakdown(pairs: pl.DataFrame, frames: PortfolioFrames, key: str) -> pl.Dat
     return rows
 
 
+def beneficiary_total(frames: PortfolioFrames, date_from: date, date_to: date) -> dict:
+    """The report's total alone (no groups, no breakdowns): it reads no applicants (their age and categories
+    only break the figures down)."""
+    pairs = supported_women(frames, date_from, date_to)
+    _, total = summarise(pairs, frames, [], (*PERIOD_AGGS, *STOCK_AGGS))
+    return total
+
+
 def beneficiaries(
     frames: PortfolioFrames, date_from: date, date_to: date, group_by: Sequence[str] = ()
 ) -> Report:

@@ -36,7 +36,7 @@ from typing import Any
 import polars as pl
 
 from reports.builders.asof import latest_visits
-from reports.builders.beneficiaries import beneficiaries
+from reports.builders.beneficiaries import beneficiary_total
 from reports.builders.common import (
     Report,
     days_between,
@@ -278,7 +278,7 @@ def county_risk(frames: PortfolioFrames, as_of: date, county_code: str) -> Count
     funds = guarantee_fund_status(county, as_of).rows
     flags = _flags(townships, funds)
     lending = lending_target(county, as_of, county_code)
-    people = beneficiaries(county, BEGINNING, as_of).total
+    people = beneficiary_total(county, BEGINNING, as_of)
     r, p = repay_t.total, par_t.total  # totals are over the whole county, whatever the grouping
     headline = {
         "loans_disbursed": people["loans_disbursed"],
