@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from loans.bulk.frames import Rng, at_time, half_up, schedule_frame
-from loans.loans.delinquency import DUE_SUMS
+from loans.loans.delinquency import DUE_FIGURES
 from loans.repayments.allocation import InstallmentState, allocate, payoff_amount
 
 
@@ -262,13 +262,14 @@ def history(loans: pl.DataFrame, rng: Rng, today: date, due_through: date) -> Hi
             due_principal_on_time=pl.min_horizontal("principal", "on_time_principal")
             .filter(due_by_close)
             .sum(),
+            due_oldest_owed=c("due_date").filter(due_by_close & (left > 0)).min(),
         )
         .join(loans.select("loan", "principal"), on="loan")
         .join(settled, on="loan", how="left")
         .select(
             "loan",
             "settled_on",
-            *DUE_SUMS,
+            *DUE_FIGURES,
             outstanding_principal=c("principal") - c("paid"),
             status=pl.when(c("settled_on").is_not_null()).then(pl.lit("settled")).otherwise(pl.lit("active")),
         )

@@ -4,12 +4,14 @@ Three shortcuts keep figures on the installment and loan rows instead of re-summ
 - close of business adds each day's penalty to `penalty_accrued` in the statement that books it (the penalty
   ledger grows by every overdue installment daily);
 - posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`;
-- each loan keeps the repayment-rate sums of its installments due by the last closed business date.
+- each loan keeps figures of its installments due by the last closed business date (the repayment-rate sums, the
+  oldest due date still owed on).
 Reports as of today read those sums (and each loan's `outstanding_principal`) instead of the history. This
 check is the safety net: `loans check` (and a weekly worker job) re-sums both ledgers set-wise and lists every
 installment figure that differs, and every loan whose balance is not its principal less what its installments
-show as paid, or whose due sums (`delinquency.DUE_SUMS`) are not those of its installments due by the last closed
-business date (as installment 0). It reports; it does not correct — a money correction is a deliberate act.
+show as paid, or whose due figures (`delinquency.DUE_FIGURES`) are not those of its installments due by the last
+closed business date (as installment 0; a date as the number YYYYMMDD, 0 for none). It reports; it does not
+correct — a money correction is a deliberate act.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.loans.delinquency import DUE_SUMS, LAST_CLOSED_DATE, due_sums
+from loans.loans.delinquency import DUE_DATES, DUE_FIGURES, LAST_CLOSED_DATE, due_figures
 
 # (installment column, its sum over the standing allocation lines `a` of installment `i`)
 ALLOCATION_FIGURES = {
@@ -35,6 +37,12 @@ _FIGURES = [(name, f"i.{name}", f"COALESCE(g.{name}, 0)") for name in ALLOCATION
     ("penalty_accrued", "i.penalty_accrued", "COALESCE(p.total, 0)")
 ]
 
+
+def _number(column: str, figure: str) -> str:
+    """A kept figure as a bigint: fen as they are, a date as YYYYMMDD (0: none)."""
+    return f"COALESCE(to_char({column}, 'YYYYMMDD')::bigint, 0)" if figure in DUE_DATES else column
+
+
 _DRIFT = text(f"""
 WITH penalties AS (SELECT loan_id, seq, sum(amount) AS total FROM penalty_accrual GROUP BY loan_id, seq),
 allocations AS (
@@ -48,18 +56,24 @@ drift AS (
     FROM installment i
     LEFT JOIN allocations g ON g.loan_id = i.loan_id AND g.seq = i.seq
     LEFT JOIN penalties p ON p.loan_id = i.loan_id AND p.seq = i.seq
-    CROSS JOIN LATERAL (VALUES {", ".join(f"('{name}', {kept}, {ledger})" for name, kept, ledger in _FIGURES)})
+    CROSS JOIN LATERAL (VALUES {
+    ", ".join(f"('{name}', {kept}, {ledger})" for name, kept, ledger in _FIGURES)
+})
         AS f(figure, kept, ledger)
     WHERE f.kept <> f.ledger
     UNION ALL
-    -- the loan's balance is its principal less the principal paid on its installments, and its due sums are
+    -- the loan's balance is its principal less the principal paid on its installments, and its due figures are
     -- those of its installments due by the last closed date (seq 0: the loan itself)
     SELECT l.id, 0, f.figure, f.kept, f.ledger
     FROM loan l
-    JOIN (SELECT i.loan_id, sum(i.paid_principal) AS paid, {due_sums(LAST_CLOSED_DATE)}
+    JOIN (SELECT i.loan_id, sum(i.paid_principal) AS paid, {due_figures(LAST_CLOSED_DATE)}
           FROM installment i GROUP BY i.loan_id) i ON i.loan_id = l.id
     CROSS JOIN LATERAL (VALUES ('outstanding_principal', l.outstanding_principal, l.principal - i.paid),
-                               {", ".join(f"('{name}', l.{name}, i.{name})" for name in DUE_SUMS)})
+                               {
+    ", ".join(
+        f"('{name}', {_number(f'l.{name}', name)}, {_number(f'i.{name}', name)})" for name in DUE_FIGURES
+    )
+})
         AS f(figure, kept, ledger)
     WHERE f.kept <> f.ledger
 )
@@ -92,7 +106,8 @@ async def ledger_drift(session: AsyncSession, limit: int = 100) -> tuple[int, li
 class LedgerMismatch(Exception):
     def __init__(self, found: int, drifts: list[Drift]) -> None:
         examples = "; ".join(
-            f"{d.contract_no} #{d.seq} {d.figure}: {d.kept} fen on the installment, {d.ledger} in the ledger"
+            f"{d.contract_no} #{d.seq} {d.figure}: {d.kept}{'' if d.figure in DUE_DATES else ' fen'} on the"
+            f" installment, {d.ledger} in the ledger"
             for d in drifts
         )
         super().__init__(f"{found} installment figures differ from the ledgers ({examples})")

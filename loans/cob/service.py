@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loans.cob.models import BusinessDay
 from loans.core.errors import Conflict, InvalidInput
-from loans.loans.delinquency import BORROWER_OWED, advance_due_sums, refresh_loan_range
+from loans.loans.delinquency import BORROWER_OWED, advance_due_figures, refresh_loan_range
 from loans.reminders.outbox import write_reminders
 
 BATCH_LOANS = 20_000
@@ -160,15 +160,15 @@ async def close_day(
             {"day": day},
         )
     ).one()
-    # The kept due sums move to this date as the date closes, atomically: the loans are locked against postings
-    # (which recompute their loan's sums as of the last closed date) until both are committed.
+    # The kept due figures move to this date as the date closes, atomically: the loans are locked against postings
+    # (which recompute their loan's figures as of the last closed date) until both are committed.
     await session.execute(text("LOCK TABLE loan IN EXCLUSIVE MODE"))
     previous = await session.scalar(
         select(func.max(BusinessDay.business_date)).where(
             BusinessDay.status == "done", BusinessDay.business_date < day
         )
     )
-    await advance_due_sums(session, previous, day)
+    await advance_due_figures(session, previous, day)
     record.status, record.finished_at = "done", datetime.now(UTC)
     record.loans_processed, record.overdue_loans = loans, overdue
     record.penalty_accrued, record.reminders = int(penalty), reminders

@@ -1,5 +1,5 @@
-"""Days past due, bucket, five-category class and active/overdue status, and the repayment-rate sums each loan
-keeps (DUE_SUMS), computed set-wise in SQL.
+"""Days past due, bucket, five-category class and active/overdue status, and the figures each loan keeps of its
+installments due by the last closed business date (DUE_FIGURES), computed set-wise in SQL.
 
 Used after a repayment (for one loan) and by close of business (for id ranges of the portfolio).
 DPD = as_of − the oldest due date whose borrower-owed part is not fully paid; 0 on the due date itself.
@@ -40,29 +40,36 @@ OPEN_BUSINESS_DATE = (
     "CAST(:today AS date)), CAST(:today AS date))"
 )
 # Each loan keeps the repayment-rate sums (SPEC section 6) of its installments due by the last closed business
-# date, so that the report over a province reads one row per loan and only the installments due since. The sums are
-# recomputed from the installments by the refresh below for every loan a posting, reversal or import touches, and
-# by close of business (`advance_due_sums`) for every loan with an installment falling due on the date it closes.
+# date, and the oldest of their due dates on which the borrower still owes something, so that reports over a
+# province read one row per loan and only the installments due since. They are recomputed from the installments
+# by the refresh below for every loan a posting, reversal or import touches, by close of business
+# (`advance_due_figures`) for every loan with an installment falling due on the date it closes, and at
+# disbursement (`keep_due_figures`).
 LAST_CLOSED_DATE_QUERY = "SELECT max(business_date) FROM business_day WHERE status = 'done'"
 LAST_CLOSED_DATE = f"({LAST_CLOSED_DATE_QUERY})"
-DUE_SUMS = {
-    "due_installments": "count(*)",
-    "due_principal": "sum(i.principal)",
-    "due_principal_repaid": "sum(least(i.principal, i.paid_principal))",
-    "due_principal_on_time": "sum(least(i.principal, i.on_time_principal))",
+_DUE = "i.due_date <= {through}"
+# Each kept figure over installments `i` grouped by loan, those due by the SQL date `{through}`.
+DUE_FIGURES = {
+    "due_installments": f"count(*) FILTER (WHERE {_DUE})",
+    "due_principal": f"COALESCE(sum(i.principal) FILTER (WHERE {_DUE}), 0)::bigint",
+    "due_principal_repaid": f"COALESCE(sum(least(i.principal, i.paid_principal)) FILTER (WHERE {_DUE}), 0)::bigint",
+    "due_principal_on_time": (
+        f"COALESCE(sum(least(i.principal, i.on_time_principal)) FILTER (WHERE {_DUE}), 0)::bigint"
+    ),
+    "due_oldest_owed": f"min(i.due_date) FILTER (WHERE {_DUE} AND {BORROWER_OWED} > 0)",
 }
+DUE_DATES = frozenset({"due_oldest_owed"})  # the kept figures that are dates (null: none), not fen
 
 
-def due_sums(through: str) -> str:
-    """The select list of DUE_SUMS over installments `i` grouped by loan, due by the SQL date ``through``."""
+def due_figures(through: str) -> str:
+    """The select list of DUE_FIGURES over installments `i` grouped by loan, due by the SQL date ``through``."""
     return ",\n           ".join(
-        f"COALESCE({expr} FILTER (WHERE i.due_date <= {through}), 0)::bigint AS {name}"
-        for name, expr in DUE_SUMS.items()
+        f"{expr.replace('{through}', through)} AS {name}" for name, expr in DUE_FIGURES.items()
     )
 
 
-def _due_sums_of(alias: str) -> str:
-    return ", ".join(f"{alias}.{name}" for name in DUE_SUMS)
+def _due_figures_of(alias: str) -> str:
+    return ", ".join(f"{alias}.{name}" for name in DUE_FIGURES)
 
 
 INSTALLMENT_STATUS = f"""CASE
@@ -105,32 +112,32 @@ FROM figures f WHERE l.id = f.id
 RETURNING l.id, l.status, l.days_past_due, l.bucket, l.five_class, l.overdue_principal, l.penalty_outstanding
 """
 
-_DUE_SUMS_PARTS = {
-    "{due_select}": f",\n           {due_sums(LAST_CLOSED_DATE)}",
-    "{due_set}": f",\n    ({', '.join(DUE_SUMS)}) = ({_due_sums_of('f')})",
-    "{due_kept}": f", {_due_sums_of('l')}",
-    "{due_figures}": f", {_due_sums_of('f')}",
+_DUE_FIGURES_PARTS = {
+    "{due_select}": f",\n           {due_figures(LAST_CLOSED_DATE)}",
+    "{due_set}": f",\n    ({', '.join(DUE_FIGURES)}) = ({_due_figures_of('f')})",
+    "{due_kept}": f", {_due_figures_of('l')}",
+    "{due_figures}": f", {_due_figures_of('f')}",
 }
 
 
-def _refresh(loans: str, as_of: str, with_due_sums: bool) -> TextClause:
+def _refresh(loans: str, as_of: str, with_due_figures: bool) -> TextClause:
     sql = _REFRESH.replace("{loans}", loans).replace("{as_of}", as_of)
-    for part, sums in _DUE_SUMS_PARTS.items():
-        sql = sql.replace(part, sums if with_due_sums else "")
+    for part, sums in _DUE_FIGURES_PARTS.items():
+        sql = sql.replace(part, sums if with_due_figures else "")
     return text(sql)
 
 
-# A posting recomputes its loan's due sums; close of business leaves them to `advance_due_sums`, since the last
-# closed date does not move while it refreshes the portfolio batch by batch.
-_BY_IDS_ON_OPEN_DATE = _refresh(_LOANS_BY_IDS, OPEN_BUSINESS_DATE, with_due_sums=True)
-_BY_RANGE = _refresh(_LOANS_BY_RANGE, "CAST(:as_of AS date)", with_due_sums=False)
+# A posting recomputes its loan's due figures; close of business leaves them to `advance_due_figures`, since the
+# last closed date does not move while it refreshes the portfolio batch by batch.
+_BY_IDS_ON_OPEN_DATE = _refresh(_LOANS_BY_IDS, OPEN_BUSINESS_DATE, with_due_figures=True)
+_BY_RANGE = _refresh(_LOANS_BY_RANGE, "CAST(:as_of AS date)", with_due_figures=False)
 
 
 async def refresh_loans(
     session: AsyncSession, loan_ids: list[UUID], today: date
 ) -> dict[UUID, dict[str, Any]]:
     """Recompute installment statuses and each loan's DPD, bucket, class and status, as of the open business
-    date, and its due sums, in one statement; returns the new figures of the loans whose figures changed, by loan
+    date, and its due figures, in one statement; returns the new figures of the loans whose figures changed, by loan
     id."""
     rows = await session.execute(_BY_IDS_ON_OPEN_DATE, {"loan_ids": loan_ids, "today": today})
     return {row.id: dict(row._mapping) for row in rows}
@@ -143,18 +150,32 @@ async def refresh_loan_range(session: AsyncSession, low: UUID, high: UUID, as_of
 
 
 # Recomputed from their installments, the loans with an installment due after ``since`` and by ``through``.
-_ADVANCE_DUE_SUMS = text(f"""
-UPDATE loan l SET ({", ".join(DUE_SUMS)}) = ({_due_sums_of("s")})
-FROM (SELECT i.loan_id, {due_sums("CAST(:through AS date)")}
+_ADVANCE_DUE_FIGURES = text(f"""
+UPDATE loan l SET ({", ".join(DUE_FIGURES)}) = ({_due_figures_of("s")})
+FROM (SELECT i.loan_id, {due_figures("CAST(:through AS date)")}
       FROM installment i
       WHERE i.loan_id IN (SELECT loan_id FROM installment WHERE due_date > :since AND due_date <= :through)
       GROUP BY i.loan_id) s
-WHERE l.id = s.loan_id AND ({_due_sums_of("l")}) IS DISTINCT FROM ({_due_sums_of("s")})
+WHERE l.id = s.loan_id AND ({_due_figures_of("l")}) IS DISTINCT FROM ({_due_figures_of("s")})
 """)
 
 
-async def advance_due_sums(session: AsyncSession, since: date | None, through: date) -> int:
-    """Bring the kept DUE_SUMS from installments due by ``since`` (None: none) to those due by ``through``; the
+async def advance_due_figures(session: AsyncSession, since: date | None, through: date) -> int:
+    """Bring the kept DUE_FIGURES from installments due by ``since`` (None: none) to those due by ``through``; the
     caller closes ``through`` in the same transaction, after locking the loans against concurrent postings."""
-    result = await session.execute(_ADVANCE_DUE_SUMS, {"since": since or date.min, "through": through})
+    result = await session.execute(_ADVANCE_DUE_FIGURES, {"since": since or date.min, "through": through})
     return result.rowcount
+
+
+_KEEP_DUE_FIGURES = text(f"""
+UPDATE loan l SET ({", ".join(DUE_FIGURES)}) = ({_due_figures_of("s")})
+FROM (SELECT i.loan_id, {due_figures(LAST_CLOSED_DATE)}
+      FROM installment i WHERE i.loan_id = :loan_id GROUP BY i.loan_id) s
+WHERE l.id = s.loan_id
+RETURNING {_due_figures_of("l")}
+""")
+
+
+async def keep_due_figures(session: AsyncSession, loan_id: UUID) -> dict[str, Any]:
+    """Compute the kept DUE_FIGURES of a new loan from its installments, and return them."""
+    return dict((await session.execute(_KEEP_DUE_FIGURES, {"loan_id": loan_id})).one()._mapping)

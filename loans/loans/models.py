@@ -53,11 +53,13 @@ class Loan(UUIDv7AuditBase):
     compensated_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     recovered_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     written_off_on: Mapped[date | None] = mapped_column(Date)
-    # The repayment-rate sums of the installments due by the last closed business date (delinquency.DUE_SUMS).
+    # Of the installments due by the last closed business date (delinquency.DUE_FIGURES): the repayment-rate sums,
+    # and the oldest due date on which the borrower still owes something.
     due_installments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     due_principal: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     due_principal_repaid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     due_principal_on_time: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    due_oldest_owed: Mapped[date | None] = mapped_column(Date)
 
 
 class LoanInstallment(DefaultBase):

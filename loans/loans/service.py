@@ -5,15 +5,16 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loans.applications.models import Application
 from loans.core.actor import Actor
 from loans.core.db import fresh, locked
 from loans.core.errors import NotFound
-from loans.loans.delinquency import LAST_CLOSED_DATE_QUERY
+from loans.loans.delinquency import keep_due_figures
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
 from loans.products.models import LoanProduct
@@ -45,9 +46,6 @@ class LoanService:
             subsidy_share=Decimal(product.subsidy_share),
         )
         schedule = build_schedule(terms)
-        # A disbursement dated far enough back has installments due by the last closed date: nothing paid on them.
-        closed = await self.session.scalar(text(LAST_CLOSED_DATE_QUERY))
-        already_due = [row for row in schedule if closed is not None and row.due_date <= closed]
         loan = Loan(
             application_id=application.id,
             applicant_id=application.applicant_id,
@@ -77,10 +75,6 @@ class LoanService:
             penalty_outstanding=0,
             compensated_amount=0,
             recovered_amount=0,
-            due_installments=len(already_due),
-            due_principal=sum(row.principal for row in already_due),
-            due_principal_repaid=0,
-            due_principal_on_time=0,
         )
         self.session.add(loan)
         await self.session.flush()
@@ -108,6 +102,9 @@ class LoanService:
                 for row in schedule
             ],
         )
+        # A disbursement dated far enough back has installments due by the last closed date.
+        for name, value in (await keep_due_figures(self.session, loan.id)).items():
+            set_committed_value(loan, name, value)
         return loan
 
     async def get(self, loan_id: UUID, *, for_update: bool = False) -> Loan:

@@ -116,7 +116,9 @@ async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_hist
         expected, actual = portfolio_at_risk(rebuilt, TODAY, keys), portfolio_at_risk(summed, TODAY, keys)
         assert actual.rows.equals(expected.rows) and actual.total == expected.total, keys
     assert guarantee_fund_status(summed, TODAY).rows.equals(guarantee_fund_status(rebuilt, TODAY).rows)
-    assert declared.applicants.is_empty() and declared.applications.is_empty() and rebuilt.applicants.height > 0
+    assert (
+        declared.applicants.is_empty() and declared.applications.is_empty() and rebuilt.applicants.height > 0
+    )
     expected_page = county_risk(rebuilt, TODAY, COUNTY)
     for page in (county_risk(summed, TODAY, COUNTY), county_risk(declared, TODAY, COUNTY)):
         assert page.headline_record() == expected_page.headline_record()
