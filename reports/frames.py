@@ -212,17 +212,30 @@ STANDING_INSTALLMENTS = pl.Schema(
     }
 )
 LOAN_PAID = pl.Schema({"loan_id": pl.String, "paid_principal": pl.Int64})  # principal paid, all installments
+# LOAN_PAID with the figures each loan keeps of its installments due by the last closed business date.
+LOAN_KEPT = pl.Schema(
+    {
+        **LOAN_PAID,
+        "due_principal_unpaid": pl.Int64,  # Σ max(principal − principal paid, 0)
+        "due_oldest_owed": pl.Date,  # the oldest due date the borrower still owes something on
+    }
+)
 
 
 @dataclass(frozen=True)
 class Standing:
     """The installments' running sums as the database keeps them, read instead of the repayment history (allocation
     lines, penalty ledger) — valid for `as_of` only, and only because nothing was paid, reversed or accrued with a
-    later date (the loader checks that)."""
+    later date (the loader checks that).
+
+    With `kept_through` (the last closed business date, not after `as_of`), the installments are only those due
+    from that date on, and `loan_paid` holds each loan's kept figures of those due by it (LOAN_KEPT): together
+    they give the loans' positions, not every installment's."""
 
     as_of: date
     installments: pl.DataFrame  # STANDING_INSTALLMENTS
-    loan_paid: pl.DataFrame  # LOAN_PAID
+    loan_paid: pl.DataFrame  # LOAN_PAID, or LOAN_KEPT with kept_through
+    kept_through: date | None = None
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,10 @@ def _queries(
             args.append(until)
         return f"${args.index(until) + 1}"
 
+    def since_closed(args: list) -> str:
+        args.append(due_through)
+        return f"${len(args)}"
+
     def loans_in_scope(args: list) -> str:
         return f"SELECT l.id FROM loan l WHERE l.disbursed_on <= {until_param(args)} AND {scope.where('l', ALL, args)}"
 
@@ -234,8 +238,7 @@ def _queries(
     )
 
     def kept_due_totals(args: list) -> str:
-        args.append(due_through)
-        since = f"${len(args)}"
+        since = since_closed(args)
         return f"""
         SELECT l.id::text AS loan_id, NULL::date AS due_month,
                l.due_principal + COALESCE(w.principal_due, 0) AS principal_due,
@@ -252,13 +255,14 @@ def _queries(
     # The same per-loan sums from those each loan keeps for its installments due by the last closed business date
     # (`due_through`, not after `until`) and those of the few installments due since.
     add("kept_due_totals", kept_due_totals)
+    standing_columns = """loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest,
+               paid_principal, paid_interest, paid_penalty, cancelled_interest AS paid_cancelled_interest,
+               cancelled_subsidy AS paid_cancelled_subsidy, on_time_principal, penalty_accrued"""
     add(
         "standing_installments",
         lambda args: (
             f"""
-        SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest, paid_principal,
-               paid_interest, paid_penalty, cancelled_interest AS paid_cancelled_interest,
-               cancelled_subsidy AS paid_cancelled_subsidy, on_time_principal, penalty_accrued
+        SELECT {standing_columns}
         FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}"""
         ),
     )
@@ -268,6 +272,27 @@ def _queries(
             f"""
         SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal FROM loan l
         WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
+        ),
+    )
+
+    # The positions from what each loan keeps of its installments due by the last closed date (`due_through`, not
+    # after `until`) and the installments due from that date on (a due-date index range).
+    add(
+        "standing_since_closed",
+        lambda args: (
+            f"""
+        SELECT {standing_columns}
+        FROM installment i
+        WHERE due_date >= {since_closed(args)} AND due_date <= {until_param(args)} AND {of_loans_in_scope(args, "i")}"""
+        ),
+    )
+    add(
+        "loan_kept",
+        lambda args: (
+            f"""
+        SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal,
+               l.due_principal - l.due_principal_repaid AS due_principal_unpaid, l.due_oldest_owed
+        FROM loan l WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
         ),
     )
     add("regions", lambda args: "SELECT code, name, level FROM region")
@@ -401,7 +426,10 @@ async def load_frames(
     With ``positions``, a report that reads the repayment history only through the positions on ``until``
     (`asof.installment_positions`, `asof.loan_positions`) gets the installments with their running sums
     (`standing`) instead of the installments, allocation lines and penalty ledger, when nothing was paid,
-    reversed or accrued after ``until`` — the ledger grows by every overdue installment every day.
+    reversed or accrued after ``until`` — the ledger grows by every overdue installment every day; when the last
+    closed business date is not after ``until``, only the installments due from that date on, with what each loan
+    keeps of the earlier ones (`Standing.kept_through`). A report may ask for both (the due totals are then read
+    beside the positions, not derived from them).
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
@@ -413,24 +441,31 @@ async def load_frames(
             stand = dict(await raw.fetchrow(_STANDING, until))
         columns, loan_read, parts = _loan_reads(loan_columns)
         queries = _queries(scope, until, due_totals == "loan_month", stand["due_through"], loan_read)
+        closed = stand["due_through"]
+        kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
         totals_stand = due_totals is not None and stand["payments"]
-        kept_totals = (
-            totals_stand
-            and due_totals == "loan"
-            and stand["due_through"] is not None
-            and stand["due_through"] <= until
-        )
         positions_stand = positions and stand["payments"] and stand["penalties"]
+        kept_positions = positions_stand and kept_stand
         wanted = set(SCHEMAS if only is None else only)
         if "loans" in wanted:
             wanted |= set(parts)
         if positions_stand:
             wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
-        elif totals_stand and not positions:
-            wanted = wanted - {"installments", "allocations"} | {"due_totals"}
-        # The kept sums are read under the name of the sums they stand for.
-        source = {"due_totals": "kept_due_totals"} if kept_totals else {}
-        schemas = {**_READ_SCHEMAS, "loans": pl.Schema({c: _READ_SCHEMAS["loans"][c] for c in loan_read})}
+        if totals_stand:
+            wanted |= {"due_totals"}
+            if not positions:
+                wanted -= {"installments", "allocations"}
+        # What the loans keep is read under the name of what it stands for.
+        source: dict[str, str] = {}
+        if totals_stand and due_totals == "loan" and kept_stand:
+            source["due_totals"] = "kept_due_totals"
+        if kept_positions:
+            source |= {"standing_installments": "standing_since_closed", "loan_paid": "loan_kept"}
+        schemas = {
+            **_READ_SCHEMAS,
+            "loans": pl.Schema({c: _READ_SCHEMAS["loans"][c] for c in loan_read}),
+            "loan_paid": f.LOAN_KEPT if kept_positions else f.LOAN_PAID,
+        }
         read = await _read_all(
             connections,
             [
@@ -448,7 +483,12 @@ async def load_frames(
         due_totals=f.DueTotals(until, due_totals == "loan_month", read["due_totals"])
         if "due_totals" in read
         else None,
-        standing=f.Standing(until, read["standing_installments"], read["loan_paid"])
+        standing=f.Standing(
+            until,
+            read["standing_installments"],
+            read["loan_paid"],
+            kept_through=closed if kept_positions else None,
+        )
         if positions_stand
         else None,
     )

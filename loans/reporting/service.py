@@ -176,6 +176,7 @@ KINDS: dict[str, ReportKind] = {
         title_zh="县妇联风险报告",
         needs_county=True,
         frames=COUNTY_RISK_FRAMES,
+        due_totals=True,
         positions=True,
     ),
 }

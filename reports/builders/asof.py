@@ -67,10 +67,19 @@ def standing_for(frames: PortfolioFrames, as_of: date) -> Standing | None:
 def _installment_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     disbursed = disbursed_loans(frames, as_of).select("loan_id")
     standing = standing_for(frames, as_of)
+    if standing is not None and standing.kept_through is not None:
+        raise ValueError(
+            f"these frames hold the installments due from {standing.kept_through} only, with what each loan keeps"
+            " of the earlier ones: its position, not every installment's"
+        )
     if standing is not None:
         out = standing.installments.join(disbursed, on="loan_id", how="semi")
     else:
         out = _sums_from_history(frames.installments.join(disbursed, on="loan_id", how="semi"), frames, as_of)
+    return _with_owed(out)
+
+
+def _with_owed(out: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(
         pl.min_horizontal("principal", "paid_principal").alias("repaid_principal"),
         pl.min_horizontal("principal", "on_time_principal").alias("on_time_repaid"),
@@ -155,15 +164,24 @@ def loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
 
 
 def _loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
-    inst = installment_positions(frames, as_of)
-    past = pl.col("due_date") < as_of
-    per_loan = inst.group_by("loan_id").agg(
-        pl.col("unpaid_principal").filter(past).sum().alias("overdue_principal"),
-        pl.col("due_date").filter(past & (pl.col("borrower_owed") > 0)).min().alias("oldest_unpaid_due"),
-    )
     standing = standing_for(frames, as_of)
+    if standing is not None and standing.kept_through is not None:
+        per_loan = _kept_positions(standing, as_of)
+    else:
+        past = pl.col("due_date") < as_of
+        per_loan = (
+            installment_positions(frames, as_of)
+            .group_by("loan_id")
+            .agg(
+                pl.col("unpaid_principal").filter(past).sum().alias("overdue_principal"),
+                pl.col("due_date")
+                .filter(past & (pl.col("borrower_owed") > 0))
+                .min()
+                .alias("oldest_unpaid_due"),
+            )
+        )
     repaid = (
-        standing.loan_paid
+        standing.loan_paid.select("loan_id", "paid_principal")
         if standing is not None
         else effective_allocations(frames, as_of)
         .group_by("loan_id")
@@ -191,6 +209,35 @@ def _loan_positions(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
         )
         .filter(pl.col("outstanding_principal") > 0)
         .with_columns(bucket_of(dpd).alias("bucket"), five_class_of(dpd).alias("five_class"))
+    )
+
+
+def _kept_positions(standing: Standing, as_of: date) -> pl.DataFrame:
+    """Per loan: overdue_principal and oldest_unpaid_due on `as_of` from the figures it keeps of its installments due
+    by `kept_through` (≤ as_of) and the installments due from that date on — those due on it are in both, and count
+    as overdue only when `as_of` is later."""
+    through, due = standing.kept_through, pl.col("due_date")
+    since = (
+        _with_owed(standing.installments)
+        .group_by("loan_id")
+        .agg(
+            (
+                pl.col("unpaid_principal").filter(due < as_of).sum()
+                - pl.col("unpaid_principal").filter(due <= through).sum()
+            ).alias("overdue_since"),
+            due.filter((due > through) & (due < as_of) & (pl.col("borrower_owed") > 0))
+            .min()
+            .alias("owed_since"),
+        )
+    )
+    kept_oldest = pl.col("due_oldest_owed")
+    return standing.loan_paid.join(since, on="loan_id", how="left").select(
+        "loan_id",
+        (pl.col("due_principal_unpaid") + pl.col("overdue_since").fill_null(0)).alias("overdue_principal"),
+        pl.when(kept_oldest < as_of)
+        .then(kept_oldest)
+        .otherwise(pl.col("owed_since"))
+        .alias("oldest_unpaid_due"),
     )
 
 

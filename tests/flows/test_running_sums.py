@@ -5,8 +5,10 @@ reads the history."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,7 +62,12 @@ async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocati
         by_loan = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan")
         by_month = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan_month")
         earlier = await load_frames(session, scope, date(2026, 4, 5), REPAYMENT_FRAMES, due_totals="loan")
+        # no business date closed yet: the positions from every installment's running sums
+        standing = await load_frames(session, scope, TODAY, positions=True)
 
+    assert standing.standing is not None and standing.standing.kept_through is None
+    assert installment_positions(standing, TODAY).equals(installment_positions(rebuilt, TODAY))
+    assert loan_positions(standing, TODAY).equals(loan_positions(rebuilt, TODAY))
     assert rebuilt.due_totals is None and rebuilt.allocations.height > 0
     for summed in (by_loan, by_month):
         assert summed.due_totals is not None and summed.due_totals.as_of == TODAY
@@ -97,21 +104,27 @@ async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_hist
     scope = ReportScope(county_code=COUNTY)
     async with AsyncSession(engine) as session:
         rebuilt = await load_frames(session, scope, TODAY)
-        summed = await load_frames(session, scope, TODAY, positions=True)
+        summed = await load_frames(session, scope, TODAY, positions=True, due_totals="loan")
         earlier = await load_frames(session, scope, date(2026, 4, 19), positions=True)
         # what the county risk kind reads: no applicants, applications or trainings
-        declared = await load_frames(session, scope, TODAY, COUNTY_RISK_FRAMES, positions=True)
+        declared = await load_frames(
+            session, scope, TODAY, COUNTY_RISK_FRAMES, positions=True, due_totals="loan"
+        )
 
     assert rebuilt.standing is None and summed.standing is not None and summed.standing.as_of == TODAY
     assert summed.installments.is_empty() and summed.allocations.is_empty() and summed.penalties.is_empty()
     assert rebuilt.penalties.height > 0  # the ledger the running sums replace
     # the ledger has a row dated 20 Apr: as of 19 Apr the running sums do not stand, the history is read
     assert earlier.standing is None and earlier.penalties.height > 0
+    # closed on 20 Apr: the installments due from then on, and what each loan keeps of the earlier ones
+    assert summed.standing.kept_through == date(2026, 4, 20)
+    assert summed.standing.installments["due_date"].min() >= date(2026, 4, 20)
 
     positions = loan_positions(summed, TODAY)
     assert positions.equals(loan_positions(rebuilt, TODAY))
-    assert installment_positions(summed, TODAY).equals(installment_positions(rebuilt, TODAY))
-    assert positions["dpd"].max() > 0 and installment_positions(summed, TODAY)["penalty_accrued"].sum() > 0
+    assert positions["dpd"].max() > 0 and installment_positions(rebuilt, TODAY)["penalty_accrued"].sum() > 0
+    with pytest.raises(ValueError, match="not every installment"):
+        installment_positions(summed, TODAY)
     for keys in ([], ["township"], ["bank"]):
         expected, actual = portfolio_at_risk(rebuilt, TODAY, keys), portfolio_at_risk(summed, TODAY, keys)
         assert actual.rows.equals(expected.rows) and actual.total == expected.total, keys
@@ -194,3 +207,85 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
     rebuilt, kept_frames = await both()
     expected, actual = repayment_rate(rebuilt, TODAY).total, repayment_rate(kept_frames, TODAY).total
     assert actual["principal_repaid"] == expected["principal_repaid"] - 1
+
+
+async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_closed_date_and_after(
+    client, world, engine
+):
+    """Closed through 15 May, a due date: on that date its installments are in what the loans keep and among those
+    read since, and are not overdue yet; DT-0 paid each installment on time, so the oldest date it still owes on is
+    15 May itself. Then a repayment posted today recomputes its loan's kept figures, and positions as of today
+    agree again; a kept date planted wrong is named by the check and moves the loan's days past due."""
+    loans = [
+        await disbursed_loan(client, world, engine=engine, contract_no=f"KP-{n}", **EQUAL_PRINCIPAL_LOAN)
+        for n in range(3)
+    ]
+    schedule = (
+        await expect(
+            await client.get(f"/api/v1/loans/{loans[0]['loan_id']}/schedule", headers=world["bank"]), 200
+        )
+    )["installments"]
+    for installment in schedule[:3]:
+        owed = Decimal(installment["principal"]) + Decimal(installment["borrower_interest"])
+        body = {
+            "amount": str(owed),
+            "paid_on": installment["due_date"],
+            "bank_txn_ref": f"KP-0-{installment['seq']}",
+        }
+        url = f"/api/v1/loans/{loans[0]['loan_id']}/repayments"
+        await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+    body = {"amount": "35000.00", "paid_on": "2026-03-10", "bank_txn_ref": "KP-1-1"}
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{loans[1]['loan_id']}/repayments", json=body, headers=world["bank"]
+        ),
+        201,
+    )
+    closed = date(2026, 5, 15)
+    await close_of_business(engine, closed, TODAY)
+    scope = ReportScope(county_code=COUNTY)
+
+    async def both(as_of: date) -> tuple:
+        async with AsyncSession(engine) as session:
+            rebuilt = await load_frames(session, scope, as_of)
+            kept = await load_frames(session, scope, as_of, positions=True)
+            return loan_positions(rebuilt, as_of), loan_positions(kept, as_of), kept.standing
+
+    async def kept_oldest(contract_no: str) -> date | None:
+        async with engine.connect() as conn:
+            return await conn.scalar(
+                text("SELECT due_oldest_owed FROM loan WHERE contract_no = :c"), {"c": contract_no}
+            )
+
+    rebuilt, kept, standing = await both(closed)
+    assert standing.kept_through == closed and standing.installments["due_date"].to_list() == [closed] * 3
+    assert kept.equals(rebuilt)
+    assert await kept_oldest("KP-0") == closed
+    dpd = dict(kept.select("contract_no", "dpd").iter_rows())
+    assert dpd["KP-0"] == 0 and dpd["KP-2"] == (closed - date(2026, 2, 15)).days
+    assert kept.filter(pl.col("contract_no") == "KP-0")["overdue_principal"].item() == 0
+
+    body = {"amount": "20000.00", "paid_on": TODAY.isoformat(), "bank_txn_ref": "KP-2-1"}
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{loans[2]['loan_id']}/repayments", json=body, headers=world["bank"]
+        ),
+        201,
+    )
+    rebuilt, kept, standing = await both(TODAY)
+    assert standing.kept_through == closed and kept.equals(rebuilt)
+    assert kept["overdue_principal"].sum() > 0 and kept["dpd"].min() > 0  # every loan is behind by today
+    async with AsyncSession(engine) as session:
+        assert await ledger_drift(session) == (0, [])
+
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE loan SET due_oldest_owed = NULL WHERE contract_no = 'KP-2'"))
+    async with AsyncSession(engine) as session:
+        found, drifts = await ledger_drift(session)
+    assert found == 1 and [(d.contract_no, d.seq, d.figure, d.kept) for d in drifts] == [
+        ("KP-2", 0, "due_oldest_owed", 0)
+    ]
+    assert drifts[0].ledger // 10_000 == 2026  # a date, as YYYYMMDD
+    rebuilt, kept, _ = await both(TODAY)
+    planted = dict(kept.select("contract_no", "dpd").iter_rows())
+    assert planted["KP-2"] < dict(rebuilt.select("contract_no", "dpd").iter_rows())["KP-2"]
