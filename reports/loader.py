@@ -93,15 +93,18 @@ def _queries(
             return "TRUE"
         return f"{alias}.loan_id IN ({loans_in_scope(args)})"
 
-    # The loans frame is read as three streams joined here: joining a province's loans to their applicants and
-    # applications in one COPY is one server process's work (COPY runs no parallel workers), and it was most of
-    # the read; apart, the streams share the readers and the joins cost polars a fraction of a second.
+    # Over the whole portfolio the loans frame is read as three streams joined here (`_loan_reads`): joining a
+    # province's loans to their applicants and applications in one COPY is one server process's work (COPY runs no
+    # parallel workers), and it was most of the read; apart, the streams share the readers and the joins cost
+    # polars a fraction of a second. A scope's loans are joined here: looking up their few thousand applicants and
+    # applications costs less than finding the scope's loans twice more.
+    joins = "".join(join for part, join in _PART_JOINS.items() if _PART_COLUMNS[part] & set(loan_columns))
     add(
         "loans",
         lambda args: (
             f"""
         SELECT {", ".join(_LOAN_SELECT.get(column, f"l.{column}") for column in loan_columns)}
-        FROM loan l JOIN loan_product p ON p.id = l.product_id
+        FROM loan l JOIN loan_product p ON p.id = l.product_id{joins}
         WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
         ),
     )
@@ -307,8 +310,14 @@ _LOAN_PARTS = {
     ),
 }
 _PART_KEYS = {"borrowers": "applicant_id", "projects": "application_id"}
-_FROM_PARTS = {column for part in _LOAN_PARTS.values() for column in part} - set(_PART_KEYS.values())
-# How the columns of the loans frame that `loan` holds are selected, where not as `l.<column>`.
+_PART_COLUMNS = {name: set(schema) - {_PART_KEYS[name]} for name, schema in _LOAN_PARTS.items()}
+_FROM_PARTS = set().union(*_PART_COLUMNS.values())
+# A part joined to the loans in SQL instead (a scope's loans), and how its columns are selected then.
+_PART_JOINS = {
+    "borrowers": "\n        LEFT JOIN applicant a ON a.id = l.applicant_id",
+    "projects": "\n        LEFT JOIN application x ON x.id = l.application_id",
+}
+# How the columns of the loans frame are selected, where not as `l.<column>`.
 _LOAN_SELECT = {
     "loan_id": "l.id::text AS loan_id",
     "application_id": "l.application_id::text",
@@ -316,6 +325,10 @@ _LOAN_SELECT = {
     "product_code": "p.code AS product_code",
     "guarantee_fund_id": "l.guarantee_fund_id::text",
     "annual_rate": "l.annual_rate::float8",
+    "borrower_name": "a.name AS borrower_name",
+    "national_id": "a.national_id",
+    "project_type": "x.project_type",
+    "jobs_expected": "x.jobs_expected",
 }
 _READ_SCHEMAS = {
     **SCHEMAS,
@@ -339,6 +352,8 @@ _LONGEST_FIRST = list(
             "penalties",
             "loans",
             *_LOAN_PARTS,
+            "follow_ups",
+            "members",
             "loan_paid",
             *SCHEMAS,
         ]
@@ -352,13 +367,15 @@ def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns
     return loans.select(columns)
 
 
-def _loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
-    """(the loans frame's columns, those read from `loan`, the parts read beside it) for the columns a report
-    reads (None: all)."""
+def _loan_reads(
+    loan_columns: frozenset[str] | None, joined: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """(the loans frame's columns, those read by the loans query, the parts read beside it) for the columns a
+    report reads (None: all); ``joined``: the parts' columns are joined in the loans query."""
     columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]
-    parts = [
-        name for name, schema in _LOAN_PARTS.items() if any(c in columns for c in schema if c in _FROM_PARTS)
-    ]
+    if joined:
+        return columns, columns, []
+    parts = [name for name, part in _PART_COLUMNS.items() if part & set(columns)]
     keys = {_PART_KEYS[name] for name in parts}
     return columns, [c for c in _READ_SCHEMAS["loans"] if c in columns or c in keys], parts
 
@@ -439,7 +456,7 @@ async def load_frames(
         if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
-        columns, loan_read, parts = _loan_reads(loan_columns)
+        columns, loan_read, parts = _loan_reads(loan_columns, joined=scope != ReportScope())
         queries = _queries(scope, until, due_totals == "loan_month", stand["due_through"], loan_read)
         closed = stand["due_through"]
         kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
@@ -463,7 +480,7 @@ async def load_frames(
             source |= {"standing_installments": "standing_since_closed", "loan_paid": "loan_kept"}
         schemas = {
             **_READ_SCHEMAS,
-            "loans": pl.Schema({c: _READ_SCHEMAS["loans"][c] for c in loan_read}),
+            "loans": pl.Schema({c: f.LOANS[c] for c in loan_read}),
             "loan_paid": f.LOAN_KEPT if kept_positions else f.LOAN_PAID,
         }
         read = await _read_all(
