@@ -367,9 +367,7 @@ def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns
     return loans.select(columns)
 
 
-def _loan_reads(
-    loan_columns: frozenset[str] | None, joined: bool
-) -> tuple[list[str], list[str], list[str]]:
+def _loan_reads(loan_columns: frozenset[str] | None, joined: bool) -> tuple[list[str], list[str], list[str]]:
     """(the loans frame's columns, those read by the loans query, the parts read beside it) for the columns a
     report reads (None: all); ``joined``: the parts' columns are joined in the loans query."""
     columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]

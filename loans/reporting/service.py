@@ -36,6 +36,7 @@ from reports.builders import (
     repayment_rate,
 )
 from reports.builders.county_risk import COUNTY_RISK_TABLES
+from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.frames import PortfolioFrames
 from reports.loader import ReportScope, load_frames
 
@@ -178,6 +179,7 @@ KINDS: dict[str, ReportKind] = {
         frames=COUNTY_RISK_FRAMES,
         due_totals=True,
         positions=True,
+        loan_columns=lambda group_by: COUNTY_RISK_LOAN_COLUMNS,
     ),
 }
 

@@ -49,7 +49,7 @@ from reports.builders.common import (
     to_decimal,
 )
 from reports.builders.funds import guarantee_fund_status
-from reports.builders.grouping import loan_list
+from reports.builders.grouping import IDENTITY_COLUMNS, loan_list
 from reports.builders.lending_target import lending_target
 from reports.builders.par import portfolio_at_risk
 from reports.builders.repayment import repayment_rate
@@ -66,6 +66,21 @@ WINDOWS = (30, 60, 90)
 BEGINNING = date(1900, 1, 1)  # "since the start": cumulative beneficiaries
 NO_VISIT_DAYS = 90
 CLOSED_STATUSES = ("settled", "recovered", "written_off")
+# The columns of the loans frame the page reads (its lists' identity, its figures, its funds' and groups' keys).
+LOAN_COLUMNS = IDENTITY_COLUMNS | {
+    "application_id",
+    "applicant_id",
+    "guarantee_fund_id",
+    "county_code",
+    "jobs_expected",
+    "disbursed_on",
+    "maturity_date",
+    "principal",
+    "status",
+    "compensated_on",
+    "compensated_amount",
+    "written_off_on",
+}
 FLAG_COLUMNS = {"code": pl.String, "subject": pl.String, "text_zh": pl.String, "text_en": pl.String}
 
 
