@@ -449,7 +449,7 @@ async def load_frames(
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
     async with AsyncExitStack() as stack:
-        connections = await _readers(stack, session.bind)
+        connections = await _readers(stack, session.bind, parallel=scope == ReportScope())
         stand = {"payments": False, "penalties": False, "due_through": None}
         if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
@@ -509,9 +509,11 @@ async def load_frames(
     )
 
 
-async def _readers(stack: AsyncExitStack, engine: Any) -> list[AsyncConnection]:
+async def _readers(stack: AsyncExitStack, engine: Any, parallel: bool) -> list[AsyncConnection]:
     """``READERS`` connections in one snapshot: the first REPEATABLE READ transaction exports it, the others
-    adopt it."""
+    adopt it. Without ``parallel``, their queries run no parallel workers: a scope's reads are index lookups
+    that workers split without finishing sooner, while their processes take the cores the other reader and the
+    parsing need."""
     connections: list[AsyncConnection] = []
     snapshot = ""
     for _ in range(READERS):
@@ -519,6 +521,8 @@ async def _readers(stack: AsyncExitStack, engine: Any) -> list[AsyncConnection]:
         await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         await stack.enter_async_context(connection.begin())
         await connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        if not parallel:
+            await connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         if not snapshot:
             snapshot = (await connection.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
             if not _SNAPSHOT_ID.fullmatch(snapshot):
