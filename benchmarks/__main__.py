@@ -279,13 +279,16 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def write_results(rows: list[Row], args: argparse.Namespace, today: Any, seconds: float) -> None:
-    """One file a day; a later run that day replaces the figures it measured again and keeps the others."""
+    """One file a day; a later run that day replaces the figures it measured again (and the failures of the
+    benchmarks it ran again) and keeps the others."""
     path = OUT / f"results-{datetime.now():%Y-%m-%d}.json"
     measured = {(r.benchmark, r.n, r.metric) for r in rows}
+    rerun = {(benchmark, n) for benchmark in args.only for n in args.loans}
     if path.exists():
         kept = [
             Row(**{k: v for k, v in r.items() if k in Row.__dataclass_fields__})
             for r in json.loads(path.read_text())["results"]
+            if r["metric"] != "error" or (r["benchmark"], r["n"]) not in rerun
         ]
         rows = sorted(
             [r for r in kept if (r.benchmark, r.n, r.metric) not in measured] + rows, key=lambda r: r.n
