@@ -78,8 +78,12 @@ def _queries(
         args.append(due_through)
         return f"${len(args)}"
 
+    def disbursed_in_scope(args: list) -> str:
+        """The condition on loans `l`: disbursed by `until`, in the scope."""
+        return f"l.disbursed_on <= {until_param(args)} AND {scope.where('l', ALL, args)}"
+
     def loans_in_scope(args: list) -> str:
-        return f"SELECT l.id FROM loan l WHERE l.disbursed_on <= {until_param(args)} AND {scope.where('l', ALL, args)}"
+        return f"SELECT l.id FROM loan l WHERE {disbursed_in_scope(args)}"
 
     def referenced_by_loans_in_scope(args: list, key: str, loan_column: str) -> str:
         if scope == ReportScope():
@@ -105,7 +109,7 @@ def _queries(
             f"""
         SELECT {", ".join(_LOAN_SELECT.get(column, f"l.{column}") for column in loan_columns)}
         FROM loan l JOIN loan_product p ON p.id = l.product_id{joins}
-        WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
+        WHERE {disbursed_in_scope(args)}"""
         ),
     )
     add(
@@ -252,7 +256,7 @@ def _queries(
             SELECT loan_id, {_DUE_TOTALS_SUMS}
             FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
             GROUP BY loan_id) w ON w.loan_id = l.id
-        WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}
+        WHERE {disbursed_in_scope(args)}
           AND (l.due_installments > 0 OR w.loan_id IS NOT NULL)"""
 
     # The same per-loan sums from those each loan keeps for its installments due by the last closed business date
@@ -274,7 +278,7 @@ def _queries(
         lambda args: (
             f"""
         SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal FROM loan l
-        WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
+        WHERE {disbursed_in_scope(args)}"""
         ),
     )
 
@@ -295,7 +299,7 @@ def _queries(
             f"""
         SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal,
                l.due_principal - l.due_principal_repaid AS due_principal_unpaid, l.due_oldest_owed
-        FROM loan l WHERE l.disbursed_on <= {until_param(args)} AND {scope.where("l", ALL, args)}"""
+        FROM loan l WHERE {disbursed_in_scope(args)}"""
         ),
     )
     add("regions", lambda args: "SELECT code, name, level FROM region")
