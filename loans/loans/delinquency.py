@@ -149,15 +149,23 @@ async def refresh_loan_range(session: AsyncSession, low: UUID, high: UUID, as_of
     return len(result.all())
 
 
-# Recomputed from their installments, the loans with an installment due after ``since`` and by ``through``.
-_ADVANCE_DUE_FIGURES = text(f"""
+def _set_due_figures(through: str, loans: str, tail: str) -> TextClause:
+    """Set the kept DUE_FIGURES, as of the SQL date ``through``, of the loans whose installments ``loans``
+    (a condition on `i`) selects, recomputed from all their installments."""
+    return text(f"""
 UPDATE loan l SET ({", ".join(DUE_FIGURES)}) = ({_due_figures_of("s")})
-FROM (SELECT i.loan_id, {due_figures("CAST(:through AS date)")}
-      FROM installment i
-      WHERE i.loan_id IN (SELECT loan_id FROM installment WHERE due_date > :since AND due_date <= :through)
-      GROUP BY i.loan_id) s
-WHERE l.id = s.loan_id AND ({_due_figures_of("l")}) IS DISTINCT FROM ({_due_figures_of("s")})
+FROM (SELECT i.loan_id, {due_figures(through)}
+      FROM installment i WHERE {loans} GROUP BY i.loan_id) s
+WHERE l.id = s.loan_id {tail}
 """)
+
+
+# Recomputed from their installments, the loans with an installment due after ``since`` and by ``through``.
+_ADVANCE_DUE_FIGURES = _set_due_figures(
+    "CAST(:through AS date)",
+    "i.loan_id IN (SELECT loan_id FROM installment WHERE due_date > :since AND due_date <= :through)",
+    f"AND ({_due_figures_of('l')}) IS DISTINCT FROM ({_due_figures_of('s')})",
+)
 
 
 async def advance_due_figures(session: AsyncSession, since: date | None, through: date) -> int:
@@ -167,13 +175,9 @@ async def advance_due_figures(session: AsyncSession, since: date | None, through
     return result.rowcount
 
 
-_KEEP_DUE_FIGURES = text(f"""
-UPDATE loan l SET ({", ".join(DUE_FIGURES)}) = ({_due_figures_of("s")})
-FROM (SELECT i.loan_id, {due_figures(LAST_CLOSED_DATE)}
-      FROM installment i WHERE i.loan_id = :loan_id GROUP BY i.loan_id) s
-WHERE l.id = s.loan_id
-RETURNING {_due_figures_of("l")}
-""")
+_KEEP_DUE_FIGURES = _set_due_figures(
+    LAST_CLOSED_DATE, "i.loan_id = :loan_id", f"RETURNING {_due_figures_of('l')}"
+)
 
 
 async def keep_due_figures(session: AsyncSession, loan_id: UUID) -> dict[str, Any]:
