@@ -114,6 +114,19 @@ async def liaison(engine: AsyncEngine, bank_code: str, county_code: str) -> Acto
     return Actor(user.id, username, Role.BANK_LIAISON, county_code, bank_code)
 
 
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time this machine's PostgreSQL processes (backends included) have used so far."""
+    return sum(_cpu(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres")
+
+
 @dataclass
 class Api:
     """`loans serve` in a subprocess against the benchmark database; samples its resident memory."""
@@ -161,6 +174,11 @@ class Api:
         self._sampling = True
         threading.Thread(target=self._sample, daemon=True).start()
         return self
+
+    def cpu_seconds(self) -> float:
+        """CPU time the API's processes (server and workers) have used so far."""
+        process = psutil.Process(self._process.pid)
+        return sum(_cpu(p) for p in [process, *process.children(recursive=True)])
 
     def _sample(self) -> None:
         process = psutil.Process(self._process.pid)

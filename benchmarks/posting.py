@@ -18,11 +18,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 import httpx
+import psutil
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uuid_utils import uuid7
 
-from benchmarks.environment import Api, liaison
+from benchmarks.environment import Api, liaison, postgres_cpu_seconds
 from loans.loans.delinquency import BORROWER_OWED
 from loans.repayments.allocation import InstallmentState, allocate
 
@@ -65,7 +66,7 @@ async def run_api(
     """``concurrency`` clients post one repayment each to distinct loans, as the loan's bank's liaison."""
     headers: dict[str, dict[str, str]] = {}
     async with httpx.AsyncClient(base_url=api.url) as setup:
-        for bank, county in sorted({(w[1], w[2]) for w in work}):
+        for bank, county in sorted({w[1]: w[2] for w in work}.items()):  # one liaison per bank
             actor = await liaison(engine, bank, county)
             headers[bank] = await api.token(setup, actor.username)
     async with _load_client(api, concurrency) as client:
@@ -102,9 +103,29 @@ async def run_api(
 
         run = f"{time.time():.0f}"  # references unique per run: a rerun on the same database posts anew
         await drive(work[:WARMUP], f"BENCH-WARM-{run}-")
+        cpu_before = api.cpu_seconds(), postgres_cpu_seconds()
         started = time.perf_counter()
         latencies, errors = await drive(work[WARMUP:], f"BENCH-API-{run}-")
-        return _summary(latencies, time.perf_counter() - started, errors)
+        summary = _summary(latencies, time.perf_counter() - started, errors)
+        return summary | _cpu_per_request(
+            cpu_before, (api.cpu_seconds(), postgres_cpu_seconds()), len(work) - WARMUP
+        )
+
+
+def _cpu_per_request(
+    before: tuple[float, float], after: tuple[float, float], requests: int
+) -> dict[str, float]:
+    """Where the two cores went: milliseconds of CPU per request in the poster's process(es) — the API's, or
+    the benchmark's own for the bare round trips — and in PostgreSQL's."""
+    return {
+        "poster_cpu_ms": 1000 * (after[0] - before[0]) / requests,
+        "postgres_cpu_ms": 1000 * (after[1] - before[1]) / requests,
+    }
+
+
+def _own_cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def _load_client(api: Api, concurrency: int) -> aiohttp.ClientSession:
@@ -254,8 +275,10 @@ async def run_raw(
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
 
     try:
+        cpu_before = _own_cpu_seconds(), postgres_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        return _summary(latencies, time.perf_counter() - started, errors)
+        summary = _summary(latencies, time.perf_counter() - started, errors)
+        return summary | _cpu_per_request(cpu_before, (_own_cpu_seconds(), postgres_cpu_seconds()), len(work))
     finally:
         await pool.close()
