@@ -105,6 +105,11 @@ RETURNING id
 )
 
 
+# A posting's statements are the same for every loan (one loan's rows by primary key): PostgreSQL planned the
+# refresh anew at each call (0.9 ms of its CPU, as much as running it) while a generic plan does as well.
+_GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")
+
+
 @dataclass
 class RepaymentService:
     session: AsyncSession
@@ -120,6 +125,7 @@ class RepaymentService:
         Idempotent on (bank, bank_txn_ref): the write is conditional on the repayment's insert, so a repeat
         writes nothing and answers the first posting (or 409 if its content differs). A refused posting is
         checked for being a repeat first: repeating the payment that settled a loan still answers 200."""
+        await self.session.execute(_GENERIC_PLANS)
         loan = await self._lock_loan(loan_id)
         self.actor.require(Role.BANK_LIAISON)
         amount = yuan_to_fen(data.amount)
