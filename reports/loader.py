@@ -1,6 +1,7 @@
 """Reads the report input frames from PostgreSQL: one COPY … TO STDOUT per table, parsed by polars.
 
-Never per loan: each table is one set-wise query limited to the scope, streamed by the server as CSV.
+Never per loan: each table is one set-wise query limited to the scope (`reports.queries`), streamed by the server
+as CSV.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import asyncio
 import io
 import re
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -18,326 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reports import frames as f
 from reports.frames import SCHEMAS
+from reports.queries import FROM_PARTS, LOAN_PARTS, PART_COLUMNS, PART_KEYS, ReportScope, frame_queries
 
-SCOPE_COLUMNS = ("county_code", "township_code", "village_code", "bank_code")
-
-
-@dataclass(frozen=True)
-class ReportScope:
-    """Which rows a report covers: the caller's scope, optionally narrowed to a region or a bank."""
-
-    county_code: str | None = None
-    township_code: str | None = None
-    village_code: str | None = None
-    bank_code: str | None = None
-
-    def where(self, alias: str, available: tuple[str, ...], args: list) -> str:
-        """SQL conditions on ``alias`` for the scope; appends the values to ``args`` ($n placeholders).
-
-        A scope column the table lacks makes the condition false: finer scopes never see coarser aggregates.
-        """
-        conditions = ["TRUE"]
-        for column in SCOPE_COLUMNS:
-            value = getattr(self, column)
-            if value is None:
-                continue
-            if column not in available:
-                return "FALSE"
-            args.append(value)
-            conditions.append(f"{alias}.{column} = ${len(args)}")
-        return " AND ".join(conditions)
-
-
-ALL = SCOPE_COLUMNS
-REGION_ONLY = ("county_code", "township_code", "village_code")
-
-
-# The repayment-rate sums of installments grouped by loan (DUE_TOTALS). Summed as integer: PostgreSQL sums
-# integers in bigint but bigints in numeric, which took a third of the time. One installment is far below 2³¹ fen
-# (21 million yuan; the national cap is 300,000 yuan), and one that were not would fail the cast, not mis-sum.
-_DUE_TOTALS_SUMS = """sum(principal::integer) AS principal_due,
-               sum(least(principal, paid_principal)::integer) AS principal_repaid,
-               sum(least(principal, on_time_principal)::integer) AS on_time_repaid, count(*) AS installment_count"""
-
-
-def _queries(
-    scope: ReportScope, until: date, by_month: bool, due_through: date | None, loan_columns: list[str]
-) -> dict[str, tuple[str, list]]:
-    queries: dict[str, tuple[str, list]] = {}
-
-    def add(name: str, build) -> None:
-        args: list = []
-        queries[name] = (build(args), args)
-
-    def until_param(args: list) -> str:
-        if until not in args:
-            args.append(until)
-        return f"${args.index(until) + 1}"
-
-    def since_closed(args: list) -> str:
-        args.append(due_through)
-        return f"${len(args)}"
-
-    def disbursed_in_scope(args: list) -> str:
-        """The condition on loans `l`: disbursed by `until`, in the scope."""
-        return f"l.disbursed_on <= {until_param(args)} AND {scope.where('l', ALL, args)}"
-
-    def loans_in_scope(args: list) -> str:
-        return f"SELECT l.id FROM loan l WHERE {disbursed_in_scope(args)}"
-
-    def referenced_by_loans_in_scope(args: list, key: str, loan_column: str) -> str:
-        if scope == ReportScope():
-            return "TRUE"
-        return f"{key} IN (SELECT l.{loan_column} FROM loan l WHERE {scope.where('l', ALL, args)})"
-
-    def of_loans_in_scope(args: list, alias: str) -> str:
-        """For rows dated by `until` (due, paid): a loan owes or pays nothing before its disbursement, so
-        over the whole portfolio the loan condition is implied and the join with the loans is left out."""
-        if scope == ReportScope():
-            return "TRUE"
-        return f"{alias}.loan_id IN ({loans_in_scope(args)})"
-
-    # Over the whole portfolio the loans frame is read as three streams joined here (`_loan_reads`): joining a
-    # province's loans to their applicants and applications in one COPY is one server process's work (COPY runs no
-    # parallel workers), and it was most of the read; apart, the streams share the readers and the joins cost
-    # polars a fraction of a second. A scope's loans are joined here: looking up their few thousand applicants and
-    # applications costs less than finding the scope's loans twice more.
-    joins = "".join(join for part, join in _PART_JOINS.items() if _PART_COLUMNS[part] & set(loan_columns))
-    add(
-        "loans",
-        lambda args: (
-            f"""
-        SELECT {", ".join(_LOAN_SELECT.get(column, f"l.{column}") for column in loan_columns)}
-        FROM loan l JOIN loan_product p ON p.id = l.product_id{joins}
-        WHERE {disbursed_in_scope(args)}"""
-        ),
-    )
-    add(
-        "borrowers",
-        lambda args: (
-            f"""
-        SELECT a.id::text AS applicant_id, a.name AS borrower_name, a.national_id FROM applicant a
-        WHERE {referenced_by_loans_in_scope(args, "a.id", "applicant_id")}"""
-        ),
-    )
-    add(
-        "projects",
-        lambda args: (
-            f"""
-        SELECT p.id::text AS application_id, p.project_type, p.jobs_expected FROM application p
-        WHERE {referenced_by_loans_in_scope(args, "p.id", "application_id")}"""
-        ),
-    )
-    # `due_date + 0` keeps the planner off the due-date index: the filter keeps most rows, and reading them
-    # through that index is slower than the scan (whole portfolio) or the loan-id index (one county).
-    add(
-        "installments",
-        lambda args: (
-            f"""
-        SELECT loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest
-        FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}"""
-        ),
-    )
-    add(
-        "allocations",
-        lambda args: (
-            f"""
-        SELECT a.loan_id::text, a.seq, a.paid_on, a.principal, a.interest, a.penalty,
-               a.cancelled_interest, a.cancelled_subsidy, v.reversed_on
-        FROM repayment_allocation a LEFT JOIN repayment_reversal v ON v.repayment_id = a.repayment_id
-        WHERE {of_loans_in_scope(args, "a")} AND a.paid_on <= {until_param(args)}"""
-        ),
-    )
-    add(
-        "penalties",
-        lambda args: (
-            f"""
-        SELECT loan_id::text, seq, accrual_date, amount FROM penalty_accrual
-        WHERE loan_id IN ({loans_in_scope(args)})"""
-        ),
-    )
-    add(
-        "members",
-        lambda args: (
-            f"""
-        SELECT m.application_id::text, m.applicant_id::text FROM application_member m
-        JOIN loan l ON l.application_id = m.application_id WHERE l.id IN ({loans_in_scope(args)})"""
-        ),
-    )
-    add(
-        "follow_ups",
-        lambda args: (
-            f"""
-        SELECT loan_id::text, visited_on, business_status, fund_use_as_agreed, jobs_now, risk_level
-        FROM follow_up WHERE loan_id IN ({loans_in_scope(args)})"""
-        ),
-    )
-    add(
-        "applicants",
-        lambda args: (
-            f"""
-        SELECT id::text AS applicant_id, name, national_id, birth_date, array_to_string(categories, '|') AS categories,
-               county_code, township_code, village_code
-        FROM applicant x WHERE {scope.where("x", REGION_ONLY, args)}"""
-        ),
-    )
-    add(
-        "applications",
-        lambda args: (
-            f"""
-        SELECT id::text AS application_id, applicant_id::text, status,
-               (created_at AT TIME ZONE 'Asia/Shanghai')::date AS created_on, county_code, township_code, village_code
-        FROM application x WHERE {scope.where("x", ALL, args)}"""
-        ),
-    )
-    add(
-        "trainings",
-        lambda args: (
-            f"""
-        SELECT t.applicant_id::text, t.finished_on, t.certificate_no FROM training t
-        JOIN applicant x ON x.id = t.applicant_id WHERE {scope.where("x", REGION_ONLY, args)}"""
-        ),
-    )
-    add(
-        "funds",
-        lambda args: (
-            f"""
-        SELECT id::text AS fund_id, name, county_code, bank_code, leverage::float8, leverage::float8 AS leverage_limit,
-               risk_threshold::float8
-        FROM guarantee_fund x WHERE {scope.where("x", ("county_code", "bank_code"), args)}"""
-        ),
-    )
-    add(
-        "fund_entries",
-        lambda args: (
-            f"""
-        SELECT e.fund_id::text, e.kind, e.amount, e.occurred_on, e.loan_id::text
-        FROM fund_entry e JOIN guarantee_fund x ON x.id = e.fund_id
-        WHERE {scope.where("x", ("county_code", "bank_code"), args)}"""
-        ),
-    )
-    add(
-        "snapshots",
-        lambda args: (
-            f"""
-        SELECT s.business_date, s.county_code, s.township_code, s.bank_code, p.code AS product_code, s.status,
-               s.bucket, s.five_class, s.loan_count, s.outstanding_principal, s.overdue_principal
-        FROM portfolio_snapshot s JOIN loan_product p ON p.id = s.product_id
-        WHERE {scope.where("s", ("county_code", "township_code", "bank_code"), args)}"""
-        ),
-    )
-    add(
-        "targets",
-        lambda args: (
-            f"""
-        SELECT county_code, year, amount FROM lending_target x WHERE {scope.where("x", ("county_code",), args)}"""
-        ),
-    )
-    add(
-        "due_totals",
-        lambda args: (
-            f"""
-        SELECT loan_id::text, {"date_trunc('month', due_date)::date" if by_month else "NULL::date"} AS due_month,
-               {_DUE_TOTALS_SUMS}
-        FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}
-        GROUP BY loan_id, 2"""
-        ),
-    )
-
-    def kept_due_totals(args: list) -> str:
-        since = since_closed(args)
-        return f"""
-        SELECT l.id::text AS loan_id, NULL::date AS due_month,
-               l.due_principal + COALESCE(w.principal_due, 0) AS principal_due,
-               l.due_principal_repaid + COALESCE(w.principal_repaid, 0) AS principal_repaid,
-               l.due_principal_on_time + COALESCE(w.on_time_repaid, 0) AS on_time_repaid,
-               l.due_installments + COALESCE(w.installment_count, 0) AS installment_count
-        FROM loan l LEFT JOIN (
-            SELECT loan_id, {_DUE_TOTALS_SUMS}
-            FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
-            GROUP BY loan_id) w ON w.loan_id = l.id
-        WHERE {disbursed_in_scope(args)}
-          AND (l.due_installments > 0 OR w.loan_id IS NOT NULL)"""
-
-    # The same per-loan sums from those each loan keeps for its installments due by the last closed business date
-    # (`due_through`, not after `until`) and those of the few installments due since.
-    add("kept_due_totals", kept_due_totals)
-    standing_columns = """loan_id::text, seq, due_date, principal, interest, subsidy_interest, borrower_interest,
-               paid_principal, paid_interest, paid_penalty, cancelled_interest AS paid_cancelled_interest,
-               cancelled_subsidy AS paid_cancelled_subsidy, on_time_principal, penalty_accrued"""
-    add(
-        "standing_installments",
-        lambda args: (
-            f"""
-        SELECT {standing_columns}
-        FROM installment i WHERE {of_loans_in_scope(args, "i")} AND due_date + 0 <= {until_param(args)}"""
-        ),
-    )
-    add(
-        "loan_paid",
-        lambda args: (
-            f"""
-        SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal FROM loan l
-        WHERE {disbursed_in_scope(args)}"""
-        ),
-    )
-
-    # The positions from what each loan keeps of its installments due by the last closed date (`due_through`, not
-    # after `until`) and the installments due from that date on (a due-date index range).
-    add(
-        "standing_since_closed",
-        lambda args: (
-            f"""
-        SELECT {standing_columns}
-        FROM installment i
-        WHERE due_date >= {since_closed(args)} AND due_date <= {until_param(args)} AND {of_loans_in_scope(args, "i")}"""
-        ),
-    )
-    add(
-        "loan_kept",
-        lambda args: (
-            f"""
-        SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal,
-               l.due_principal - l.due_principal_repaid AS due_principal_unpaid, l.due_oldest_owed
-        FROM loan l WHERE {disbursed_in_scope(args)}"""
-        ),
-    )
-    add("regions", lambda args: "SELECT code, name, level FROM region")
-    add("banks", lambda args: "SELECT code AS bank_code, name AS bank_name FROM bank")
-    return queries
-
-
-_LOAN_PARTS = {
-    "borrowers": pl.Schema({"applicant_id": pl.String, "borrower_name": pl.String, "national_id": pl.String}),
-    "projects": pl.Schema(
-        {"application_id": pl.String, "project_type": pl.String, "jobs_expected": pl.Int64}
-    ),
-}
-_PART_KEYS = {"borrowers": "applicant_id", "projects": "application_id"}
-_PART_COLUMNS = {name: set(schema) - {_PART_KEYS[name]} for name, schema in _LOAN_PARTS.items()}
-_FROM_PARTS = set().union(*_PART_COLUMNS.values())
-# A part joined to the loans in SQL instead (a scope's loans), and how its columns are selected then.
-_PART_JOINS = {
-    "borrowers": "\n        LEFT JOIN applicant a ON a.id = l.applicant_id",
-    "projects": "\n        LEFT JOIN application x ON x.id = l.application_id",
-}
-# How the columns of the loans frame are selected, where not as `l.<column>`.
-_LOAN_SELECT = {
-    "loan_id": "l.id::text AS loan_id",
-    "application_id": "l.application_id::text",
-    "applicant_id": "l.applicant_id::text",
-    "product_code": "p.code AS product_code",
-    "guarantee_fund_id": "l.guarantee_fund_id::text",
-    "annual_rate": "l.annual_rate::float8",
-    "borrower_name": "a.name AS borrower_name",
-    "national_id": "a.national_id",
-    "project_type": "x.project_type",
-    "jobs_expected": "x.jobs_expected",
-}
 _READ_SCHEMAS = {
     **SCHEMAS,
-    "loans": pl.Schema({name: dtype for name, dtype in f.LOANS.items() if name not in _FROM_PARTS}),
-    **_LOAN_PARTS,
+    "loans": pl.Schema({name: dtype for name, dtype in f.LOANS.items() if name not in FROM_PARTS}),
+    **LOAN_PARTS,
     "due_totals": f.DUE_TOTALS,
     "standing_installments": f.STANDING_INSTALLMENTS,
     "loan_paid": f.LOAN_PAID,
@@ -355,7 +41,7 @@ _LONGEST_FIRST = list(
             "due_totals",
             "penalties",
             "loans",
-            *_LOAN_PARTS,
+            *LOAN_PARTS,
             "follow_ups",
             "members",
             "loan_paid",
@@ -367,7 +53,7 @@ _LONGEST_FIRST = list(
 
 def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns: list[str]) -> pl.DataFrame:
     for name, part in parts.items():
-        loans = loans.join(part, on=_PART_KEYS[name], how="left")
+        loans = loans.join(part, on=PART_KEYS[name], how="left")
     return loans.select(columns)
 
 
@@ -377,8 +63,8 @@ def _loan_reads(loan_columns: frozenset[str] | None, joined: bool) -> tuple[list
     columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]
     if joined:
         return columns, columns, []
-    parts = [name for name, part in _PART_COLUMNS.items() if part & set(columns)]
-    keys = {_PART_KEYS[name] for name in parts}
+    parts = [name for name, part in PART_COLUMNS.items() if part & set(columns)]
+    keys = {PART_KEYS[name] for name in parts}
     return columns, [c for c in _READ_SCHEMAS["loans"] if c in columns or c in keys], parts
 
 
@@ -459,7 +145,7 @@ async def load_frames(
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
         columns, loan_read, parts = _loan_reads(loan_columns, joined=scope != ReportScope())
-        queries = _queries(scope, until, due_totals == "loan_month", stand["due_through"], loan_read)
+        queries = frame_queries(scope, until, due_totals == "loan_month", stand["due_through"], loan_read)
         closed = stand["due_through"]
         kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
         totals_stand = due_totals is not None and stand["payments"]
