@@ -114,7 +114,8 @@ async def liaison(engine: AsyncEngine, bank_code: str, county_code: str) -> Acto
     return Actor(user.id, username, Role.BANK_LIAISON, county_code, bank_code)
 
 
-def _cpu(process: psutil.Process) -> float:
+def cpu_seconds_of(process: psutil.Process) -> float:
+    """CPU time (user and system) ``process`` has used so far; 0 once it is gone."""
     try:
         times = process.cpu_times()
     except psutil.NoSuchProcess:
@@ -124,7 +125,7 @@ def _cpu(process: psutil.Process) -> float:
 
 def postgres_cpu_seconds() -> float:
     """CPU time this machine's PostgreSQL processes (backends included) have used so far."""
-    return sum(_cpu(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres")
+    return sum(cpu_seconds_of(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres")
 
 
 @dataclass
@@ -178,7 +179,7 @@ class Api:
     def cpu_seconds(self) -> float:
         """CPU time the API's processes (server and workers) have used so far."""
         process = psutil.Process(self._process.pid)
-        return sum(_cpu(p) for p in [process, *process.children(recursive=True)])
+        return sum(cpu_seconds_of(p) for p in [process, *process.children(recursive=True)])
 
     def _sample(self) -> None:
         process = psutil.Process(self._process.pid)

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uuid_utils import uuid7
 
-from benchmarks.environment import Api, liaison, postgres_cpu_seconds
+from benchmarks.environment import Api, cpu_seconds_of, liaison, postgres_cpu_seconds
 from loans.loans.delinquency import BORROWER_OWED
 from loans.repayments.allocation import InstallmentState, allocate
 
@@ -121,11 +121,6 @@ def _cpu_per_request(
         "poster_cpu_ms": 1000 * (after[0] - before[0]) / requests,
         "postgres_cpu_ms": 1000 * (after[1] - before[1]) / requests,
     }
-
-
-def _own_cpu_seconds() -> float:
-    times = psutil.Process().cpu_times()
-    return times.user + times.system
 
 
 def _load_client(api: Api, concurrency: int) -> aiohttp.ClientSession:
@@ -275,10 +270,12 @@ async def run_raw(
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
 
     try:
-        cpu_before = _own_cpu_seconds(), postgres_cpu_seconds()
+        cpu_before = cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(client_loop() for _ in range(concurrency)))
         summary = _summary(latencies, time.perf_counter() - started, errors)
-        return summary | _cpu_per_request(cpu_before, (_own_cpu_seconds(), postgres_cpu_seconds()), len(work))
+        return summary | _cpu_per_request(
+            cpu_before, (cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()), len(work)
+        )
     finally:
         await pool.close()
