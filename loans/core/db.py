@@ -27,7 +27,10 @@ def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             pool_pre_ping=False,
             echo=settings.sql_echo,
         ),
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        # advanced-alchemy's cache and file-object listeners ask the engine for its options at every commit (a
+        # new engine object each time); this service uses neither.
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={"enable_cache_listener": False}),
+        enable_file_object_listener=False,
         before_send_handler="autocommit",
         alembic_config=AlembicAsyncConfig(script_location="migrations"),
         create_all=False,

@@ -158,3 +158,14 @@ async def test_only_county_officers_deposit(client, world, user):
     response = await client.post(f"{API}/guarantee-funds/{fund_id}/deposits", json=body, headers=world[user])
     assert response.status_code == 403, response.text
     await deposit_into(client, world, fund_id, "1000.00", reference="DEP-ROLE")
+
+
+async def test_a_request_without_a_valid_token_answers_401(client, world):
+    assert (await client.get(f"{API}/loans")).status_code == 401
+    assert (
+        await client.get(f"{API}/loans", headers={"Authorization": "Bearer not-a-token"})
+    ).status_code == 401
+    token = world["bank"]["Authorization"]
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert (await client.get(f"{API}/loans", headers=world["bank"])).status_code == 200
+    assert (await client.get(f"{API}/loans", headers={"Authorization": tampered})).status_code == 401
