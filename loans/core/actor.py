@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, true
@@ -46,19 +47,42 @@ class Actor:
 
     def region_filter(self, model: type) -> ColumnElement[bool]:
         """SQL condition limiting ``model`` (with county/township/village_code columns) to the scope."""
-        match self.region_level:
-            case None:
-                return true()
-            case RegionLevel.COUNTY:
-                return model.county_code == self.region_code
-            case RegionLevel.TOWNSHIP:
-                return model.township_code == self.region_code
-            case RegionLevel.VILLAGE:
-                return model.village_code == self.region_code
+        return region_condition(model, self.region_level, self.region_code)
 
     def scope_filter(self, model: type) -> ColumnElement[bool]:
         """Region scope plus, for a bank liaison, the bank (rows not yet tied to a bank stay visible)."""
-        condition = self.region_filter(model)
-        if self.role == Role.BANK_LIAISON:
-            condition = and_(condition, (model.bank_code == self.bank_code) | model.bank_code.is_(None))
-        return condition
+        return scope_condition(model, self.scope_shape, self.region_code, self.bank_code)
+
+    @property
+    def scope_shape(self) -> ScopeShape:
+        return ScopeShape(self.region_level, self.role == Role.BANK_LIAISON)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeShape:
+    """What a scope condition tests, apart from the values: the region level, and whether the bank too. A
+    statement built for a shape with bound parameters serves every caller of that shape."""
+
+    region_level: RegionLevel | None
+    by_bank: bool
+
+
+def region_condition(model: Any, level: RegionLevel | None, region_code: Any) -> ColumnElement[bool]:
+    match level:
+        case None:
+            return true()
+        case RegionLevel.COUNTY:
+            return model.county_code == region_code
+        case RegionLevel.TOWNSHIP:
+            return model.township_code == region_code
+        case RegionLevel.VILLAGE:
+            return model.village_code == region_code
+
+
+def scope_condition(model: Any, shape: ScopeShape, region_code: Any, bank_code: Any) -> ColumnElement[bool]:
+    """``model``: a mapped class or a table's columns; ``region_code`` and ``bank_code``: values, or bound
+    parameters for a statement built once."""
+    condition = region_condition(model, shape.region_level, region_code)
+    if shape.by_bank:
+        condition = and_(condition, (model.bank_code == bank_code) | model.bank_code.is_(None))
+    return condition
