@@ -11,6 +11,7 @@ from advanced_alchemy.extensions.litestar import (
 )
 from sqlalchemy import Select
 
+from loans.core.pool import FairAsyncQueuePool
 from loans.settings import Settings
 
 metadata = orm_registry.metadata
@@ -22,6 +23,7 @@ def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     return SQLAlchemyAsyncConfig(
         connection_string=settings.async_database_url,
         engine_config=EngineConfig(
+            poolclass=FairAsyncQueuePool,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=False,
