@@ -176,16 +176,28 @@ async def _import(
 async def _posting(
     servers_: Any, url: str, engine: Any, today: Any, args: argparse.Namespace, log: Path, n: int
 ) -> list[Row]:
-    say(f"N={n:,}: repayment posting, {args.requests:,} requests from {args.concurrency} clients")
+    say(
+        f"N={n:,}: repayment posting, {args.requests:,} requests from {args.concurrency} clients, "
+        f"then {args.requests:,} sent at {args.rate:g}/s"
+    )
     work = await posting.targets(engine, today, posting.WARMUP + args.requests)
     async with Api(url, servers_.redis_url, log) as api:
         r = await posting.run_api(api, engine, work, today, args.concurrency)
         ceiling = await posting.run_ceiling(
             api, engine, work[0][1], work[0][2], args.requests, args.concurrency
         )
-    raw_work = await posting.targets(engine, today, len(work) - posting.WARMUP)
-    raw = await posting.run_raw(url, raw_work, today, args.concurrency)
+        # amounts recomputed: the loans posted to above owe less now
+        paced = await posting.run_api_paced(
+            api, engine, await posting.targets(engine, today, args.requests), today, args.rate
+        )
+    raw = await posting.run_raw(
+        url, await posting.targets(engine, today, args.requests), today, args.concurrency
+    )
+    raw_paced = await posting.run_raw_paced(
+        url, await posting.targets(engine, today, args.requests), today, args.rate, args.concurrency
+    )
     how = f"bare asyncpg round trips, {args.concurrency} connections (the physical limit)"
+    at_rate = f"posting at {args.rate:g}/s sent"
     return [
         Row(
             "posting via HTTP API",
@@ -195,7 +207,7 @@ async def _posting(
             raw["rps"],
             how,
             "≥ 300 req/s",
-            {"api": r, "raw": raw, "ceiling": ceiling},
+            {"api": r, "raw": raw, "ceiling": ceiling, "api_paced": paced, "raw_paced": raw_paced},
         ),
         Row(
             "GET /auth/me (ceiling)",
@@ -204,8 +216,8 @@ async def _posting(
             ceiling["rps"],
             detail={"p50_ms": ceiling["p50_ms"], "p99_ms": ceiling["p99_ms"]},
         ),
-        Row("posting via HTTP API", n, "p50 ms", r["p50_ms"], raw["p50_ms"], how),
-        Row("posting via HTTP API", n, "p99 ms", r["p99_ms"], raw["p99_ms"], how, "≤ 100 ms"),
+        Row(at_rate, n, "p50 ms", paced["p50_ms"], raw_paced["p50_ms"], how),
+        Row(at_rate, n, "p99 ms", paced["p99_ms"], raw_paced["p99_ms"], how, "≤ 100 ms"),
         Row("API process peak RSS", n, "MiB", api.peak_rss / 2**20, target="< 1024 MiB"),
     ]
 
@@ -339,7 +351,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--requests", type=int, default=3000, help="postings measured (after 200 to warm up)")
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=32, help="clients of the throughput run")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=300.0,
+        help="postings sent per second in the latency run (the target's rate)",
+    )
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--cob-baseline-cap", type=int, default=20_000, help="loans the ORM baseline closes")
     parser.add_argument(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -60,29 +61,43 @@ def _summary(latencies: list[float], seconds: float, errors: dict[int, int]) -> 
     }
 
 
+async def _liaison_headers(
+    api: Api, engine: AsyncEngine, work: list[tuple[Any, str, str, int]]
+) -> dict[str, dict[str, str]]:
+    """A token for each bank's liaison (one per bank: the setup is not measured, but argon2 is slow)."""
+    headers: dict[str, dict[str, str]] = {}
+    async with httpx.AsyncClient(base_url=api.url) as setup:
+        for bank, county in sorted({w[1]: w[2] for w in work}.items()):
+            actor = await liaison(engine, bank, county)
+            headers[bank] = await api.token(setup, actor.username)
+    return headers
+
+
+def _api_poster(
+    client: aiohttp.ClientSession, headers: dict[str, dict[str, str]], today: date
+) -> Callable[[tuple[Any, str, str, int], str], Awaitable[int]]:
+    async def post(item: tuple[Any, str, str, int], ref: str) -> int:
+        loan_id, bank, _, amount = item
+        body = {
+            "amount": f"{amount // 100}.{amount % 100:02d}",
+            "paid_on": today.isoformat(),
+            "bank_txn_ref": ref,
+        }
+        return await _send(
+            client, "POST", f"/api/v1/loans/{loan_id}/repayments", json=body, headers=headers[bank]
+        )
+
+    return post
+
+
 async def run_api(
     api: Api, engine: AsyncEngine, work: list[tuple[Any, str, str, int]], today: date, concurrency: int
 ) -> dict[str, Any]:
-    """``concurrency`` clients post one repayment each to distinct loans, as the loan's bank's liaison."""
-    headers: dict[str, dict[str, str]] = {}
-    async with httpx.AsyncClient(base_url=api.url) as setup:
-        for bank, county in sorted({w[1]: w[2] for w in work}.items()):  # one liaison per bank
-            actor = await liaison(engine, bank, county)
-            headers[bank] = await api.token(setup, actor.username)
+    """Throughput: ``concurrency`` clients post one repayment after another, each to a distinct loan, as the
+    loan's bank's liaison. A closed loop: its latencies are concurrency / throughput by Little's law."""
+    headers = await _liaison_headers(api, engine, work)
     async with _load_client(api, concurrency) as client:
-
-        async def post(item: tuple[Any, str, str, int], ref: str) -> tuple[float, int]:
-            loan_id, bank, _, amount = item
-            body = {
-                "amount": f"{amount // 100}.{amount % 100:02d}",
-                "paid_on": today.isoformat(),
-                "bank_txn_ref": ref,
-            }
-            started = time.perf_counter()
-            status = await _send(
-                client, "POST", f"/api/v1/loans/{loan_id}/repayments", json=body, headers=headers[bank]
-            )
-            return time.perf_counter() - started, status
+        post = _api_poster(client, headers, today)
 
         async def drive(
             items: list[tuple[Any, str, str, int]], prefix: str
@@ -92,11 +107,9 @@ async def run_api(
             async def client_loop() -> None:
                 while queue:
                     n, item = queue.pop()
-                    latency, status = await post(item, f"{prefix}{n:06d}")
-                    if status == 201:
-                        latencies.append(latency)
-                    else:
-                        errors[status] = errors.get(status, 0) + 1
+                    started = time.perf_counter()
+                    status = await post(item, f"{prefix}{n:06d}")
+                    _count(status, 201, time.perf_counter() - started, latencies, errors)
 
             await asyncio.gather(*(client_loop() for _ in range(concurrency)))
             return latencies, errors
@@ -110,6 +123,51 @@ async def run_api(
         return summary | _cpu_per_request(
             cpu_before, (api.cpu_seconds(), postgres_cpu_seconds()), len(work) - WARMUP
         )
+
+
+async def run_api_paced(
+    api: Api, engine: AsyncEngine, work: list[tuple[Any, str, str, int]], today: date, rate: float
+) -> dict[str, Any]:
+    """Latency at a steady offered load: postings sent at ``rate`` per second whatever the answers, each
+    timed from when it was due to be sent, so that a slow answer delays none of the following ones (no
+    coordinated omission)."""
+    headers = await _liaison_headers(api, engine, work)
+    async with _load_client(api, _PACED_CONNECTIONS) as client:
+        post = _api_poster(client, headers, today)
+        run = f"{time.time():.0f}"
+        return await _paced(
+            [lambda n=n, item=item: post(item, f"BENCH-PACED-{run}-{n:06d}") for n, item in enumerate(work)],
+            rate,
+            ok=201,
+        )
+
+
+_PACED_CONNECTIONS = 128  # enough never to hold a due request back at the client at the rates measured
+
+
+async def _paced(sends: list[Callable[[], Awaitable[Any]]], rate: float, ok: Any) -> dict[str, Any]:
+    """Start each send at its due time (``rate`` per second); latency = answer time − due time."""
+    latencies: list[float] = []
+    errors: dict[Any, int] = {}
+
+    async def timed(send: Callable[[], Awaitable[Any]], due: float) -> None:
+        _count(await send(), ok, time.perf_counter() - due, latencies, errors)
+
+    started = time.perf_counter()
+    tasks = []
+    for k, send in enumerate(sends):
+        due = started + k / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(timed(send, due)))
+    await asyncio.gather(*tasks)
+    return _summary(latencies, time.perf_counter() - started, errors) | {"offered_rps": rate}
+
+
+def _count(outcome: Any, ok: Any, latency: float, latencies: list[float], errors: dict[Any, int]) -> None:
+    if outcome == ok:
+        latencies.append(latency)
+    else:
+        errors[outcome] = errors.get(outcome, 0) + 1
 
 
 def _cpu_per_request(
@@ -186,88 +244,20 @@ FROM installment WHERE loan_id = $1 ORDER BY seq"""
 async def run_raw(
     database_url: str, work: list[tuple[Any, str, str, int]], today: date, concurrency: int
 ) -> dict[str, Any]:
-    """The same postings as bare SQL round trips with asyncpg (allocation computed in Python as the API does)."""
+    """The same postings as bare SQL round trips with asyncpg (allocation computed in Python as the API does),
+    from ``concurrency`` connections one after another."""
     pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
     latencies: list[float] = []
-    errors: dict[int, int] = {}
-
-    async def post(n: int, item: tuple[Any, str, str, int]) -> None:
-        loan_id, bank, _, amount = item
-        started = time.perf_counter()
-        async with pool.acquire() as connection, connection.transaction():
-            share = await connection.fetchval(
-                "SELECT subsidy_share FROM loan WHERE id = $1 FOR UPDATE", loan_id
-            )
-            rows = [InstallmentState(*r) for r in await connection.fetch(_INSTALLMENTS, loan_id)]
-            allocation = allocate(rows, amount, today, Decimal(share))
-            repayment_id = uuid7()
-            await connection.execute(
-                "INSERT INTO repayment (id, loan_id, bank_code, bank_txn_ref, amount, paid_on, settles, source, "
-                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'api', now(), now())",
-                repayment_id,
-                loan_id,
-                bank,
-                f"BENCH-RAW-{n:06d}",
-                amount,
-                today,
-                allocation.settles,
-            )
-            await connection.executemany(
-                "INSERT INTO repayment_allocation (repayment_id, loan_id, seq, penalty, interest, principal, "
-                "cancelled_interest, cancelled_subsidy, paid_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                [
-                    (
-                        repayment_id,
-                        loan_id,
-                        x.seq,
-                        x.penalty,
-                        x.interest,
-                        x.principal,
-                        x.cancelled_interest,
-                        x.cancelled_subsidy,
-                        today,
-                    )
-                    for x in allocation.lines
-                ],
-            )
-            await connection.executemany(
-                "UPDATE installment SET paid_penalty = paid_penalty + $3, paid_interest = paid_interest + $4, "
-                "paid_principal = paid_principal + $5, cancelled_interest = cancelled_interest + $6, "
-                "cancelled_subsidy = cancelled_subsidy + $7, "
-                "on_time_principal = on_time_principal + CASE WHEN $8 <= due_date THEN $5 ELSE 0 END "
-                "WHERE loan_id = $1 AND seq = $2",
-                [
-                    (
-                        loan_id,
-                        x.seq,
-                        x.penalty,
-                        x.interest,
-                        x.principal,
-                        x.cancelled_interest,
-                        x.cancelled_subsidy,
-                        today,
-                    )
-                    for x in allocation.lines
-                ],
-            )
-            await connection.execute(
-                "UPDATE loan SET outstanding_principal = outstanding_principal - $2, updated_at = now(), "
-                "status = CASE WHEN $3 THEN 'settled' ELSE status END WHERE id = $1",
-                loan_id,
-                sum(x.principal for x in allocation.lines),
-                allocation.settles,
-            )
-        latencies.append(time.perf_counter() - started)
-
+    errors: dict[str, int] = {}
     queue = list(enumerate(work))
+    run = f"{time.time():.0f}"
 
     async def client_loop() -> None:
         while queue:
             n, item = queue.pop()
-            try:
-                await post(n, item)
-            except Exception as exc:  # noqa: BLE001 - counted, not fatal
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            started = time.perf_counter()
+            outcome = await _raw_post(pool, today, f"BENCH-RAW-{run}-{n:06d}", item)
+            _count(outcome, "ok", time.perf_counter() - started, latencies, errors)
 
     try:
         cpu_before = cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()
@@ -279,3 +269,96 @@ async def run_raw(
         )
     finally:
         await pool.close()
+
+
+async def run_raw_paced(
+    database_url: str, work: list[tuple[Any, str, str, int]], today: date, rate: float, connections: int
+) -> dict[str, Any]:
+    """The bare round trips at the same steady offered load as `run_api_paced`."""
+    pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
+    run = f"{time.time():.0f}"
+    try:
+        return await _paced(
+            [
+                lambda n=n, item=item: _raw_post(pool, today, f"BENCH-RAWPACED-{run}-{n:06d}", item)
+                for n, item in enumerate(work)
+            ],
+            rate,
+            ok="ok",
+        )
+    finally:
+        await pool.close()
+
+
+async def _raw_post(pool: asyncpg.Pool, today: date, ref: str, item: tuple[Any, str, str, int]) -> str:
+    """One posting as bare round trips; "ok", or the name of the error it met."""
+    try:
+        await _raw_rounds(pool, today, ref, item)
+    except Exception as exc:  # noqa: BLE001 - counted, not fatal
+        return type(exc).__name__
+    return "ok"
+
+
+async def _raw_rounds(pool: asyncpg.Pool, today: date, ref: str, item: tuple[Any, str, str, int]) -> None:
+    loan_id, bank, _, amount = item
+    async with pool.acquire() as connection, connection.transaction():
+        share = await connection.fetchval("SELECT subsidy_share FROM loan WHERE id = $1 FOR UPDATE", loan_id)
+        rows = [InstallmentState(*r) for r in await connection.fetch(_INSTALLMENTS, loan_id)]
+        allocation = allocate(rows, amount, today, Decimal(share))
+        repayment_id = uuid7()
+        await connection.execute(
+            "INSERT INTO repayment (id, loan_id, bank_code, bank_txn_ref, amount, paid_on, settles, source, "
+            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'api', now(), now())",
+            repayment_id,
+            loan_id,
+            bank,
+            ref,
+            amount,
+            today,
+            allocation.settles,
+        )
+        await connection.executemany(
+            "INSERT INTO repayment_allocation (repayment_id, loan_id, seq, penalty, interest, principal, "
+            "cancelled_interest, cancelled_subsidy, paid_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [
+                (
+                    repayment_id,
+                    loan_id,
+                    x.seq,
+                    x.penalty,
+                    x.interest,
+                    x.principal,
+                    x.cancelled_interest,
+                    x.cancelled_subsidy,
+                    today,
+                )
+                for x in allocation.lines
+            ],
+        )
+        await connection.executemany(
+            "UPDATE installment SET paid_penalty = paid_penalty + $3, paid_interest = paid_interest + $4, "
+            "paid_principal = paid_principal + $5, cancelled_interest = cancelled_interest + $6, "
+            "cancelled_subsidy = cancelled_subsidy + $7, "
+            "on_time_principal = on_time_principal + CASE WHEN $8 <= due_date THEN $5 ELSE 0 END "
+            "WHERE loan_id = $1 AND seq = $2",
+            [
+                (
+                    loan_id,
+                    x.seq,
+                    x.penalty,
+                    x.interest,
+                    x.principal,
+                    x.cancelled_interest,
+                    x.cancelled_subsidy,
+                    today,
+                )
+                for x in allocation.lines
+            ],
+        )
+        await connection.execute(
+            "UPDATE loan SET outstanding_principal = outstanding_principal - $2, updated_at = now(), "
+            "status = CASE WHEN $3 THEN 'settled' ELSE status END WHERE id = $1",
+            loan_id,
+            sum(x.principal for x in allocation.lines),
+            allocation.settles,
+        )
