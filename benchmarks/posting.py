@@ -317,23 +317,23 @@ async def _raw_rounds(pool: asyncpg.Pool, today: date, ref: str, item: tuple[Any
             today,
             allocation.settles,
         )
+        lines = [
+            (
+                loan_id,
+                x.seq,
+                x.penalty,
+                x.interest,
+                x.principal,
+                x.cancelled_interest,
+                x.cancelled_subsidy,
+                today,
+            )
+            for x in allocation.lines
+        ]
         await connection.executemany(
-            "INSERT INTO repayment_allocation (repayment_id, loan_id, seq, penalty, interest, principal, "
-            "cancelled_interest, cancelled_subsidy, paid_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            [
-                (
-                    repayment_id,
-                    loan_id,
-                    x.seq,
-                    x.penalty,
-                    x.interest,
-                    x.principal,
-                    x.cancelled_interest,
-                    x.cancelled_subsidy,
-                    today,
-                )
-                for x in allocation.lines
-            ],
+            "INSERT INTO repayment_allocation (loan_id, seq, penalty, interest, principal, cancelled_interest, "
+            "cancelled_subsidy, paid_on, repayment_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [(*line, repayment_id) for line in lines],
         )
         await connection.executemany(
             "UPDATE installment SET paid_penalty = paid_penalty + $3, paid_interest = paid_interest + $4, "
@@ -341,19 +341,7 @@ async def _raw_rounds(pool: asyncpg.Pool, today: date, ref: str, item: tuple[Any
             "cancelled_subsidy = cancelled_subsidy + $7, "
             "on_time_principal = on_time_principal + CASE WHEN $8 <= due_date THEN $5 ELSE 0 END "
             "WHERE loan_id = $1 AND seq = $2",
-            [
-                (
-                    loan_id,
-                    x.seq,
-                    x.penalty,
-                    x.interest,
-                    x.principal,
-                    x.cancelled_interest,
-                    x.cancelled_subsidy,
-                    today,
-                )
-                for x in allocation.lines
-            ],
+            lines,
         )
         await connection.execute(
             "UPDATE loan SET outstanding_principal = outstanding_principal - $2, updated_at = now(), "
