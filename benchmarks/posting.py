@@ -99,26 +99,14 @@ async def run_api(
     async with _load_client(api, concurrency) as client:
         post = _api_poster(client, headers, today)
 
-        async def drive(
-            items: list[tuple[Any, str, str, int]], prefix: str
-        ) -> tuple[list[float], dict[int, int]]:
-            queue, latencies, errors = list(enumerate(items)), [], {}
-
-            async def client_loop() -> None:
-                while queue:
-                    n, item = queue.pop()
-                    started = time.perf_counter()
-                    status = await post(item, f"{prefix}{n:06d}")
-                    _count(status, 201, time.perf_counter() - started, latencies, errors)
-
-            await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-            return latencies, errors
+        def sends(items: list[tuple[Any, str, str, int]], prefix: str) -> list[Callable[[], Awaitable[int]]]:
+            return [lambda n=n, item=item: post(item, f"{prefix}{n:06d}") for n, item in enumerate(items)]
 
         run = f"{time.time():.0f}"  # references unique per run: a rerun on the same database posts anew
-        await drive(work[:WARMUP], f"BENCH-WARM-{run}-")
+        await _closed_loop(sends(work[:WARMUP], f"BENCH-WARM-{run}-"), concurrency, ok=201)
         cpu_before = api.cpu_seconds(), postgres_cpu_seconds()
         started = time.perf_counter()
-        latencies, errors = await drive(work[WARMUP:], f"BENCH-API-{run}-")
+        latencies, errors = await _closed_loop(sends(work[WARMUP:], f"BENCH-API-{run}-"), concurrency, ok=201)
         summary = _summary(latencies, time.perf_counter() - started, errors)
         return summary | _cpu_per_request(
             cpu_before, (api.cpu_seconds(), postgres_cpu_seconds()), len(work) - WARMUP
@@ -161,6 +149,22 @@ async def _paced(sends: list[Callable[[], Awaitable[Any]]], rate: float, ok: Any
         tasks.append(asyncio.create_task(timed(send, due)))
     await asyncio.gather(*tasks)
     return _summary(latencies, time.perf_counter() - started, errors) | {"offered_rps": rate}
+
+
+async def _closed_loop(
+    sends: list[Callable[[], Awaitable[Any]]], concurrency: int, ok: Any
+) -> tuple[list[float], dict[Any, int]]:
+    """``concurrency`` clients each take the next send when their last one is answered."""
+    queue, latencies, errors = list(reversed(sends)), [], {}
+
+    async def client() -> None:
+        while queue:
+            send = queue.pop()
+            started = time.perf_counter()
+            _count(await send(), ok, time.perf_counter() - started, latencies, errors)
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return latencies, errors
 
 
 def _count(outcome: Any, ok: Any, latency: float, latencies: list[float], errors: dict[Any, int]) -> None:
@@ -212,26 +216,13 @@ async def run_ceiling(
     async with httpx.AsyncClient(base_url=api.url) as setup:
         headers = await api.token(setup, (await liaison(engine, bank, county)).username)
     async with _load_client(api, concurrency) as client:
-        latencies: list[float] = []
-        errors: dict[int, int] = {}
-        remaining = [requests + WARMUP]
 
-        async def client_loop() -> None:
-            while remaining[0] > 0:
-                remaining[0] -= 1
-                started = time.perf_counter()
-                status = await _send(client, "GET", "/api/v1/auth/me", headers=headers)
-                if status == 200:
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    errors[status] = errors.get(status, 0) + 1
+        async def me() -> int:
+            return await _send(client, "GET", "/api/v1/auth/me", headers=headers)
 
-        remaining[0] = WARMUP
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        latencies.clear()
-        remaining[0] = requests
+        await _closed_loop([me] * WARMUP, concurrency, ok=200)
         started = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        latencies, errors = await _closed_loop([me] * requests, concurrency, ok=200)
         return _summary(latencies, time.perf_counter() - started, errors)
 
 
@@ -247,22 +238,15 @@ async def run_raw(
     """The same postings as bare SQL round trips with asyncpg (allocation computed in Python as the API does),
     from ``concurrency`` connections one after another."""
     pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    queue = list(enumerate(work))
     run = f"{time.time():.0f}"
-
-    async def client_loop() -> None:
-        while queue:
-            n, item = queue.pop()
-            started = time.perf_counter()
-            outcome = await _raw_post(pool, today, f"BENCH-RAW-{run}-{n:06d}", item)
-            _count(outcome, "ok", time.perf_counter() - started, latencies, errors)
-
+    sends = [
+        lambda n=n, item=item: _raw_post(pool, today, f"BENCH-RAW-{run}-{n:06d}", item)
+        for n, item in enumerate(work)
+    ]
     try:
         cpu_before = cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()
         started = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        latencies, errors = await _closed_loop(sends, concurrency, ok="ok")
         summary = _summary(latencies, time.perf_counter() - started, errors)
         return summary | _cpu_per_request(
             cpu_before, (cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()), len(work)
