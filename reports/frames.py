@@ -240,7 +240,9 @@ class Standing:
 
 @dataclass(frozen=True)
 class PortfolioFrames:
-    """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema).
+    """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema). The frames
+    agree: each row of a loan (installment, allocation line, penalty, visit, running sums) belongs to a loan of
+    `loans`, each member to an application of `applications`, each fund entry to a fund of `funds`.
 
     The loader reads what a report on or before its date can use: loans disbursed, installments due and
     allocation lines paid by then (no report looks at a later installment: outstanding principal is the loan's

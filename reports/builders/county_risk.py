@@ -35,10 +35,9 @@ from typing import Any
 
 import polars as pl
 
-from reports.builders.asof import latest_visits
+from reports.builders.asof import latest_visits, loan_positions
 from reports.builders.beneficiaries import beneficiary_total
 from reports.builders.common import (
-    Report,
     days_between,
     float_ratio,
     jsonable,
@@ -51,8 +50,8 @@ from reports.builders.common import (
 from reports.builders.funds import guarantee_fund_status
 from reports.builders.grouping import IDENTITY_COLUMNS, loan_list
 from reports.builders.lending_target import lending_target
-from reports.builders.par import portfolio_at_risk
-from reports.builders.repayment import repayment_rate
+from reports.builders.par import par_loan_list, par_summary
+from reports.builders.repayment import repayment_summary
 from reports.frames import PortfolioFrames
 
 RATIOS = {
@@ -127,9 +126,13 @@ class CountyRiskReport:
 
 
 def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFrames:
-    """The frames of one county: its loans (and their installments, allocations, penalties,
-    visits), applications (and members), funds (and entries), snapshots and targets."""
+    """The frames of one county: its loans (and their installments, allocations, penalties, visits, their
+    applications' members), applications, funds (and entries), snapshots and targets; ``frames`` themselves when
+    they hold that county alone (the frames agree, so their other rows are the county's too)."""
     in_county = pl.col("county_code") == county_code
+    with_county = (frames.loans, frames.applications, frames.funds, frames.snapshots, frames.targets)
+    if all(frame["county_code"].eq(county_code).fill_null(False).all() for frame in with_county):
+        return frames
     loans = frames.loans.filter(in_county)
     applications = frames.applications.filter(in_county)
     funds = frames.funds.filter(in_county)
@@ -146,7 +149,7 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
         allocations=of_loans(frames.allocations),
         penalties=of_loans(frames.penalties),
         applicants=frames.applicants,
-        members=frames.members.join(applications.select("application_id"), on="application_id", how="semi"),
+        members=frames.members.join(loans.select("application_id"), on="application_id", how="semi"),
         applications=applications,
         trainings=frames.trainings,
         follow_ups=of_loans(frames.follow_ups),
@@ -165,14 +168,14 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
     )
 
 
-def _side_by_side(repay: Report, par: Report, key: str) -> pl.DataFrame:
+def _side_by_side(frames: PortfolioFrames, as_of: date, key: str) -> pl.DataFrame:
     """Repayment-rate and PAR rows for one key, outer-joined (a group may have only one side)."""
-    left = repay.rows.select(key, f"{key}_name", "principal_due", "principal_repaid", "on_time_repaid")
-    right = par.rows.select(
-        key, "loan_count", "outstanding_principal", "par30_principal", "overdue_principal"
-    )
+    repay, _ = repayment_summary(frames, as_of, [key])
+    par, _ = par_summary(frames, as_of, [key])
+    left = repay.select(key, f"{key}_name", "principal_due", "principal_repaid", "on_time_repaid")
+    right = par.select(key, "loan_count", "outstanding_principal", "par30_principal", "overdue_principal")
     out = left.join(right, on=key, how="full", coalesce=True, nulls_equal=True)
-    names = par.rows.select(key, pl.col(f"{key}_name").alias("_n"))
+    names = par.select(key, pl.col(f"{key}_name").alias("_n"))
     out = out.join(names, on=key, how="left", nulls_equal=True)
     return (
         out.with_columns(pl.coalesce(f"{key}_name", "_n").alias(f"{key}_name"))
@@ -274,13 +277,8 @@ def _flags(townships: pl.DataFrame, funds: pl.DataFrame) -> pl.DataFrame:
 
 def county_risk(frames: PortfolioFrames, as_of: date, county_code: str) -> CountyRiskReport:
     county = restrict_to_county(frames, county_code)
-    repay_t, par_t = (
-        repayment_rate(county, as_of, ["township"]),
-        portfolio_at_risk(county, as_of, ["township"]),
-    )
-    repay_b, par_b = repayment_rate(county, as_of, ["bank"]), portfolio_at_risk(county, as_of, ["bank"])
-    townships, banks = _side_by_side(repay_t, par_t, "township"), _side_by_side(repay_b, par_b, "bank")
-    positions = par_t.tables["loans"]  # every live loan on as_of
+    townships, banks = _side_by_side(county, as_of, "township"), _side_by_side(county, as_of, "bank")
+    positions = loan_positions(county, as_of)  # every live loan on as_of
     maturities = _maturities(positions, county, as_of)
     summary = pl.concat(
         maturities.filter(pl.col("window") <= w).select(
@@ -294,7 +292,7 @@ def county_risk(frames: PortfolioFrames, as_of: date, county_code: str) -> Count
     flags = _flags(townships, funds)
     lending = lending_target(county, as_of, county_code)
     people = beneficiary_total(county, BEGINNING, as_of)
-    r, p = repay_t.total, par_t.total  # totals are over the whole county, whatever the grouping
+    (_, r), (_, p) = repayment_summary(county, as_of, []), par_summary(county, as_of, [])
     headline = {
         "loans_disbursed": people["loans_disbursed"],
         "cumulative_amount": people["amount_disbursed"],
@@ -316,7 +314,7 @@ def county_risk(frames: PortfolioFrames, as_of: date, county_code: str) -> Count
         headline=headline,
         townships=townships,
         banks=banks,
-        overdue=par_t.tables["overdue"],
+        overdue=par_loan_list(positions.filter(pl.col("dpd") > 0), county),
         maturities=maturities,
         maturity_summary=summary,
         no_recent_visit=_no_recent_visit(positions, county, as_of),

@@ -82,13 +82,25 @@ def distribution(positions: pl.DataFrame, column: str, classes: Sequence[str]) -
     )
 
 
+def par_summary(frames: PortfolioFrames, as_of: date, keys: Sequence[str]) -> tuple[pl.DataFrame, dict]:
+    """The report's rows and total alone (no lists, no distributions)."""
+    return summarise(
+        loan_positions(frames, as_of), frames, keys, AGGS, period_column="disbursed_on", derive=DERIVE
+    )
+
+
+def par_loan_list(positions: pl.DataFrame, frames: PortfolioFrames) -> pl.DataFrame:
+    """`positions` as the per-loan list, by DPD descending."""
+    return loan_list(positions, frames, LOAN_COLUMNS).sort(
+        ["dpd", "outstanding_principal", "contract_no"], descending=[True, True, False]
+    )
+
+
 def portfolio_at_risk(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:
     keys = check_group_by(group_by)
     positions = loan_positions(frames, as_of)
-    rows, total = summarise(positions, frames, keys, AGGS, period_column="disbursed_on", derive=DERIVE)
-    loans = loan_list(positions, frames, LOAN_COLUMNS).sort(
-        ["dpd", "outstanding_principal", "contract_no"], descending=[True, True, False]
-    )
+    rows, total = par_summary(frames, as_of, keys)
+    loans = par_loan_list(positions, frames)
     tables = {
         "buckets": distribution(positions, "bucket", BUCKETS),
         "five_classes": distribution(positions, "five_class", FIVE_CLASSES),

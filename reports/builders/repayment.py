@@ -60,6 +60,12 @@ def due_totals(frames: PortfolioFrames, as_of: date, by_month: bool) -> pl.DataF
                 f"these frames hold the due totals on {given.as_of}, not the history for {as_of}"
             )
         return given.frame
+    return frames.derived(
+        ("due_totals", as_of, by_month), lambda: _summed_due_totals(frames, as_of, by_month)
+    )
+
+
+def _summed_due_totals(frames: PortfolioFrames, as_of: date, by_month: bool) -> pl.DataFrame:
     due_month = pl.col("due_date").dt.truncate("1mo") if by_month else pl.lit(None, pl.Date)
     return (
         due_installments(frames, as_of)
@@ -80,12 +86,20 @@ def loan_columns(group_by: Sequence[str]) -> frozenset[str]:
     return IDENTITY_COLUMNS | group_columns(check_group_by(group_by)) | {"disbursed_on"}
 
 
+def repayment_summary(frames: PortfolioFrames, as_of: date, keys: Sequence[str]) -> tuple[pl.DataFrame, dict]:
+    """The report's rows and total alone (no list of loans below 100 %)."""
+    by_month = "month" in keys
+    aggs = AGGS if by_month else PER_LOAN_AGGS
+    return summarise(
+        due_totals(frames, as_of, by_month), frames, keys, aggs, period_column="due_month", derive=DERIVE
+    )
+
+
 def repayment_rate(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:
     keys = check_group_by(group_by)
     by_month = "month" in keys
     items = due_totals(frames, as_of, by_month)
-    aggs = AGGS if by_month else PER_LOAN_AGGS
-    rows, total = summarise(items, frames, keys, aggs, period_column="due_month", derive=DERIVE)
+    rows, total = repayment_summary(frames, as_of, keys)
     per_loan = items.group_by("loan_id").agg(pl.col(c).sum() for c in TOTALS[:3]) if by_month else items
     below_full = per_loan.filter(pl.col("principal_repaid") < pl.col("principal_due")).with_columns(
         float_ratio("principal_repaid", "principal_due").alias("rate")

@@ -10,11 +10,13 @@ PAR: outstanding 50000 + 200000 + 300000 + 50000 = 600000; PAR30 = K2 200000 →
 fund FD1: balance 10000, guarantees K3 300000 → leverage 30x > limit 5 (flag)
 """
 
+from dataclasses import replace
 from datetime import date
 
+import polars as pl
 from reports_factory import COUNTY, T1, T2, alloc, inst, loan, portfolio, visit
 
-from reports.builders.county_risk import county_risk
+from reports.builders.county_risk import county_risk, restrict_to_county
 
 AS_OF = date(2025, 6, 30)
 OTHER = "620321000000"
@@ -165,6 +167,22 @@ def test_headline() -> None:
         "0.1667",
     )
     assert r["outstanding_principal"] == "6000.00"
+
+
+def test_partnership_members_count_among_the_women_supported() -> None:
+    """K1's application is a partnership of W1 and W6; K5's member W7 is in another county. The page reads no
+    applications frame (the loader leaves it empty): the members go with their loans."""
+    members = [
+        {"application_id": "AP-K1", "applicant_id": "W6"},
+        {"application_id": "AP-K5", "applicant_id": "W7"},
+    ]
+    base = frames()
+    with_members = replace(base, members=pl.DataFrame(members, schema=base.members.schema))
+    assert county_risk(with_members, AS_OF, COUNTY).headline["women_supported"] == 5
+    alone = restrict_to_county(with_members, COUNTY)
+    assert alone.members["applicant_id"].to_list() == ["W6"]
+    assert restrict_to_county(alone, COUNTY) is alone  # already the county's alone: nothing to filter
+    assert county_risk(alone, AS_OF, COUNTY).headline["women_supported"] == 5
 
 
 def test_township_and_bank_tables() -> None:
