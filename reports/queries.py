@@ -183,12 +183,14 @@ def frame_queries(
         JOIN loan l ON l.application_id = m.application_id WHERE l.id IN ({loans_in_scope(args)})"""
         ),
     )
+    # A visit is never before its loan's disbursement (the API refuses one), and it carries its loan's scope
+    # columns: the visits of the scope's loans by `until` are found without the loans.
     add(
         "follow_ups",
         lambda args: (
             f"""
         SELECT loan_id::text, visited_on, business_status, fund_use_as_agreed, jobs_now, risk_level
-        FROM follow_up WHERE loan_id IN ({loans_in_scope(args)})"""
+        FROM follow_up f WHERE f.visited_on <= {until_param(args)} AND {scope.where("f", ALL, args)}"""
         ),
     )
     add(
