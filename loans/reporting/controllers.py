@@ -73,8 +73,8 @@ class ReportController(Controller):
                 headers={"Location": f"/api/v1/jobs/{job.id}"},
             )
         rendered = await service.build(report_request)
-        if rendered.body is not None:
-            return Response(rendered.body)
+        if report_request.format == "json":
+            return Response(rendered.content, media_type=rendered.media_type)
         return Response(
             rendered.content,
             media_type=rendered.media_type,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -189,7 +189,6 @@ class RenderedReport:
     content: bytes
     media_type: str
     filename: str
-    body: dict[str, Any] | None = field(default=None)
 
 
 @dataclass
@@ -282,14 +281,14 @@ def report_body(request: ReportRequest, report: Any) -> dict[str, Any]:
     if isinstance(report, Report):
         return head | {
             "group_by": list(request.group_by),
-            "rows": report.records(),
+            "rows": msgspec.Raw(report.records_json()),
             "total": report.total_record(),
-            "tables": {name: report.records(name) for name in report.tables},
+            "tables": {name: msgspec.Raw(report.records_json(name)) for name in report.tables},
         }
     return head | {
         "county_code": report.county_code,
         "headline": report.headline_record(),
-        **{name: report.records(name) for name in COUNTY_RISK_TABLES},
+        **{name: msgspec.Raw(report.records_json(name)) for name in COUNTY_RISK_TABLES},
     }
 
 
@@ -300,8 +299,7 @@ def render(request: ReportRequest, kind: ReportKind, report: Any, frames: Portfo
     stem = f"{request.name}-{request.as_of.isoformat()}"
     media_type = FORMATS[request.format]
     if request.format == "json":
-        body = report_body(request, report)
-        return RenderedReport(msgspec.json.encode(body), media_type, f"{stem}.json", body)
+        return RenderedReport(msgspec.json.encode(report_body(request, report)), media_type, f"{stem}.json")
     if request.format == "csv":
         return RenderedReport(report_csv(report).encode("utf-8"), media_type, f"{stem}.csv")
     if isinstance(report, Report):

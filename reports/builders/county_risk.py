@@ -44,6 +44,7 @@ from reports.builders.common import (
     lit_date,
     percent,
     ratio,
+    records_json,
     records_of,
     to_decimal,
 )
@@ -123,6 +124,10 @@ class CountyRiskReport:
     def records(self, table: str) -> list[dict[str, Any]]:
         """One of the frames (e.g. "townships", "overdue") as JSON-ready dicts."""
         return records_of(getattr(self, table), self.ratios)
+
+    def records_json(self, table: str) -> bytes:
+        """`records` as a JSON array."""
+        return records_json(getattr(self, table), self.ratios)
 
 
 def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFrames:
