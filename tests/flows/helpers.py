@@ -10,8 +10,16 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loans.core.clock import today
+from loans.settings import get_settings
 from tests.ids import female_id
 from tests.world import PRODUCT, VILLAGE, World
+
+
+def business_today() -> date:
+    """Today where the service is (Asia/Shanghai): the API dates its approvals by it, a day ahead of UTC's date
+    from 16:00 UTC."""
+    return today(get_settings())
 
 
 async def expect(response, status: int) -> Any:
@@ -25,7 +33,7 @@ async def funded_fund(client: AsyncTestClient, world: World, amount: str = "1000
     await expect(
         await client.post(
             f"/api/v1/guarantee-funds/{world.fund_id}/deposits",
-            json={"amount": amount, "deposited_on": date.today().isoformat(), "reference": reference},
+            json={"amount": amount, "deposited_on": business_today().isoformat(), "reference": reference},
             headers=world["county"],
         ),
         201,
@@ -102,7 +110,7 @@ async def disbursed_loan(
             json={
                 "certificate_no": f"LJ-{app_id[:8]}",
                 "committee": "龙景村妇代会",
-                "issued_on": date.today().isoformat(),
+                "issued_on": business_today().isoformat(),
                 "residence_confirmed": True,
                 "credit_good": True,
                 "project_real": True,
@@ -144,7 +152,7 @@ async def disbursed_loan(
             f"/api/v1/applications/{app_id}/disburse",
             json={
                 "contract_no": contract_no or f"C-{app_id[:13]}",
-                "disbursed_on": (disbursed_on or date.today()).isoformat(),
+                "disbursed_on": (disbursed_on or business_today()).isoformat(),
                 "amount": amount,
                 "bank_txn_ref": f"D-{app_id}",
             },

@@ -239,11 +239,14 @@ async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, worl
     assert await state(engine) == crashed_then_rerun
 
 
-async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, engine, run_jobs):
+async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, engine, run_jobs, settings):
+    from loans.core.clock import today
+
     await portfolio(client, world, engine)
+    tomorrow = today(settings) + timedelta(days=1)  # the deployment's tomorrow: Shanghai is ahead of UTC
     future = await client.post(
         "/api/v1/jobs",
-        json={"kind": "close_of_business", "business_date": (date.today() + timedelta(days=1)).isoformat()},
+        json={"kind": "close_of_business", "business_date": tomorrow.isoformat()},
         headers=world["county"],
     )
     assert future.status_code == 422
