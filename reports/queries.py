@@ -3,7 +3,7 @@ columns of the loans frame come from the borrowers (applicants) and projects (ap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
@@ -17,10 +17,13 @@ LOAN_PARTS = {
 PART_KEYS = {"borrowers": "applicant_id", "projects": "application_id"}
 PART_COLUMNS = {name: set(schema) - {PART_KEYS[name]} for name, schema in LOAN_PARTS.items()}
 FROM_PARTS = set().union(*PART_COLUMNS.values())
-# A part joined to the loans in SQL instead (a scope's loans), and how its columns are selected then.
+# A part joined to the loans in SQL instead (a scope's loans), and how its columns are selected then. A loan's
+# region is its application's, which is its lead applicant's (an applicant's village never changes): the scope's
+# region condition on the joined table changes no row, but lets PostgreSQL take the scope's applicants and
+# applications by their region index instead of probing a province's.
 _PART_JOINS = {
-    "borrowers": "\n        LEFT JOIN applicant a ON a.id = l.applicant_id",
-    "projects": "\n        LEFT JOIN application x ON x.id = l.application_id",
+    "borrowers": ("applicant a", "a.id = l.applicant_id"),
+    "projects": ("application x", "x.id = l.application_id"),
 }
 # How the columns of the loans frame are selected, where not as `l.<column>`.
 _LOAN_SELECT = {
@@ -121,13 +124,21 @@ def frame_queries(
     # parallel workers), and it was most of the read; apart, the streams share the readers and the joins cost
     # polars a fraction of a second. A scope's loans are joined here: looking up their few thousand applicants and
     # applications costs less than finding the scope's loans twice more.
-    joins = "".join(join for part, join in _PART_JOINS.items() if PART_COLUMNS[part] & set(loan_columns))
+    region = replace(scope, bank_code=None)
+
+    def part_joins(args: list) -> str:
+        return "".join(
+            f"\n        LEFT JOIN {table} ON {on} AND {region.where(table[-1], REGION_ONLY, args)}"
+            for part, (table, on) in _PART_JOINS.items()
+            if PART_COLUMNS[part] & set(loan_columns)
+        )
+
     add(
         "loans",
         lambda args: (
             f"""
         SELECT {", ".join(_LOAN_SELECT.get(column, f"l.{column}") for column in loan_columns)}
-        FROM loan l JOIN loan_product p ON p.id = l.product_id{joins}
+        FROM loan l JOIN loan_product p ON p.id = l.product_id{part_joins(args)}
         WHERE {disbursed_in_scope(args)}"""
         ),
     )
@@ -180,7 +191,7 @@ def frame_queries(
         lambda args: (
             f"""
         SELECT m.application_id::text, m.applicant_id::text FROM application_member m
-        JOIN loan l ON l.application_id = m.application_id WHERE l.id IN ({loans_in_scope(args)})"""
+        JOIN loan l ON l.application_id = m.application_id WHERE {disbursed_in_scope(args)}"""
         ),
     )
     # A visit is never before its loan's disbursement (the API refuses one), and it carries its loan's scope

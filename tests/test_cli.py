@@ -58,3 +58,7 @@ def test_users_create_cob_and_report(cli, world):
     assert json.loads(report.stdout)["total"]["principal_due"] == "0.00"
     checked = cli.invoke(app, ["check"])
     assert checked.exit_code == 0 and "agree" in checked.output, checked.output
+    clustered = cli.invoke(app, ["cluster"])
+    assert clustered.exit_code == 0 and "loan: rewritten in county order" in clustered.output, (
+        clustered.output
+    )

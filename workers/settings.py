@@ -19,6 +19,7 @@ from workers.tasks import (
     ping,
     process_repayment_import,
     send_reminders,
+    weekly_county_clustering,
     weekly_ledger_check,
 )
 
@@ -47,6 +48,7 @@ class WorkerSettings:
         cron(daily_close_of_business, hour=0, minute=30, unique=True, run_at_startup=False),
         cron(send_reminders, minute=set(range(0, 60, 5)), unique=True),
         cron(weekly_ledger_check, weekday="sun", hour=3, minute=0, unique=True, run_at_startup=False),
+        cron(weekly_county_clustering, weekday="sun", hour=3, minute=30, unique=True, run_at_startup=False),
     ]
     on_startup = startup
     on_shutdown = shutdown

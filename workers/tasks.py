@@ -18,6 +18,7 @@ from loans.imports.service import process_import
 from loans.jobs.models import Job
 from loans.jobs.service import run_tracked
 from loans.reminders.outbox import LogSender, drain_outbox
+from loans.reporting.locality import cluster_by_county
 from loans.reporting.models import ReportFile
 from loans.reporting.service import ReportRequest, ReportService
 
@@ -78,6 +79,19 @@ async def weekly_ledger_check(ctx: dict[str, Any]) -> dict[str, Any]:
         if found:
             raise LedgerMismatch(found, drifts)
         return {"figures_disagreeing": 0}
+
+    return await run_tracked(ctx["sessionmaker"], job.id, ctx["job_try"], ctx["max_tries"], work)
+
+
+async def weekly_county_clustering(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: put each county's rows back together on disk (`loans.reporting.locality`)."""
+    async with ctx["sessionmaker"]() as session:
+        job = Job(kind="cluster_by_county", status="queued", params={})
+        session.add(job)
+        await session.commit()
+
+    async def work(job: Job) -> dict[str, Any]:
+        return {"seconds": await cluster_by_county(ctx["engine"])}
 
     return await run_tracked(ctx["sessionmaker"], job.id, ctx["job_try"], ctx["max_tries"], work)
 

@@ -171,3 +171,39 @@ async def test_county_risk_workbook_page_and_csv(client, world, engine):
 async def full_ids(client, world) -> list[str]:
     applicants = await expect(await client.get("/api/v1/applicants", headers=world["township"]), 200)
     return [a["national_id"] for a in applicants["items"]]
+
+
+async def test_weekly_county_clustering_keeps_every_row_and_the_report(client, world, engine, settings):
+    """The job rewrites the county-scoped tables in county order: the same rows, the same county risk page, and
+    each table's rows in county order on disk."""
+    from sqlalchemy import select, text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from loans.jobs.models import Job
+    from loans.reporting.locality import COUNTY_INDEXES
+    from workers.settings import shutdown, startup
+    from workers.tasks import weekly_county_clustering
+
+    await portfolio(client, world, engine)
+    url = f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31"
+    before = await expect(await client.get(url, headers=world["county"]), 200)
+    counts = "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in COUNTY_INDEXES)
+    async with engine.connect() as connection:
+        rows_before = (await connection.execute(text(counts))).one()
+    ctx = {"settings": settings, "job_try": 1}
+    await startup(ctx)
+    ctx["max_tries"] = 1
+    try:
+        result = await weekly_county_clustering(ctx)
+    finally:
+        await shutdown(ctx)
+    assert set(result["seconds"]) == set(COUNTY_INDEXES)
+    async with engine.connect() as connection:
+        assert (await connection.execute(text(counts))).one() == rows_before
+        for table in COUNTY_INDEXES:
+            on_disk = list(await connection.scalars(text(f"SELECT county_code FROM {table} ORDER BY ctid")))
+            assert on_disk == sorted(on_disk), table
+    async with AsyncSession(engine) as session:
+        job = await session.scalar(select(Job).where(Job.kind == "cluster_by_county"))
+    assert job is not None and job.status == "done"
+    assert await expect(await client.get(url, headers=world["county"]), 200) == before
