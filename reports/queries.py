@@ -56,13 +56,13 @@ class ReportScope:
 
         A scope column the table lacks makes the condition false: finer scopes never see coarser aggregates.
         """
+        given = [
+            (column, getattr(self, column)) for column in SCOPE_COLUMNS if getattr(self, column) is not None
+        ]
+        if any(column not in available for column, _ in given):
+            return "FALSE"  # before any value is added: a value without its placeholder fails the query
         conditions = ["TRUE"]
-        for column in SCOPE_COLUMNS:
-            value = getattr(self, column)
-            if value is None:
-                continue
-            if column not in available:
-                return "FALSE"
+        for column, value in given:
             args.append(value)
             conditions.append(f"{alias}.{column} = ${len(args)}")
         return " AND ".join(conditions)

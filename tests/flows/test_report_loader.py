@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reports.frames import PortfolioFrames
 from reports.loader import SCHEMAS, ReportScope, load_frames
 from tests.flows.helpers import disbursed_loan, expect
-from tests.world import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
+from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
@@ -52,6 +52,9 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
             session, ReportScope(county_code=COUNTY), date(2026, 11, 1)
         )
         township = await load_frames(session, ReportScope(township_code=TOWNSHIP), date(2026, 11, 1))
+        of_bank = await load_frames(
+            session, ReportScope(county_code=COUNTY, bank_code=BANK), date(2026, 11, 1)
+        )
         elsewhere = await load_frames(session, ReportScope(township_code=OTHER_TOWNSHIP), date(2026, 11, 1))
         other_county = await load_frames(session, ReportScope(county_code=OTHER_COUNTY), date(2026, 11, 1))
         before = await load_frames(session, ReportScope(county_code=COUNTY), date(2026, 1, 14))
@@ -72,6 +75,16 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     assert frames.applicants["categories"].to_list() == [["rural"]]
     assert frames.members.height == 1 and frames.funds.height >= 1
     assert township.loans.height == 1
+    # a bank's scope still finds its loans' borrowers and projects (joined by region, which they lack the bank of)
+    assert (
+        of_bank.loans.select("contract_no", "borrower_name", "project_type").row(0)
+        == (
+            "LOAD-1",
+            "王秀英",
+            frames.loans["project_type"][0],
+        )
+        and frames.loans["project_type"][0] is not None
+    )
     assert (
         elsewhere.loans.height == 0
         and elsewhere.installments.height == 0
