@@ -82,7 +82,8 @@ APPLICANTS = pl.Schema(
     }
 )
 
-# Every woman an application supports (the applicant, and each partner of a partnership).
+# The partners of each application beside its applicant (the lead, `applicant_id` of its loan): a partnership's
+# other women. The builders count the lead from the loans and the partners from here; a lead also listed counts once.
 MEMBERS = pl.Schema({"application_id": pl.String, "applicant_id": pl.String})
 
 APPLICATIONS = pl.Schema(

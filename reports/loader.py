@@ -57,6 +57,29 @@ def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns
     return loans.select(columns)
 
 
+# The frames of what each loan keeps (by the query they would be read by on their own), and their columns: for a
+# scope they ride along with the loans read (`_unload_riders` takes them off), which then need not be found again.
+_KEPT_RIDERS = {
+    "loan_paid": ("loan_kept", [c for c in f.LOAN_KEPT if c != "loan_id"]),
+    "due_totals": ("kept_due_totals", [c for c in f.DUE_TOTALS if c not in ("loan_id", "due_month")]),
+}
+_RIDDEN_SCHEMA = f.LOANS | f.LOAN_KEPT | f.DUE_TOTALS
+
+
+def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str]) -> dict[str, pl.DataFrame]:
+    """The loans read and the frames that rode along with it, each with its own columns and rows."""
+    unloaded = {"loans": loans.select(loan_read)}
+    if "loan_paid" in riders:
+        unloaded["loan_paid"] = loans.select(f.LOAN_KEPT.names())
+    if "due_totals" in riders:
+        # a loan's totals are read when it has an installment due (as the query on its own reads them)
+        unloaded["due_totals"] = loans.filter(pl.col("installment_count") > 0).select(
+            pl.col(name) if name != "due_month" else pl.lit(None, pl.Date).alias(name)
+            for name in f.DUE_TOTALS
+        )
+    return unloaded
+
+
 def _loan_reads(loan_columns: frozenset[str] | None, joined: bool) -> tuple[list[str], list[str], list[str]]:
     """(the loans frame's columns, those read by the loans query, the parts read beside it) for the columns a
     report reads (None: all); ``joined``: the parts' columns are joined in the loans query."""
@@ -144,8 +167,8 @@ async def load_frames(
         if due_totals is not None or positions:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
-        columns, loan_read, parts = _loan_reads(loan_columns, joined=scope != ReportScope())
-        queries = frame_queries(scope, until, due_totals == "loan_month", stand["due_through"], loan_read)
+        joined = scope != ReportScope()
+        columns, loan_read, parts = _loan_reads(loan_columns, joined=joined)
         closed = stand["due_through"]
         kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
         totals_stand = due_totals is not None and stand["payments"]
@@ -166,9 +189,18 @@ async def load_frames(
             source["due_totals"] = "kept_due_totals"
         if kept_positions:
             source |= {"standing_installments": "standing_since_closed", "loan_paid": "loan_kept"}
+        # A scope's loans are found once: what they keep comes as more columns of the loans read.
+        riders = [
+            name
+            for name, (query, _) in _KEPT_RIDERS.items()
+            if joined and "loans" in wanted and source.get(name) == query
+        ]
+        wanted -= set(riders)
+        rider_columns = [c for name in riders for c in _KEPT_RIDERS[name][1]]
+        queries = frame_queries(scope, until, due_totals == "loan_month", closed, loan_read + rider_columns)
         schemas = {
             **_READ_SCHEMAS,
-            "loans": pl.Schema({c: f.LOANS[c] for c in loan_read}),
+            "loans": pl.Schema({c: _RIDDEN_SCHEMA[c] for c in loan_read + rider_columns}),
             "loan_paid": f.LOAN_KEPT if kept_positions else f.LOAN_PAID,
         }
         read = await _read_all(
@@ -178,6 +210,8 @@ async def load_frames(
                 for name in sorted(wanted, key=_LONGEST_FIRST.index)
             ],
         )
+    if riders:
+        read |= _unload_riders(read.pop("loans"), loan_read, riders)
     frames = {name: read.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
     if "loans" in read:
         frames["loans"] = await asyncio.to_thread(

@@ -79,6 +79,20 @@ _DUE_TOTALS_SUMS = """sum(principal::integer) AS principal_due,
                sum(least(principal, paid_principal)::integer) AS principal_repaid,
                sum(least(principal, on_time_principal)::integer) AS on_time_repaid, count(*) AS installment_count"""
 
+# What each loan `l` keeps of its installments due by the last closed business date (LOAN_KEPT's columns) …
+KEPT_SELECT = {
+    "paid_principal": "l.principal - l.outstanding_principal AS paid_principal",
+    "due_principal_unpaid": "l.due_principal - l.due_principal_repaid AS due_principal_unpaid",
+    "due_oldest_owed": "l.due_oldest_owed",
+}
+# … and its repayment-rate sums of those with the installments due since (`w`, `_due_since`) added: DUE_TOTALS's.
+KEPT_DUE_SELECT = {
+    "principal_due": "l.due_principal + COALESCE(w.principal_due, 0) AS principal_due",
+    "principal_repaid": "l.due_principal_repaid + COALESCE(w.principal_repaid, 0) AS principal_repaid",
+    "on_time_repaid": "l.due_principal_on_time + COALESCE(w.on_time_repaid, 0) AS on_time_repaid",
+    "installment_count": "l.due_installments + COALESCE(w.installment_count, 0) AS installment_count",
+}
+
 
 def frame_queries(
     scope: ReportScope, until: date, by_month: bool, due_through: date | None, loan_columns: list[str]
@@ -133,12 +147,23 @@ def frame_queries(
             if PART_COLUMNS[part] & set(loan_columns)
         )
 
+    def due_since(args: list) -> str:
+        """The sums of the installments due after the last closed date by `until`, per loan, joined as `w`."""
+        since = since_closed(args)
+        return f"""
+        LEFT JOIN (
+            SELECT loan_id, {_DUE_TOTALS_SUMS}
+            FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
+            GROUP BY loan_id) w ON w.loan_id = l.id"""
+
+    selects = _LOAN_SELECT | KEPT_SELECT | KEPT_DUE_SELECT
     add(
         "loans",
         lambda args: (
             f"""
-        SELECT {", ".join(_LOAN_SELECT.get(column, f"l.{column}") for column in loan_columns)}
+        SELECT {", ".join(selects.get(column, f"l.{column}") for column in loan_columns)}
         FROM loan l JOIN loan_product p ON p.id = l.product_id{part_joins(args)}
+        {due_since(args) if KEPT_DUE_SELECT.keys() & set(loan_columns) else ""}
         WHERE {disbursed_in_scope(args)}"""
         ),
     )
@@ -186,12 +211,15 @@ def frame_queries(
         WHERE loan_id IN ({loans_in_scope(args)})"""
         ),
     )
+    # The partners only: every builder counts a loan's lead applicant from the loans frame, and reading her again
+    # here for every loan was most of this read.
     add(
         "members",
         lambda args: (
             f"""
         SELECT m.application_id::text, m.applicant_id::text FROM application_member m
-        JOIN loan l ON l.application_id = m.application_id WHERE {disbursed_in_scope(args)}"""
+        JOIN loan l ON l.application_id = m.application_id AND m.applicant_id <> l.applicant_id
+        WHERE {disbursed_in_scope(args)}"""
         ),
     )
     # A visit is never before its loan's disbursement (the API refuses one), and it carries its loan's scope
@@ -277,17 +305,9 @@ def frame_queries(
     )
 
     def kept_due_totals(args: list) -> str:
-        since = since_closed(args)
         return f"""
-        SELECT l.id::text AS loan_id, NULL::date AS due_month,
-               l.due_principal + COALESCE(w.principal_due, 0) AS principal_due,
-               l.due_principal_repaid + COALESCE(w.principal_repaid, 0) AS principal_repaid,
-               l.due_principal_on_time + COALESCE(w.on_time_repaid, 0) AS on_time_repaid,
-               l.due_installments + COALESCE(w.installment_count, 0) AS installment_count
-        FROM loan l LEFT JOIN (
-            SELECT loan_id, {_DUE_TOTALS_SUMS}
-            FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
-            GROUP BY loan_id) w ON w.loan_id = l.id
+        SELECT l.id::text AS loan_id, NULL::date AS due_month, {", ".join(KEPT_DUE_SELECT.values())}
+        FROM loan l {due_since(args)}
         WHERE {disbursed_in_scope(args)}
           AND (l.due_installments > 0 OR w.loan_id IS NOT NULL)"""
 
@@ -329,8 +349,7 @@ def frame_queries(
         "loan_kept",
         lambda args: (
             f"""
-        SELECT l.id::text AS loan_id, l.principal - l.outstanding_principal AS paid_principal,
-               l.due_principal - l.due_principal_repaid AS due_principal_unpaid, l.due_oldest_owed
+        SELECT l.id::text AS loan_id, {", ".join(KEPT_SELECT.values())}
         FROM loan l WHERE {disbursed_in_scope(args)}"""
         ),
     )

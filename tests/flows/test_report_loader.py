@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.frames import PortfolioFrames
 from reports.loader import SCHEMAS, ReportScope, load_frames
 from tests.flows.helpers import disbursed_loan, expect
-from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
+from tests.ids import female_id
+from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP, VILLAGE
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
@@ -47,6 +49,36 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         201,
     )
 
+    # a partner beside the lead (the application's members hold both)
+    partner = await expect(
+        await client.post(
+            "/api/v1/applicants",
+            json={
+                "national_id": female_id(),
+                "name": "李桂兰",
+                "phone": "13909350002",
+                "village_code": VILLAGE,
+            },
+            headers=world["township"],
+        ),
+        201,
+    )
+    async with engine.begin() as conn:
+        application_id = await conn.scalar(
+            text("SELECT application_id FROM loan WHERE id = :id"), {"id": loan["loan_id"]}
+        )
+        await conn.execute(
+            text("INSERT INTO application_member (application_id, applicant_id) VALUES (:a, :p)"),
+            {"a": application_id, "p": partner["id"]},
+        )
+        assert (
+            await conn.scalar(
+                text("SELECT count(*) FROM application_member WHERE application_id = :a"),
+                {"a": application_id},
+            )
+            == 2
+        )
+
     async with AsyncSession(engine) as session:
         frames: PortfolioFrames = await load_frames(
             session, ReportScope(county_code=COUNTY), date(2026, 11, 1)
@@ -72,8 +104,10 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     assert later.installments.height == 12 and later.installments["principal"].sum() == 1200000
     assert frames.allocations.select("seq", "principal", "paid_on").row(0) == (1, 100000, date(2026, 2, 15))
     assert frames.follow_ups.select("jobs_now", "fund_use_as_agreed").row(0) == (4, True)
-    assert frames.applicants["categories"].to_list() == [["rural"]]
-    assert frames.members.height == 1 and frames.funds.height >= 1
+    categories = dict(frames.applicants.select("applicant_id", "categories").iter_rows())
+    assert categories == {frames.loans["applicant_id"][0]: ["rural"], partner["id"]: []}
+    # the partners only: the lead is counted from the loans
+    assert frames.members.rows() == [(str(application_id), partner["id"])] and frames.funds.height >= 1
     assert township.loans.height == 1
     # a bank's scope still finds its loans' borrowers and projects (joined by region, which they lack the bank of)
     assert (
