@@ -1,5 +1,5 @@
 """The report input queries: one set-wise SQL text per frame, limited to the report's scope and date, and which
-columns of the loans frame come from the borrowers (applicants) and projects (applications)."""
+columns of the loans frame come from the borrowers (applicants)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,15 @@ import polars as pl
 
 LOAN_PARTS = {
     "borrowers": pl.Schema({"applicant_id": pl.String, "borrower_name": pl.String, "national_id": pl.String}),
-    "projects": pl.Schema(
-        {"application_id": pl.String, "project_type": pl.String, "jobs_expected": pl.Int64}
-    ),
 }
-PART_KEYS = {"borrowers": "applicant_id", "projects": "application_id"}
+PART_KEYS = {"borrowers": "applicant_id"}
 PART_COLUMNS = {name: set(schema) - {PART_KEYS[name]} for name, schema in LOAN_PARTS.items()}
 FROM_PARTS = set().union(*PART_COLUMNS.values())
 # A part joined to the loans in SQL instead (a scope's loans), and how its columns are selected then. A loan's
-# region is its application's, which is its lead applicant's (an applicant's village never changes): the scope's
-# region condition on the joined table changes no row, but lets PostgreSQL take the scope's applicants and
-# applications by their region index instead of probing a province's.
-_PART_JOINS = {
-    "borrowers": ("applicant a", "a.id = l.applicant_id"),
-    "projects": ("application x", "x.id = l.application_id"),
-}
+# region is its lead applicant's (an applicant's village never changes): the scope's region condition on the
+# joined table changes no row, but lets PostgreSQL take the scope's applicants by their region index instead of
+# probing a province's.
+_PART_JOINS = {"borrowers": ("applicant a", "a.id = l.applicant_id")}
 # How the columns of the loans frame are selected, where not as `l.<column>`.
 _LOAN_SELECT = {
     "loan_id": "l.id::text AS loan_id",
@@ -35,8 +29,6 @@ _LOAN_SELECT = {
     "annual_rate": "l.annual_rate::float8",
     "borrower_name": "a.name AS borrower_name",
     "national_id": "a.national_id",
-    "project_type": "x.project_type",
-    "jobs_expected": "x.jobs_expected",
 }
 
 SCOPE_COLUMNS = ("county_code", "township_code", "village_code", "bank_code")
@@ -133,11 +125,11 @@ def frame_queries(
             return "TRUE"
         return f"{alias}.loan_id IN ({loans_in_scope(args)})"
 
-    # Over the whole portfolio the loans frame is read as three streams joined here (`_loan_reads`): joining a
-    # province's loans to their applicants and applications in one COPY is one server process's work (COPY runs no
+    # Over the whole portfolio the loans frame is read as two streams joined here (`_loan_reads`): joining a
+    # province's loans to their applicants in one COPY is one server process's work (COPY runs no
     # parallel workers), and it was most of the read; apart, the streams share the readers and the joins cost
-    # polars a fraction of a second. A scope's loans are joined here: looking up their few thousand applicants and
-    # applications costs less than finding the scope's loans twice more.
+    # polars a fraction of a second. A scope's loans are joined here: looking up their few thousand applicants costs
+    # less than finding the scope's loans again.
     region = replace(scope, bank_code=None)
 
     def part_joins(args: list) -> str:
@@ -175,16 +167,6 @@ def frame_queries(
         WHERE {referenced_by_loans_in_scope(args, "a.id", "applicant_id")}"""
         ),
     )
-    add(
-        "projects",
-        lambda args: (
-            f"""
-        SELECT p.id::text AS application_id, p.project_type, p.jobs_expected FROM application p
-        WHERE {referenced_by_loans_in_scope(args, "p.id", "application_id")}"""
-        ),
-    )
-    # `due_date + 0` keeps the planner off the due-date index: the filter keeps most rows, and reading them
-    # through that index is slower than the scan (whole portfolio) or the loan-id index (one county).
     add(
         "installments",
         lambda args: (

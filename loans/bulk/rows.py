@@ -261,6 +261,8 @@ def loan_rows(chunk: pl.DataFrame, state: pl.DataFrame, serial_base: int) -> pl.
         "status",
         "outstanding_principal",
         "settled_on",
+        "project_type",
+        "jobs_expected",
         *DUE_FIGURES,
         id="loan",
         application_id="loan",

@@ -42,6 +42,8 @@ def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
         guarantee_mode=loan.guarantee_mode,
         disbursed_on=loan.disbursed_on,
         maturity_date=loan.maturity_date,
+        project_type=loan.project_type,
+        jobs_expected=loan.jobs_expected,
         next_due_date=balances.next_due_date,
         next_due_amount=None if balances.next_due_amount is None else fen_to_str(balances.next_due_amount),
         days_past_due=loan.days_past_due,

@@ -39,6 +39,9 @@ class Loan(UUIDv7AuditBase):
     penalty_markup: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     guarantee_mode: Mapped[str] = mapped_column(String(20))
     maturity_date: Mapped[date] = mapped_column(Date, index=True)
+    # the application's project as granted (an application never changes once disbursed)
+    project_type: Mapped[str] = mapped_column(String(20))
+    jobs_expected: Mapped[int] = mapped_column(Integer)
 
     status: Mapped[str] = mapped_column(String(20), index=True)
     outstanding_principal: Mapped[int] = mapped_column(BigInteger)

@@ -31,6 +31,8 @@ class LoanOut(OutSchema):
     guarantee_mode: str
     disbursed_on: date
     maturity_date: date
+    project_type: str
+    jobs_expected: int
     next_due_date: date | None
     next_due_amount: str | None
     days_past_due: int

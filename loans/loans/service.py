@@ -66,6 +66,8 @@ class LoanService:
             penalty_markup=product.penalty_markup,
             guarantee_mode=product.guarantee_mode,
             maturity_date=maturity_date(signing.disbursed_on, terms.term_months),
+            project_type=application.project_type,
+            jobs_expected=application.jobs_expected,
             status="active",
             outstanding_principal=signing.principal,
             days_past_due=0,

@@ -243,11 +243,11 @@ def _kept_positions(standing: Standing, as_of: date) -> pl.DataFrame:
 
 def latest_visits(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     """Per loan: last_visit_on and business_status of its latest visit on or before `as_of`."""
+    latest = pl.col("visited_on").arg_max()
     return (
         frames.follow_ups.filter(pl.col("visited_on") <= as_of)
-        .sort("loan_id", "visited_on")
-        .group_by("loan_id", maintain_order=True)
-        .agg(pl.col("visited_on").last().alias("last_visit_on"), pl.col("business_status").last())
+        .group_by("loan_id")
+        .agg(pl.col("visited_on").max().alias("last_visit_on"), pl.col("business_status").get(latest))
     )
 
 
@@ -256,9 +256,8 @@ def jobs_created(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     jobs, else the project's jobs_expected (null → 0); plus jobs_expected and has_job_count."""
     counted = (
         frames.follow_ups.filter((pl.col("visited_on") <= as_of) & pl.col("jobs_now").is_not_null())
-        .sort("loan_id", "visited_on")
-        .group_by("loan_id", maintain_order=True)
-        .agg(pl.col("jobs_now").last())
+        .group_by("loan_id")
+        .agg(pl.col("jobs_now").get(pl.col("visited_on").arg_max()))
     )
     return (
         frames.loans.select("loan_id", "jobs_expected")

@@ -56,6 +56,8 @@ async def test_disbursement_opens_an_active_loan(client, world, fund_id):
     assert Decimal(loan["annual_rate"]) == Decimal("0.0435")
     assert Decimal(loan["subsidy_share"]) == 1
     assert (loan["application_id"], loan["applicant_id"]) == (application["id"], application["applicant_id"])
+    # the project it was granted for, kept on the loan
+    assert (loan["project_type"], loan["jobs_expected"]) == ("breeding", 3)
     assert (loan["bank_code"], loan["guarantee_fund_id"], loan["contract_no"]) == (
         "ABC-JC",
         fund_id,
