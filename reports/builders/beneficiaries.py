@@ -56,21 +56,22 @@ PERIOD_COLUMNS = [e.meta.output_name() for e in PERIOD_AGGS]
 def supported_women(frames: PortfolioFrames, date_from: date, date_to: date) -> pl.DataFrame:
     """One row per (loan disbursed ≤ date_to, woman supported) with the loan's figures."""
     loans = frames.loans.filter(pl.col("disbursed_on") <= date_to)
-    lead = loans.select("loan_id", "applicant_id")
-    members = loans.select("loan_id", "application_id").join(frames.members, on="application_id", how="inner")
-    pairs = pl.concat([lead, members.select("loan_id", "applicant_id")]).unique()
     outstanding = loan_positions(frames, date_to).select(
         "loan_id", pl.col("outstanding_principal").alias("outstanding")
     )
-    birth = frames.applicants.select("applicant_id", "birth_date")
-    pairs = (
-        pairs.join(
-            loans.select("loan_id", "disbursed_on", "principal", pl.col("applicant_id").alias("lead_id")),
-            on="loan_id",
+    # the loan's figures once per loan, then one row for its lead and one for each partner beside her
+    per_loan = (
+        loans.select(
+            "loan_id", "application_id", "disbursed_on", "principal", pl.col("applicant_id").alias("lead_id")
         )
         .join(jobs_created(frames, date_to).select("loan_id", "jobs_created", "jobs_expected"), on="loan_id")
         .join(outstanding, on="loan_id", how="left")
-        .join(birth, on="applicant_id", how="left")
+    )
+    partners = per_loan.join(frames.members, on="application_id").filter(
+        pl.col("applicant_id") != pl.col("lead_id")
+    )
+    pairs = pl.concat([per_loan.with_columns(pl.col("lead_id").alias("applicant_id")), partners]).join(
+        frames.applicants.select("applicant_id", "birth_date"), on="applicant_id", how="left"
     )
     age = age_at(pl.col("birth_date"), pl.col("disbursed_on"))
     return pairs.with_columns(
