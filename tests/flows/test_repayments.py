@@ -317,3 +317,28 @@ async def test_on_time_principal_follows_postings_and_reversals(client, world, e
     assert [(d.seq, d.figure, d.kept, d.ledger) for d in drifts] == [
         (0, "outstanding_principal", 10_499_999, 10_500_000)
     ]
+
+
+async def test_a_posting_plans_its_statements_generically_for_its_transaction_only(client, world, engine):
+    """The loan's lock also asks PostgreSQL for generic plans (no round trip of its own): set inside the posting's
+    transaction, gone after it."""
+    from uuid import UUID
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from loans.repayments.schemas import RepaymentCreate
+    from loans.repayments.service import RepaymentService
+
+    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    actor = await liaison_actor(client, world)
+    setting = text("SELECT current_setting('plan_cache_mode')")
+    async with AsyncSession(engine) as session:
+        assert await session.scalar(setting) == "auto"
+        data = RepaymentCreate(amount="700.00", paid_on=date(2026, 3, 10), bank_txn_ref="PLAN-1")
+        posted = await RepaymentService(session, actor).post_repayment(
+            UUID(loan["loan_id"]), data, date.today()
+        )
+        assert posted.created and await session.scalar(setting) == "force_generic_plan"
+        await session.commit()
+        assert await session.scalar(setting) == "auto"
