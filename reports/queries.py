@@ -77,7 +77,7 @@ KEPT_SELECT = {
     "due_principal_unpaid": "l.due_principal - l.due_principal_repaid AS due_principal_unpaid",
     "due_oldest_owed": "l.due_oldest_owed",
 }
-# … and its repayment-rate sums of those with the installments due since (`w`, `_due_since`) added: DUE_TOTALS's.
+# … and its repayment-rate sums of those with the installments due since (`w`, `due_since`) added: DUE_TOTALS's.
 KEPT_DUE_SELECT = {
     "principal_due": "l.due_principal + COALESCE(w.principal_due, 0) AS principal_due",
     "principal_repaid": "l.due_principal_repaid + COALESCE(w.principal_repaid, 0) AS principal_repaid",
@@ -167,6 +167,8 @@ def frame_queries(
         WHERE {referenced_by_loans_in_scope(args, "a.id", "applicant_id")}"""
         ),
     )
+    # `due_date + 0` keeps the planner off the due-date index: the filter keeps most rows, and reading them
+    # through that index is slower than the scan (whole portfolio) or the loan-id index (one county).
     add(
         "installments",
         lambda args: (

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.frames import PortfolioFrames
 from reports.loader import SCHEMAS, ReportScope, load_frames
+from tests.api.helpers import register
 from tests.flows.helpers import disbursed_loan, expect
-from tests.ids import female_id
-from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP, VILLAGE
+from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
@@ -50,19 +50,7 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     )
 
     # a partner beside the lead (the application's members hold both)
-    partner = await expect(
-        await client.post(
-            "/api/v1/applicants",
-            json={
-                "national_id": female_id(),
-                "name": "李桂兰",
-                "phone": "13909350002",
-                "village_code": VILLAGE,
-            },
-            headers=world["township"],
-        ),
-        201,
-    )
+    partner = await register(client, world, name="李桂兰", categories=[])
     async with engine.begin() as conn:
         application_id = await conn.scalar(
             text("SELECT application_id FROM loan WHERE id = :id"), {"id": loan["loan_id"]}
