@@ -49,7 +49,7 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         201,
     )
 
-    # a partner beside the lead (the application's members hold both)
+    # the loan's application made a partnership of two women (its members hold both)
     partner = await register(client, world, name="李桂兰", categories=[])
     async with engine.begin() as conn:
         application_id = await conn.scalar(
@@ -58,6 +58,9 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         await conn.execute(
             text("INSERT INTO application_member (application_id, applicant_id) VALUES (:a, :p)"),
             {"a": application_id, "p": partner["id"]},
+        )
+        await conn.execute(
+            text("UPDATE application SET borrower_kind = 'partnership' WHERE id = :a"), {"a": application_id}
         )
         assert (
             await conn.scalar(
