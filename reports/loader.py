@@ -142,8 +142,8 @@ async def load_frames(
 ) -> f.PortfolioFrames:
     """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
     with ``only``, the other frames stay empty (with their schemas) and are not read; with ``loan_columns``, the
-    loans frame holds only those columns (and `loan_id`), and the applicants and applications are read for it only
-    when it holds their columns.
+    loans frame holds only those columns (and `loan_id`), and the borrowers (applicants) are read for it only when it
+    holds their columns.
 
     With ``due_totals``, a report that needs only the repayment-rate sums of the installments due by ``until``
     (per loan, or per loan and due month) gets them summed by the database from the running sums kept on the
@@ -157,7 +157,8 @@ async def load_frames(
     reversed or accrued after ``until`` — the ledger grows by every overdue installment every day; when the last
     closed business date is not after ``until``, only the installments due from that date on, with what each loan
     keeps of the earlier ones (`Standing.kept_through`). A report may ask for both (the due totals are then read
-    beside the positions, not derived from them).
+    beside the positions, not derived from them). For a scope, what each loan keeps comes as more columns of the
+    loans read (`_KEPT_RIDERS`), so the scope's loans are found once.
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
