@@ -18,7 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reports import frames as f
 from reports.frames import SCHEMAS
-from reports.queries import FROM_PARTS, LOAN_PARTS, PART_COLUMNS, PART_KEYS, ReportScope, frame_queries
+from reports.queries import (
+    FROM_PARTS,
+    KEPT_DUE_SELECT,
+    KEPT_SELECT,
+    LOAN_PARTS,
+    PART_COLUMNS,
+    PART_KEYS,
+    ReportScope,
+    frame_queries,
+)
 
 _READ_SCHEMAS = {
     **SCHEMAS,
@@ -60,8 +69,8 @@ def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns
 # The frames of what each loan keeps (by the query they would be read by on their own), and their columns: for a
 # scope they ride along with the loans read (`_unload_riders` takes them off), which then need not be found again.
 _KEPT_RIDERS = {
-    "loan_paid": ("loan_kept", [c for c in f.LOAN_KEPT if c != "loan_id"]),
-    "due_totals": ("kept_due_totals", [c for c in f.DUE_TOTALS if c not in ("loan_id", "due_month")]),
+    "loan_paid": ("loan_kept", list(KEPT_SELECT)),
+    "due_totals": ("kept_due_totals", list(KEPT_DUE_SELECT)),
 }
 _RIDDEN_SCHEMA = f.LOANS | f.LOAN_KEPT | f.DUE_TOTALS
 
