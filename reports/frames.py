@@ -239,6 +239,20 @@ class Standing:
     kept_through: date | None = None
 
 
+# Per loan visited by a date: its latest visit's date, and the jobs counted at its latest visit that counted them
+# (of two such visits on one day, the larger count).
+LAST_VISITS = pl.Schema({"loan_id": pl.String, "last_visit_on": pl.Date, "jobs_now": pl.Int64})
+
+
+@dataclass(frozen=True)
+class LastVisits:
+    """LAST_VISITS as each loan keeps them — valid for `as_of` only, and only because no visit is dated after it
+    (the loader checks that)."""
+
+    as_of: date
+    frame: pl.DataFrame
+
+
 @dataclass(frozen=True)
 class PortfolioFrames:
     """Everything a report may need, for one scope. Any frame may be empty (but keeps its schema). The frames
@@ -248,7 +262,8 @@ class PortfolioFrames:
     The loader reads what a report on or before its date can use: loans disbursed, installments due and
     allocation lines paid by then (no report looks at a later installment: outstanding principal is the loan's
     principal less what was paid). For a date nothing was paid, reversed or accrued after, it may read the
-    running sums kept on the installments instead of that history (`due_totals`, `standing`): such frames answer
+    running sums kept on the installments instead of that history (`due_totals`, `standing`); for a date no visit
+    is after, what each loan keeps of its latest visit instead of the visits (`last_visits`): such frames answer
     for that date only."""
 
     loans: pl.DataFrame
@@ -268,6 +283,7 @@ class PortfolioFrames:
     banks: pl.DataFrame
     due_totals: DueTotals | None = None
     standing: Standing | None = None
+    last_visits: LastVisits | None = None
     _derived: dict[Hashable, pl.DataFrame] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )

@@ -22,6 +22,7 @@ from reports.queries import (
     FROM_PARTS,
     KEPT_DUE_SELECT,
     KEPT_SELECT,
+    KEPT_VISIT_SELECT,
     LOAN_PARTS,
     PART_COLUMNS,
     PART_KEYS,
@@ -36,6 +37,7 @@ _READ_SCHEMAS = {
     "due_totals": f.DUE_TOTALS,
     "standing_installments": f.STANDING_INSTALLMENTS,
     "loan_paid": f.LOAN_PAID,
+    "last_visits": f.LAST_VISITS,
 }
 
 
@@ -53,6 +55,7 @@ _LONGEST_FIRST = list(
             *LOAN_PARTS,
             "follow_ups",
             "members",
+            "last_visits",
             "loan_paid",
             *SCHEMAS,
         ]
@@ -71,8 +74,9 @@ def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns
 _KEPT_RIDERS = {
     "loan_paid": ("loan_kept", list(KEPT_SELECT)),
     "due_totals": ("kept_due_totals", list(KEPT_DUE_SELECT)),
+    "last_visits": ("kept_last_visits", list(KEPT_VISIT_SELECT)),
 }
-_RIDDEN_SCHEMA = f.LOANS | f.LOAN_KEPT | f.DUE_TOTALS
+_RIDDEN_SCHEMA = f.LOANS | f.LOAN_KEPT | f.DUE_TOTALS | f.LAST_VISITS
 
 
 def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str]) -> dict[str, pl.DataFrame]:
@@ -85,6 +89,10 @@ def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str])
         unloaded["due_totals"] = loans.filter(pl.col("installment_count") > 0).select(
             pl.col(name) if name != "due_month" else pl.lit(None, pl.Date).alias(name)
             for name in f.DUE_TOTALS
+        )
+    if "last_visits" in riders:
+        unloaded["last_visits"] = loans.filter(pl.col("last_visit_on").is_not_null()).select(
+            f.LAST_VISITS.names()
         )
     return unloaded
 
@@ -135,7 +143,8 @@ _STANDING = """
 SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
        AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1 AS payments,
        COALESCE((SELECT max(accrual_date) FROM penalty_accrual), '-infinity') <= $1 AS penalties,
-       (SELECT max(business_date) FROM business_day WHERE status = 'done') AS due_through"""
+       (SELECT max(business_date) FROM business_day WHERE status = 'done') AS due_through,
+       COALESCE((SELECT max(visited_on) FROM follow_up), '-infinity') <= $1 AS visits"""
 _HISTORY = {"installments", "allocations", "penalties"}
 
 
@@ -148,6 +157,7 @@ async def load_frames(
     due_totals: Literal["loan", "loan_month"] | None = None,
     positions: bool = False,
     loan_columns: frozenset[str] | None = None,
+    last_visits: bool = False,
 ) -> f.PortfolioFrames:
     """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
     with ``only``, the other frames stay empty (with their schemas) and are not read; with ``loan_columns``, the
@@ -166,15 +176,17 @@ async def load_frames(
     reversed or accrued after ``until`` — the ledger grows by every overdue installment every day; when the last
     closed business date is not after ``until``, only the installments due from that date on, with what each loan
     keeps of the earlier ones (`Standing.kept_through`). A report may ask for both (the due totals are then read
-    beside the positions, not derived from them). For a scope, what each loan keeps comes as more columns of the
-    loans read (`_KEPT_RIDERS`), so the scope's loans are found once.
+    beside the positions, not derived from them). With ``last_visits``, a report that reads the visits only through
+    `asof.last_visits` on ``until`` gets what each loan keeps of its latest visit instead of the visits, when no
+    visit is dated after ``until``. For a scope, what each loan keeps comes as more columns of the loans read
+    (`_KEPT_RIDERS`), so the scope's loans are found once.
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
     async with AsyncExitStack() as stack:
         connections = await _readers(stack, session.bind, parallel=scope == ReportScope())
-        stand = {"payments": False, "penalties": False, "due_through": None}
-        if due_totals is not None or positions:
+        stand = {"payments": False, "penalties": False, "due_through": None, "visits": False}
+        if due_totals is not None or positions or last_visits:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
         joined = scope != ReportScope()
@@ -193,12 +205,17 @@ async def load_frames(
             wanted |= {"due_totals"}
             if not positions:
                 wanted -= {"installments", "allocations"}
+        visits_stand = last_visits and stand["visits"] and "follow_ups" in wanted
+        if visits_stand:
+            wanted = wanted - {"follow_ups"} | {"last_visits"}
         # What the loans keep is read under the name of what it stands for.
         source: dict[str, str] = {}
         if totals_stand and due_totals == "loan" and kept_stand:
             source["due_totals"] = "kept_due_totals"
         if kept_positions:
             source |= {"standing_installments": "standing_since_closed", "loan_paid": "loan_kept"}
+        if visits_stand:
+            source["last_visits"] = "kept_last_visits"
         # A scope's loans are found once: what they keep comes as more columns of the loans read.
         riders = [
             name
@@ -240,6 +257,7 @@ async def load_frames(
         )
         if positions_stand
         else None,
+        last_visits=f.LastVisits(until, read["last_visits"]) if "last_visits" in read else None,
     )
 
 

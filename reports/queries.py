@@ -85,6 +85,9 @@ KEPT_DUE_SELECT = {
     "installment_count": "l.due_installments + COALESCE(w.installment_count, 0) AS installment_count",
 }
 
+# … and of its latest visit (LAST_VISITS's).
+KEPT_VISIT_SELECT = {"last_visit_on": "l.last_visit_on", "jobs_now": "l.last_visit_jobs AS jobs_now"}
+
 
 def frame_queries(
     scope: ReportScope, until: date, by_month: bool, due_through: date | None, loan_columns: list[str]
@@ -148,7 +151,7 @@ def frame_queries(
             FROM installment WHERE due_date > {since} AND due_date <= {until_param(args)}
             GROUP BY loan_id) w ON w.loan_id = l.id"""
 
-    selects = _LOAN_SELECT | KEPT_SELECT | KEPT_DUE_SELECT
+    selects = _LOAN_SELECT | KEPT_SELECT | KEPT_DUE_SELECT | KEPT_VISIT_SELECT
     add(
         "loans",
         lambda args: (
@@ -340,6 +343,14 @@ def frame_queries(
             f"""
         SELECT l.id::text AS loan_id, {", ".join(KEPT_SELECT.values())}
         FROM loan l WHERE {disbursed_in_scope(args)}"""
+        ),
+    )
+    add(
+        "kept_last_visits",
+        lambda args: (
+            f"""
+        SELECT l.id::text AS loan_id, {", ".join(KEPT_VISIT_SELECT.values())}
+        FROM loan l WHERE {disbursed_in_scope(args)} AND l.last_visit_on IS NOT NULL"""
         ),
     )
     add("regions", lambda args: "SELECT code, name, level FROM region")

@@ -18,7 +18,7 @@ from uuid_utils import uuid7
 
 from loans.bulk.frames import Rng, at_time
 from loans.bulk.history import history
-from loans.bulk.people import follow_ups, people
+from loans.bulk.people import follow_ups, last_visits, people
 from loans.bulk.portfolio import Reference, plan_loans, reference
 from loans.bulk.rows import applicant_rows, application_rows, insert_reference_rows, loan_rows, training_rows
 from loans.loans.delinquency import LAST_CLOSED_DATE_QUERY, refresh_loan_range
@@ -125,9 +125,10 @@ async def load(
             upcoming = asyncio.create_task(
                 asyncio.to_thread(history, chunks[index + 1], rng, today, due_through)
             )
+        visits = follow_ups(chunk, story.loans, rng, today).sort("created_at")
         await copy(
             "loan",
-            loan_rows(chunk, story.loans, loan_base),
+            loan_rows(chunk, story.loans, last_visits(visits), loan_base),
             id=ids["loan"],
             application_id=ids["application"],
             applicant_id=ids["applicant"],
@@ -215,7 +216,6 @@ async def load(
             loan_id=ids["loan"],
         )
         await copy("penalty_accrual", story.penalties.rename({"loan": "loan_id"}), loan_id=ids["loan"])
-        visits = follow_ups(chunk, story.loans, rng, today).sort("created_at")
         await copy(
             "follow_up",
             visits.with_row_index("id")

@@ -256,3 +256,13 @@ def follow_ups(loans: pl.DataFrame, state: pl.DataFrame, rng: Rng, today: date) 
             created_at=at_time(c("visited_on"), 16 * 60 + rng.int(key, 94, 0, 90)),
         )
     )
+
+
+def last_visits(visits: pl.DataFrame) -> pl.DataFrame:
+    """Per visited loan, what it keeps of its latest visit (`Loan.last_visit_on`, `last_visit_jobs`: of two visits
+    on one day, the larger count)."""
+    latest = pl.col("visited_on").max()
+    return visits.group_by("loan").agg(
+        latest.alias("last_visit_on"),
+        pl.col("jobs_now").filter(pl.col("visited_on") == latest).max().alias("last_visit_jobs"),
+    )

@@ -247,44 +247,56 @@ def application_rows(frame: pl.DataFrame, ref: Reference, rng: Rng) -> pl.DataFr
     )
 
 
-def loan_rows(chunk: pl.DataFrame, state: pl.DataFrame, serial_base: int) -> pl.DataFrame:
+def loan_rows(
+    chunk: pl.DataFrame, state: pl.DataFrame, visited: pl.DataFrame, serial_base: int
+) -> pl.DataFrame:
+    """The loan rows: ``chunk``'s terms, their ``state`` after their history, what they keep of their latest visit
+    (``visited``, `people.last_visits`)."""
     c = pl.col
     serial = (c("loan") + serial_base).cast(pl.String)
     created = at_time(c("disbursed_on"), 600 + c("minute"))
-    return chunk.join(state, on="loan").select(
-        "bank_code",
-        "county_code",
-        "township_code",
-        "village_code",
-        "disbursed_on",
-        "principal",
-        "status",
-        "outstanding_principal",
-        "settled_on",
-        "project_type",
-        "jobs_expected",
-        *DUE_FIGURES,
-        id="loan",
-        application_id="loan",
-        applicant_id="applicant",
-        product_id=c("county") * 2 + c("era") - 1,
-        guarantee_fund_id=c("county") * 3 + c("bank"),
-        contract_no=pl.format("{}-{}-{}", c("bank_code"), c("disbursed_on").dt.year(), serial.str.zfill(7)),
-        bank_txn_ref=pl.format("FK{}{}", c("disbursed_on").dt.strftime("%Y%m%d"), serial.str.zfill(9)),
-        annual_rate="rate_u",
-        term_months="term",
-        repayment_method="method",
-        subsidy_share="subsidy_u",
-        penalty_markup="markup_u",
-        guarantee_mode=pl.lit("fund"),
-        maturity_date="maturity",
-        days_past_due=pl.lit(0),
-        bucket=pl.lit("current"),
-        five_class=pl.lit("normal"),
-        overdue_principal=pl.lit(0, pl.Int64),
-        penalty_outstanding=pl.lit(0, pl.Int64),
-        compensated_amount=pl.lit(0, pl.Int64),
-        recovered_amount=pl.lit(0, pl.Int64),
-        created_at=created,
-        updated_at=created,
+    return (
+        chunk.join(state, on="loan")
+        .join(visited, on="loan", how="left")
+        .select(
+            "bank_code",
+            "county_code",
+            "township_code",
+            "village_code",
+            "disbursed_on",
+            "principal",
+            "status",
+            "outstanding_principal",
+            "settled_on",
+            "project_type",
+            "jobs_expected",
+            *DUE_FIGURES,
+            "last_visit_on",
+            "last_visit_jobs",
+            id="loan",
+            application_id="loan",
+            applicant_id="applicant",
+            product_id=c("county") * 2 + c("era") - 1,
+            guarantee_fund_id=c("county") * 3 + c("bank"),
+            contract_no=pl.format(
+                "{}-{}-{}", c("bank_code"), c("disbursed_on").dt.year(), serial.str.zfill(7)
+            ),
+            bank_txn_ref=pl.format("FK{}{}", c("disbursed_on").dt.strftime("%Y%m%d"), serial.str.zfill(9)),
+            annual_rate="rate_u",
+            term_months="term",
+            repayment_method="method",
+            subsidy_share="subsidy_u",
+            penalty_markup="markup_u",
+            guarantee_mode=pl.lit("fund"),
+            maturity_date="maturity",
+            days_past_due=pl.lit(0),
+            bucket=pl.lit("current"),
+            five_class=pl.lit("normal"),
+            overdue_principal=pl.lit(0, pl.Int64),
+            penalty_outstanding=pl.lit(0, pl.Int64),
+            compensated_amount=pl.lit(0, pl.Int64),
+            recovered_amount=pl.lit(0, pl.Int64),
+            created_at=created,
+            updated_at=created,
+        )
     )

@@ -63,6 +63,10 @@ class Loan(UUIDv7AuditBase):
     due_principal_repaid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     due_principal_on_time: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     due_oldest_owed: Mapped[date | None] = mapped_column(Date)
+    # Its latest post-loan visit (the visits service keeps them): the date, and the jobs counted then (of two visits
+    # on one day, the larger count), so that a report on a date no visit is after need not read every visit.
+    last_visit_on: Mapped[date | None] = mapped_column(Date)
+    last_visit_jobs: Mapped[int | None] = mapped_column(Integer)
 
 
 class LoanInstallment(DefaultBase):

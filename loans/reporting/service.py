@@ -105,6 +105,9 @@ class ReportKind:
     positions: bool = False
     # The columns of the loans frame the builder reads for the request's groups (None: all).
     loan_columns: Callable[[Sequence[str]], frozenset[str]] | None = None
+    # The builder reads the visits only through each loan's latest on as_of (`asof.last_visits`), which the loans
+    # keep when no visit is dated after as_of.
+    last_visits: bool = False
 
 
 def _county_of(scope: ReportScope) -> str:
@@ -180,6 +183,7 @@ KINDS: dict[str, ReportKind] = {
         due_totals=True,
         positions=True,
         loan_columns=lambda group_by: COUNTY_RISK_LOAN_COLUMNS,
+        last_visits=True,
     ),
 }
 
@@ -264,6 +268,7 @@ class ReportService:
             due_totals=due_totals,
             positions=kind.positions,
             loan_columns=kind.loan_columns(request.group_by) if kind.loan_columns else None,
+            last_visits=kind.last_visits,
         )
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         return await asyncio.to_thread(render, request, kind, report, frames)

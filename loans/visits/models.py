@@ -15,7 +15,7 @@ class FollowUp(UUIDv7AuditBase):
     __tablename__ = "follow_up"
 
     loan_id: Mapped[UUID] = mapped_column(ForeignKey("loan.id"), index=True)
-    visited_on: Mapped[date] = mapped_column(Date)
+    visited_on: Mapped[date] = mapped_column(Date, index=True)
     business_status: Mapped[str] = mapped_column(String(12))
     fund_use_as_agreed: Mapped[bool] = mapped_column(Boolean)
     jobs_now: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@
 - `loan_positions`: per live loan (disbursed by `as_of`, not written off by then, outstanding
   principal > 0): outstanding, overdue principal, DPD, bucket, five-class, masked ID. This is the
   per-loan basis of the PAR report, reused by the fund, beneficiary and county reports.
-- `latest_visits` / `jobs_created`: the post-loan visits as known on a date.
+- `latest_visits` / `last_visits` / `jobs_created`: the post-loan visits as known on a date.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from reports.builders.common import days_between, lit_date
-from reports.frames import PortfolioFrames, Standing
+from reports.frames import LAST_VISITS, PortfolioFrames, Standing
 
 BUCKETS = ("current", "1-30", "31-90", "91-180", "181+")
 FIVE_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -251,17 +251,40 @@ def latest_visits(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     )
 
 
+def last_visits(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
+    """LAST_VISITS on `as_of`: per loan visited by then, the date of its latest visit and the jobs counted at the
+    latest visit that counted them (of two on one day, the larger count) — as the loans keep them when the loader
+    could read that instead of the visits, else from the visits; the two are tested equal."""
+    given = frames.last_visits
+    if given is not None:
+        if given.as_of != as_of:
+            raise ValueError(
+                f"these frames hold the latest visits on {given.as_of}, not the visits for {as_of}"
+            )
+        return given.frame
+    return frames.derived(("last_visits", as_of), lambda: _last_visits(frames, as_of))
+
+
+def _last_visits(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
+    counted = pl.col("jobs_now").is_not_null()
+    last_counted = pl.col("visited_on").filter(counted).max()
+    return (
+        frames.follow_ups.filter(pl.col("visited_on") <= as_of)
+        .group_by("loan_id")
+        .agg(
+            pl.col("visited_on").max().alias("last_visit_on"),
+            pl.col("jobs_now").filter(counted & (pl.col("visited_on") == last_counted)).max(),
+        )
+        .select(LAST_VISITS.names())
+    )
+
+
 def jobs_created(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     """Per loan (all LOANS rows): jobs_created = jobs_now of the latest visit ≤ as_of that counted
-    jobs, else the project's jobs_expected (null → 0); plus jobs_expected and has_job_count."""
-    counted = (
-        frames.follow_ups.filter((pl.col("visited_on") <= as_of) & pl.col("jobs_now").is_not_null())
-        .group_by("loan_id")
-        .agg(pl.col("jobs_now").get(pl.col("visited_on").arg_max()))
-    )
+    jobs (`last_visits`), else the project's jobs_expected (null → 0); plus jobs_expected and has_job_count."""
     return (
         frames.loans.select("loan_id", "jobs_expected")
-        .join(counted, on="loan_id", how="left")
+        .join(last_visits(frames, as_of).select("loan_id", "jobs_now"), on="loan_id", how="left")
         .select(
             "loan_id",
             pl.col("jobs_expected").fill_null(0).cast(pl.Int64),

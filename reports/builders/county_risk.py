@@ -35,7 +35,7 @@ from typing import Any
 
 import polars as pl
 
-from reports.builders.asof import latest_visits, loan_positions
+from reports.builders.asof import last_visits, loan_positions
 from reports.builders.beneficiaries import beneficiary_total
 from reports.builders.common import (
     days_between,
@@ -146,7 +146,7 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
         return df.join(loans.select("loan_id"), on="loan_id", how="semi")
 
     # the running sums read instead of the history go with the county too: its frames hold no history to rebuild
-    totals, standing = frames.due_totals, frames.standing
+    totals, standing, visited = frames.due_totals, frames.standing, frames.last_visits
 
     return PortfolioFrames(
         loans=loans,
@@ -170,6 +170,7 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
         else replace(
             standing, installments=of_loans(standing.installments), loan_paid=of_loans(standing.loan_paid)
         ),
+        last_visits=None if visited is None else replace(visited, frame=of_loans(visited.frame)),
     )
 
 
@@ -206,7 +207,7 @@ def _no_recent_visit(positions: pl.DataFrame, frames: PortfolioFrames, as_of: da
     since = days_between(lit_date(as_of), pl.col("last_visit_on")).alias("days_since_visit")
     stale = (
         positions.filter(days_between(lit_date(as_of), pl.col("disbursed_on")) > NO_VISIT_DAYS)
-        .join(latest_visits(frames, as_of).select("loan_id", "last_visit_on"), on="loan_id", how="left")
+        .join(last_visits(frames, as_of).select("loan_id", "last_visit_on"), on="loan_id", how="left")
         .with_columns(since)
         .filter(pl.col("days_since_visit").is_null() | (pl.col("days_since_visit") > NO_VISIT_DAYS))
     )
