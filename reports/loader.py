@@ -97,12 +97,10 @@ def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str])
     return unloaded
 
 
-def _loan_reads(loan_columns: frozenset[str] | None, joined: bool) -> tuple[list[str], list[str], list[str]]:
+def _loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
     """(the loans frame's columns, those read by the loans query, the parts read beside it) for the columns a
-    report reads (None: all); ``joined``: the parts' columns are joined in the loans query."""
+    report reads (None: all)."""
     columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]
-    if joined:
-        return columns, columns, []
     parts = [name for name, part in PART_COLUMNS.items() if part & set(columns)]
     keys = {PART_KEYS[name] for name in parts}
     return columns, [c for c in _READ_SCHEMAS["loans"] if c in columns or c in keys], parts
@@ -189,8 +187,7 @@ async def load_frames(
         if due_totals is not None or positions or last_visits:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stand = dict(await raw.fetchrow(_STANDING, until))
-        joined = scope != ReportScope()
-        columns, loan_read, parts = _loan_reads(loan_columns, joined=joined)
+        columns, loan_read, parts = _loan_reads(loan_columns)
         closed = stand["due_through"]
         kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
         totals_stand = due_totals is not None and stand["payments"]
@@ -220,7 +217,7 @@ async def load_frames(
         riders = [
             name
             for name, (query, _) in _KEPT_RIDERS.items()
-            if joined and "loans" in wanted and source.get(name) == query
+            if scope != ReportScope() and "loans" in wanted and source.get(name) == query
         ]
         wanted -= set(riders)
         rider_columns = [c for name in riders for c in _KEPT_RIDERS[name][1]]

@@ -14,11 +14,6 @@ LOAN_PARTS = {
 PART_KEYS = {"borrowers": "applicant_id"}
 PART_COLUMNS = {name: set(schema) - {PART_KEYS[name]} for name, schema in LOAN_PARTS.items()}
 FROM_PARTS = set().union(*PART_COLUMNS.values())
-# A part joined to the loans in SQL instead (a scope's loans), and how its columns are selected then. A loan's
-# region is its lead applicant's (an applicant's village never changes): the scope's region condition on the
-# joined table changes no row, but lets PostgreSQL take the scope's applicants by their region index instead of
-# probing a province's.
-_PART_JOINS = {"borrowers": ("applicant a", "a.id = l.applicant_id")}
 # How the columns of the loans frame are selected, where not as `l.<column>`.
 _LOAN_SELECT = {
     "loan_id": "l.id::text AS loan_id",
@@ -27,8 +22,6 @@ _LOAN_SELECT = {
     "product_code": "p.code AS product_code",
     "guarantee_fund_id": "l.guarantee_fund_id::text",
     "annual_rate": "l.annual_rate::float8",
-    "borrower_name": "a.name AS borrower_name",
-    "national_id": "a.national_id",
 }
 
 SCOPE_COLUMNS = ("county_code", "township_code", "village_code", "bank_code")
@@ -116,11 +109,6 @@ def frame_queries(
     def loans_in_scope(args: list) -> str:
         return f"SELECT l.id FROM loan l WHERE {disbursed_in_scope(args)}"
 
-    def referenced_by_loans_in_scope(args: list, key: str, loan_column: str) -> str:
-        if scope == ReportScope():
-            return "TRUE"
-        return f"{key} IN (SELECT l.{loan_column} FROM loan l WHERE {scope.where('l', ALL, args)})"
-
     def of_loans_in_scope(args: list, alias: str) -> str:
         """For rows dated by `until` (due, paid): a loan owes or pays nothing before its disbursement, so
         over the whole portfolio the loan condition is implied and the join with the loans is left out."""
@@ -128,19 +116,7 @@ def frame_queries(
             return "TRUE"
         return f"{alias}.loan_id IN ({loans_in_scope(args)})"
 
-    # Over the whole portfolio the loans frame is read as two streams joined here (`_loan_reads`): joining a
-    # province's loans to their applicants in one COPY is one server process's work (COPY runs no
-    # parallel workers), and it was most of the read; apart, the streams share the readers and the joins cost
-    # polars a fraction of a second. A scope's loans are joined here: looking up their few thousand applicants costs
-    # less than finding the scope's loans again.
     region = replace(scope, bank_code=None)
-
-    def part_joins(args: list) -> str:
-        return "".join(
-            f"\n        LEFT JOIN {table} ON {on} AND {region.where(table[-1], REGION_ONLY, args)}"
-            for part, (table, on) in _PART_JOINS.items()
-            if PART_COLUMNS[part] & set(loan_columns)
-        )
 
     def due_since(args: list) -> str:
         """The sums of the installments due after the last closed date by `until`, per loan, joined as `w`."""
@@ -157,17 +133,32 @@ def frame_queries(
         lambda args: (
             f"""
         SELECT {", ".join(selects.get(column, f"l.{column}") for column in loan_columns)}
-        FROM loan l JOIN loan_product p ON p.id = l.product_id{part_joins(args)}
+        FROM loan l {"JOIN loan_product p ON p.id = l.product_id" if "product_code" in loan_columns else ""}
         {due_since(args) if KEPT_DUE_SELECT.keys() & set(loan_columns) else ""}
         WHERE {disbursed_in_scope(args)}"""
         ),
     )
+
+    # The borrowers are read beside the loans, in a stream of their own, and joined by polars (`_loan_reads`):
+    # joining them in the loans read made it the longest read by far (COPY runs in one server process, without
+    # parallel workers) — for a province most of the read, for a 59k-loan county 0.1 s of hashing and projecting
+    # while the other reader sat idle. A loan's region is its lead applicant's (her village never changes), so a
+    # scope's borrowers are among its region's applicants, taken by their region index; a bank's, among those its
+    # loans name.
+    def borrowers_in_scope(args: list) -> str:
+        conditions = region.where("a", REGION_ONLY, args)
+        if scope.bank_code is not None:
+            conditions += (
+                f" AND a.id IN (SELECT l.applicant_id FROM loan l WHERE {scope.where('l', ALL, args)})"
+            )
+        return conditions
+
     add(
         "borrowers",
         lambda args: (
             f"""
         SELECT a.id::text AS applicant_id, a.name AS borrower_name, a.national_id FROM applicant a
-        WHERE {referenced_by_loans_in_scope(args, "a.id", "applicant_id")}"""
+        WHERE {borrowers_in_scope(args)}"""
         ),
     )
     # `due_date + 0` keeps the planner off the due-date index: the filter keeps most rows, and reading them
@@ -200,9 +191,9 @@ def frame_queries(
     )
     # The partners only: every builder counts a loan's lead applicant from the loans frame, and reading her again
     # here for every loan was most of this read. Only a partnership has members beside its applicant (the API
-    # refuses them on any other application), so the scope's partnership applications lead to them — by their
-    # region index and one primary-key probe each, not a pass over the province's member rows (0.4 → 0.08 s for a
-    # 62k-loan county of 1M).
+    # refuses them on any other application), so the scope's partnership applications lead to them — by their own
+    # region index (`ix_application_partnership_county`) and a primary-key probe each, not a pass over the province's
+    # member rows (0.4 → 0.08 s for a 62k-loan county of 1M).
     add(
         "members",
         lambda args: (
@@ -210,7 +201,7 @@ def frame_queries(
         SELECT m.application_id::text, m.applicant_id::text FROM loan l
         JOIN application x ON x.id = l.application_id AND x.borrower_kind = 'partnership'
              AND {region.where("x", REGION_ONLY, args)}
-        JOIN application_member m ON m.application_id = l.application_id AND m.applicant_id <> l.applicant_id
+        JOIN application_member m ON m.application_id = x.id AND m.applicant_id <> x.applicant_id
         WHERE {disbursed_in_scope(args)}"""
         ),
     )

@@ -4,7 +4,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loans.core.db import DefaultBase, UUIDv7AuditBase
@@ -14,6 +26,14 @@ class Application(UUIDv7AuditBase):
     """A loan application on its way from the village to the bank (SPEC section 3)."""
 
     __tablename__ = "application"
+    # A region's partnerships: the reports find the partners through them (a partnership alone has any).
+    __table_args__ = (
+        Index(
+            "ix_application_partnership_county",
+            "county_code",
+            postgresql_where=text("borrower_kind = 'partnership'"),
+        ),
+    )
 
     applicant_id: Mapped[UUID] = mapped_column(ForeignKey("applicant.id"), index=True)
     product_id: Mapped[UUID] = mapped_column(ForeignKey("loan_product.id"), index=True)

@@ -78,6 +78,7 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         of_bank = await load_frames(
             session, ReportScope(county_code=COUNTY, bank_code=BANK), date(2026, 11, 1)
         )
+        bank_wide = await load_frames(session, ReportScope(bank_code=BANK), date(2026, 11, 1))
         elsewhere = await load_frames(session, ReportScope(township_code=OTHER_TOWNSHIP), date(2026, 11, 1))
         other_county = await load_frames(session, ReportScope(county_code=OTHER_COUNTY), date(2026, 11, 1))
         before = await load_frames(session, ReportScope(county_code=COUNTY), date(2026, 1, 14))
@@ -99,8 +100,9 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     assert categories == {frames.loans["applicant_id"][0]: ["rural"], partner["id"]: []}
     # the partners only: the lead is counted from the loans
     assert frames.members.rows() == [(str(application_id), partner["id"])] and frames.funds.height >= 1
-    assert township.loans.height == 1
-    # a bank's scope still finds its loans' borrowers and projects (joined by region, which they lack the bank of)
+    # a region's borrowers are found by their region, a bank's by its loans (applicants have no bank)
+    assert township.loans["borrower_name"].to_list() == ["王秀英"]
+    assert bank_wide.loans.select("contract_no", "borrower_name").rows() == [("LOAD-1", "王秀英")]
     assert (
         of_bank.loans.select("contract_no", "borrower_name", "project_type").row(0)
         == (
