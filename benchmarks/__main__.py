@@ -22,7 +22,7 @@ import psutil
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-from benchmarks import cob, imports, posting, reports  # noqa: E402
+from benchmarks import cob, imports, plans, posting, reports  # noqa: E402
 from benchmarks.environment import POSTGRES_SETTINGS, Api, engine_for, servers  # noqa: E402
 from loans import bulk  # noqa: E402
 from loans.core.clock import today as business_today  # noqa: E402
@@ -64,6 +64,7 @@ def cpu_check() -> float:
 
 
 CPU_CHECKS: list[float] = []
+PLANS: dict[int, list[dict[str, Any]]] = {}  # per N, the hot queries' plan checks (`plans.check`)
 
 
 def counties_for(n: int) -> int:
@@ -102,6 +103,9 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
                 except Exception as exc:  # noqa: BLE001 - one failed benchmark must not lose the others
                     say(f"N={n:,}: {benchmark} failed: {exc!r}\n{traceback.format_exc()}")
                     rows.append(Row(benchmark, n, "error", float("nan"), detail={"error": repr(exc)}))
+        checks = await plans.check(engine, today)
+        PLANS[n] = [asdict(check) | {"ok": check.ok} for check in checks]
+        print_plans(n, checks)
     finally:
         await engine.dispose()
         if not args.keep:
@@ -245,6 +249,19 @@ async def _posting(
     ]
 
 
+def print_plans(n: int, checks: list[plans.PlanCheck]) -> None:
+    print(
+        f"\nQuery plans at N={n:,} (EXPLAIN ANALYZE): the indexes each hot query needs, and those its plan uses"
+    )
+    for check in checks:
+        ran = f"{check.run_ms:8.2f} ms" if check.run_ms is not None else "  planned only"
+        print(
+            f"  {'✓' if check.ok else '✗'} {check.name:<56} {ran}  needs {', '.join(check.needs)}; "
+            f"uses {', '.join(check.uses) or 'no index'}"
+            + (f"; reads whole {', '.join(check.scans)}" if check.scans else "")
+        )
+
+
 def growth(rows: list[Row]) -> dict[tuple[str, str, int], str]:
     """How each figure grows with N: figure(N) / figure(previous N) against N / previous N."""
     result, last = {}, {}
@@ -348,6 +365,7 @@ def write_results(rows: list[Row], args: argparse.Namespace, today: Any, seconds
                     asdict(r) | {"ratio": r.ratio, "growth": grown.get((r.benchmark, r.metric, r.n))}
                     for r in rows
                 ],
+                "plans": PLANS,
                 "missing": [],
             },
             indent=2,

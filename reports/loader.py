@@ -97,7 +97,7 @@ def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str])
     return unloaded
 
 
-def _loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
+def loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
     """(the loans frame's columns, those read by the loans query, the parts read beside it) for the columns a
     report reads (None: all)."""
     columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]
@@ -137,7 +137,7 @@ WORK_MEM = "256MB"
 
 # The running sums kept on the installments stand for a date when nothing was paid or reversed (allocation lines)
 # and nothing accrued (penalty ledger) with a later date.
-_STANDING = """
+STANDS_CHECK = """
 SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
        AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1 AS payments,
        COALESCE((SELECT max(accrual_date) FROM penalty_accrual), '-infinity') <= $1 AS penalties,
@@ -186,8 +186,8 @@ async def load_frames(
         stand = {"payments": False, "penalties": False, "due_through": None, "visits": False}
         if due_totals is not None or positions or last_visits:
             raw = (await connections[0].get_raw_connection()).driver_connection
-            stand = dict(await raw.fetchrow(_STANDING, until))
-        columns, loan_read, parts = _loan_reads(loan_columns)
+            stand = dict(await raw.fetchrow(STANDS_CHECK, until))
+        columns, loan_read, parts = loan_reads(loan_columns)
         closed = stand["due_through"]
         kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
         totals_stand = due_totals is not None and stand["payments"]

@@ -139,7 +139,7 @@ def frame_queries(
         ),
     )
 
-    # The borrowers are read beside the loans, in a stream of their own, and joined by polars (`_loan_reads`):
+    # The borrowers are read beside the loans, in a stream of their own, and joined by polars (`loan_reads`):
     # joining them in the loans read made it the longest read by far (COPY runs in one server process, without
     # parallel workers) — for a province most of the read, for a 59k-loan county 0.1 s of hashing and projecting
     # while the other reader sat idle. A loan's region is its lead applicant's (her village never changes), so a

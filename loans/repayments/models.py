@@ -66,5 +66,5 @@ class RepaymentReversal(UUIDv7AuditBase):
     repayment_id: Mapped[UUID] = mapped_column(ForeignKey("repayment.id"), unique=True)
     loan_id: Mapped[UUID] = mapped_column(ForeignKey("loan.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
-    reversed_on: Mapped[date] = mapped_column(Date)
+    reversed_on: Mapped[date] = mapped_column(Date, index=True)  # the reports check nothing is reversed later
     reversed_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id"))

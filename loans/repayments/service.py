@@ -75,7 +75,7 @@ _TARGET_FIELDS = [name for name in PostingTarget.__dataclass_fields__ if name !=
 
 
 @cache
-def _lock_query(shape: ScopeShape) -> Select:
+def lock_query(shape: ScopeShape) -> Select:
     """The loan row-locked, if it is in the caller's scope. Built once per scope shape with bound parameters:
     the posting is the API's busiest request, and building and keying the statement each time was a tenth of
     its CPU. The installments are read by a statement of their own, after the lock: a join locked with the loan
@@ -98,7 +98,7 @@ def _lock_query(shape: ScopeShape) -> Select:
     )
 
 
-_INSTALLMENT_STATES = (
+INSTALLMENT_STATES = (
     select(*(LoanInstallment.__table__.c[c.key] for c in STATE_COLUMNS))
     .where(LoanInstallment.__table__.c.loan_id == bindparam("loan_id"))
     .order_by(LoanInstallment.__table__.c.seq)
@@ -170,10 +170,10 @@ class RepaymentService:
     async def _posting_target(self, loan_id: UUID) -> PostingTarget:
         actor = self.actor
         scope = {"loan_id": loan_id, "region_code": actor.region_code, "bank_code": actor.bank_code}
-        loan = (await self.session.execute(_lock_query(actor.scope_shape), scope)).first()
+        loan = (await self.session.execute(lock_query(actor.scope_shape), scope)).first()
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
-        installments = await self.session.execute(_INSTALLMENT_STATES, {"loan_id": loan_id})
+        installments = await self.session.execute(INSTALLMENT_STATES, {"loan_id": loan_id})
         return PostingTarget(
             *loan[: len(_TARGET_FIELDS)], installments=[InstallmentState(*row) for row in installments]
         )

@@ -1,5 +1,6 @@
-"""application partnership index: a county's partnership applications by their own small index, through which the
-reports find the county's partners (a scan of every application of the county before)
+"""report read indexes: a county's partnership applications by their own small index, through which the reports
+find the county's partners (a scan of every application of the county before); reversals by date, for the reports'
+check that nothing was reversed after their date (a scan of every reversal before)
 
 Revision ID: 8d4f0b2a6e31
 Revises: 7c3e9a1f5d20
@@ -25,7 +26,11 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("borrower_kind = 'partnership'"),
     )
+    op.create_index(
+        op.f("ix_repayment_reversal_reversed_on"), "repayment_reversal", ["reversed_on"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_repayment_reversal_reversed_on"), table_name="repayment_reversal")
     op.drop_index("ix_application_partnership_county", table_name="application")
