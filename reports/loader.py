@@ -136,7 +136,8 @@ WORK_MEM = "256MB"
 
 
 # The running sums kept on the installments stand for a date when nothing was paid or reversed (allocation lines)
-# and nothing accrued (penalty ledger) with a later date.
+# and nothing accrued (penalty ledger) with a later date; what the loans keep of their latest visit, when no visit
+# is dated later. Each maximum is one step down an index (`benchmarks.plans` checks they are used).
 STANDS_CHECK = """
 SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
        AND COALESCE((SELECT max(reversed_on) FROM repayment_reversal), '-infinity') <= $1 AS payments,

@@ -5,13 +5,13 @@ Three shortcuts keep figures on the installment and loan rows instead of re-summ
   ledger grows by every overdue installment daily);
 - posting, reversal and import add each allocation line to `paid_*`, `cancelled_*` and `on_time_principal`;
 - each loan keeps figures of its installments due by the last closed business date (the repayment-rate sums, the
-  oldest due date still owed on).
+  oldest due date still owed on), and of its latest visit (`last_visit_on`, `last_visit_jobs`).
 Reports as of today read those sums (and each loan's `outstanding_principal`) instead of the history. This
 check is the safety net: `loans check` (and a weekly worker job) re-sums both ledgers set-wise and lists every
 installment figure that differs, and every loan whose balance is not its principal less what its installments
-show as paid, or whose due figures (`delinquency.DUE_FIGURES`) are not those of its installments due by the last
-closed business date (as installment 0; a date as the number YYYYMMDD, 0 for none). It reports; it does not
-correct — a money correction is a deliberate act.
+show as paid, whose due figures (`delinquency.DUE_FIGURES`) are not those of its installments due by the last
+closed business date, or whose latest visit is not its visits' latest (as installment 0; a date as the number
+YYYYMMDD, 0 for none; no job count, -1). It reports; it does not correct — a money correction is a deliberate act.
 """
 
 from __future__ import annotations
@@ -38,9 +38,15 @@ _FIGURES = [(name, f"i.{name}", f"COALESCE(g.{name}, 0)") for name in ALLOCATION
 ]
 
 
+_DATES = DUE_DATES | {"last_visit_on"}
+_COUNTS = frozenset({"due_installments", "last_visit_jobs"})
+
+
 def _number(column: str, figure: str) -> str:
-    """A kept figure as a bigint: fen as they are, a date as YYYYMMDD (0: none)."""
-    return f"COALESCE(to_char({column}, 'YYYYMMDD')::bigint, 0)" if figure in DUE_DATES else column
+    """A kept figure as a bigint: fen and counts as they are (no count: -1), a date as YYYYMMDD (none: 0)."""
+    if figure in _DATES:
+        return f"COALESCE(to_char({column}, 'YYYYMMDD')::bigint, 0)"
+    return f"COALESCE({column}, -1)" if figure in _COUNTS else column
 
 
 _DRIFT = text(f"""
@@ -76,6 +82,20 @@ drift AS (
 })
         AS f(figure, kept, ledger)
     WHERE f.kept <> f.ledger
+    UNION ALL
+    -- the latest visit each loan keeps is its visits' latest (of two on one day, the larger job count)
+    SELECT l.id, 0, f.figure, f.kept, f.ledger
+    FROM loan l
+    LEFT JOIN (SELECT DISTINCT ON (loan_id) loan_id, visited_on AS last_visit_on, jobs_now AS last_visit_jobs
+               FROM follow_up ORDER BY loan_id, visited_on DESC, jobs_now DESC) v ON v.loan_id = l.id
+    CROSS JOIN LATERAL (VALUES {
+    ", ".join(
+        f"('{name}', {_number(f'l.{name}', name)}, {_number(f'v.{name}', name)})"
+        for name in ("last_visit_on", "last_visit_jobs")
+    )
+})
+        AS f(figure, kept, ledger)
+    WHERE f.kept <> f.ledger
 )
 SELECT l.contract_no, d.loan_id, d.seq, d.figure, d.kept, d.ledger, count(*) OVER () AS found
 FROM drift d JOIN loan l ON l.id = d.loan_id
@@ -106,8 +126,8 @@ async def ledger_drift(session: AsyncSession, limit: int = 100) -> tuple[int, li
 class LedgerMismatch(Exception):
     def __init__(self, found: int, drifts: list[Drift]) -> None:
         examples = "; ".join(
-            f"{d.contract_no} #{d.seq} {d.figure}: {d.kept}{'' if d.figure in DUE_DATES else ' fen'} on the"
-            f" installment, {d.ledger} in the ledger"
+            f"{d.contract_no} #{d.seq} {d.figure}: {d.kept}{'' if d.figure in _DATES | _COUNTS else ' fen'} on"
+            f" the installment, {d.ledger} in the ledger"
             for d in drifts
         )
         super().__init__(f"{found} installment figures differ from the ledgers ({examples})")

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loans.cob.reconcile import LedgerMismatch, ledger_drift
 from loans.reporting.service import COUNTY_RISK_FRAMES
 from reports.builders.asof import jobs_created, last_visits
 from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk, restrict_to_county
@@ -56,6 +57,29 @@ async def test_a_loan_keeps_its_latest_visit_whatever_order_they_are_recorded_in
     # a refused visit changes nothing
     await visit(client, world, loan, "2026-01-01", 8, status=422)
     assert await kept(engine, loan) == (date(2026, 5, 1), 4)
+
+
+async def test_the_ledger_check_finds_a_latest_visit_that_is_not_the_visits_latest(client, world, engine):
+    visited = await disbursed_loan(client, world, engine=engine, contract_no="LV-A", **EQUAL_PRINCIPAL_LOAN)
+    never = await disbursed_loan(client, world, engine=engine, contract_no="LV-B", **EQUAL_PRINCIPAL_LOAN)
+    await visit(client, world, visited, "2026-03-01", 3)
+    async with AsyncSession(engine) as session:
+        assert await ledger_drift(session) == (0, [])
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE loan SET last_visit_jobs = 9 WHERE id = :id"), {"id": visited["loan_id"]}
+        )
+        await conn.execute(
+            text("UPDATE loan SET last_visit_on = '2026-04-02' WHERE id = :id"), {"id": never["loan_id"]}
+        )
+    async with AsyncSession(engine) as session:
+        found, drifts = await ledger_drift(session)
+    assert found == 2
+    assert [(d.contract_no, d.seq, d.figure, d.kept, d.ledger) for d in drifts] == [
+        ("LV-A", 0, "last_visit_jobs", 9, 3),
+        ("LV-B", 0, "last_visit_on", 20260402, 0),
+    ]
+    assert "last_visit_jobs: 9 on the installment" in str(LedgerMismatch(found, drifts))
 
 
 async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_visit(client, world, engine):
