@@ -15,7 +15,7 @@ Rules (also in the README):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
 
@@ -147,12 +147,15 @@ def allocate(
 ) -> Allocation:
     """Allocate ``amount`` (fen, > 0) paid on ``paid_on`` over the installments (ordered by seq)."""
     rows = sorted(installments, key=lambda r: r.seq)
-    payoff = payoff_amount(rows, paid_on, subsidy_share)
-    if amount > payoff:
-        raise Overpayment(payoff)
-    if amount == payoff:
-        settlement = (_settlement_line(r, paid_on, subsidy_share) for r in rows)
-        return Allocation([line for line in settlement if not line.is_empty()], settles=True)
+    # The payoff is at least the principal left (nothing else it adds is negative): a payment below that neither
+    # settles nor overpays, and most payments are, so the payoff's pro-rata arithmetic is left out for them.
+    if amount >= sum(r.principal_left for r in rows):
+        payoff = payoff_amount(rows, paid_on, subsidy_share)
+        if amount > payoff:
+            raise Overpayment(payoff)
+        if amount == payoff:
+            settlement = (_settlement_line(r, paid_on, subsidy_share) for r in rows)
+            return Allocation([line for line in settlement if not line.is_empty()], settles=True)
 
     lines: dict[int, AllocationLine] = {}
     remaining = amount
@@ -218,12 +221,21 @@ def apply_allocation(
         if line is None:
             result.append(row)
             continue
+        # built field by field: `dataclasses.replace` inspects the fields at every call, and a bank file's
+        # import makes one per line of every repayment
         result.append(
-            replace(
-                row,
-                paid_penalty=row.paid_penalty + line.penalty,
-                paid_interest=row.paid_interest + line.interest,
+            InstallmentState(
+                row.seq,
+                row.period_start,
+                row.due_date,
+                row.principal,
+                row.interest,
+                row.subsidy_interest,
+                row.borrower_interest,
                 paid_principal=row.paid_principal + line.principal,
+                paid_interest=row.paid_interest + line.interest,
+                paid_penalty=row.paid_penalty + line.penalty,
+                penalty_accrued=row.penalty_accrued,
                 cancelled_interest=row.cancelled_interest + line.cancelled_interest,
                 cancelled_subsidy=row.cancelled_subsidy + line.cancelled_subsidy,
                 on_time_principal=row.on_time_principal + (line.principal if paid_on <= row.due_date else 0),
