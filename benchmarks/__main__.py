@@ -128,10 +128,12 @@ async def _cob(
 
 
 async def _reports(
-    _servers: Any, _url: str, engine: Any, today: Any, args: argparse.Namespace, _log: Path, n: int
+    servers_: Any, url: str, engine: Any, today: Any, args: argparse.Namespace, log: Path, n: int
 ) -> list[Row]:
     say(f"N={n:,}: repayment-rate report over all loans, county risk report for the largest county")
     r = await reports.run(engine, today, args.report_baseline_cap)
+    say(f"N={n:,}: the same reports by `loans report` in a process of their own, its memory sampled")
+    memory = await reports.memory(url, servers_.redis_url, log, r["county"])
     how = f"row-wise Python over ORM objects, {r['baseline_loans']:,} loans ({r['baseline_seconds_measured']:.1f} s), "
     rate_how, risk_how = (
         how + f"extrapolated to {r['loans']:,}",
@@ -182,6 +184,17 @@ async def _reports(
         ),
         Row(
             f"{risk}, clustered, again", n, "seconds", r["county_risk_clustered_again_seconds"], risk_baseline
+        ),
+        *(
+            Row(
+                f"report process peak RSS, {name}",
+                n,
+                "MiB",
+                m["peak_rss"] / 2**20,
+                target="< 1024 MiB",
+                detail=m,
+            )
+            for name, m in memory.items()
         ),
     ]
 

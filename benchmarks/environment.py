@@ -128,6 +128,56 @@ def postgres_cpu_seconds() -> float:
     return sum(cpu_seconds_of(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres")
 
 
+class PeakMemory:
+    """Samples the resident memory of a process and its children every 50 ms, keeping the peak, until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak_rss = 0
+        self._process = psutil.Process(pid)
+        self._sampling = True
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def stop(self) -> int:
+        self._sampling = False
+        return self.peak_rss
+
+    def _sample(self) -> None:
+        while self._sampling:
+            try:
+                rss = self._process.memory_info().rss + sum(
+                    c.memory_info().rss for c in self._process.children(recursive=True)
+                )
+            except psutil.NoSuchProcess:
+                return
+            self.peak_rss = max(self.peak_rss, rss)
+            time.sleep(0.05)
+
+
+def command_env(database_url: str, redis_url: str, log: Path) -> dict[str, str]:
+    """The environment a `loans` command runs with against the benchmark's servers."""
+    return os.environ.copy() | {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOANS_SECRET_KEY": SECRET_KEY,
+        "LOANS_DATA_DIR": str(log.parent),
+    }
+
+
+async def peak_memory_of(arguments: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
+    """(seconds, peak resident bytes) of `python -m loans.cli <arguments>` run to its end."""
+    started = time.perf_counter()
+    with log.open("ab") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "loans.cli", *arguments, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        memory = PeakMemory(process.pid)
+        code = await process.wait()
+    peak = memory.stop()
+    if code != 0:
+        raise RuntimeError(f"loans {' '.join(arguments)} exited with {code} (see {log})")
+    return time.perf_counter() - started, peak
+
+
 @dataclass
 class Api:
     """`loans serve` in a subprocess against the benchmark database; samples its resident memory."""
@@ -137,21 +187,19 @@ class Api:
     log: Path
     port: int = field(default_factory=free_port)
     workers: int = 2  # one per core; PostgreSQL shares them
-    peak_rss: int = 0
     _process: subprocess.Popen | None = None
-    _sampling: bool = False
+    _memory: PeakMemory | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def peak_rss(self) -> int:
+        return self._memory.peak_rss if self._memory is not None else 0
+
     def _spawn(self) -> subprocess.Popen:
-        env = os.environ.copy() | {
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "LOANS_SECRET_KEY": SECRET_KEY,
-            "LOANS_DATA_DIR": str(self.log.parent),
-        }
+        env = command_env(self.database_url, self.redis_url, self.log)
         command = [
             sys.executable,
             "-m",
@@ -172,8 +220,7 @@ class Api:
                 if (await client.get("/health")).status_code == 200:
                     break
                 await asyncio.sleep(0.2)
-        self._sampling = True
-        threading.Thread(target=self._sample, daemon=True).start()
+        self._memory = PeakMemory(self._process.pid)
         return self
 
     def cpu_seconds(self) -> float:
@@ -181,20 +228,9 @@ class Api:
         process = psutil.Process(self._process.pid)
         return sum(cpu_seconds_of(p) for p in [process, *process.children(recursive=True)])
 
-    def _sample(self) -> None:
-        process = psutil.Process(self._process.pid)
-        while self._sampling:
-            try:
-                rss = process.memory_info().rss + sum(
-                    c.memory_info().rss for c in process.children(recursive=True)
-                )
-            except psutil.NoSuchProcess:
-                return
-            self.peak_rss = max(self.peak_rss, rss)
-            time.sleep(0.05)
-
     async def __aexit__(self, *exc: object) -> None:
-        self._sampling = False
+        if self._memory is not None:
+            self._memory.stop()
         if self._process is not None:
             self._process.terminate()
             try:

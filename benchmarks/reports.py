@@ -5,14 +5,17 @@ row-wise Python over ORM objects, loan by loan (on a capped subset, extrapolated
 
 from __future__ import annotations
 
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from benchmarks.environment import command_env, peak_memory_of
 from loans.core.actor import Actor
 from loans.core.roles import Role
 from loans.loans.models import Loan, LoanInstallment
@@ -111,3 +114,19 @@ async def run(engine: AsyncEngine, today: date, baseline_cap: int) -> dict[str, 
         "baseline_repayment_rate_seconds": per_loan * total_loans,
         "baseline_county_risk_seconds": per_loan * county_loans,
     }
+
+
+async def memory(database_url: str, redis_url: str, log: Path, county: str) -> dict[str, dict[str, Any]]:
+    """The repayment-rate report over all loans and the county's risk page built by `loans report`, each in a
+    process of its own (as the arq worker builds a large scope's report), with that process's peak memory."""
+    env = command_env(database_url, redis_url, log)
+    measured = {}
+    for name, arguments in (
+        ("repayment rate, all loans", ["report", "repayment-rate", "--group-by", "county"]),
+        ("county risk", ["report", "county-risk", "--county", county]),
+    ):
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "report"
+            seconds, peak = await peak_memory_of([*arguments, "--out", str(out)], env, log)
+            measured[name] = {"seconds": seconds, "peak_rss": peak, "bytes": out.stat().st_size}
+    return measured
