@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.loans.delinquency import DUE_DATES, DUE_FIGURES, LAST_CLOSED_DATE, due_figures
+from loans.money import fen_to_str
 
 # (installment column, its sum over the standing allocation lines `a` of installment `i`)
 ALLOCATION_FIGURES = {
@@ -123,11 +124,20 @@ async def ledger_drift(session: AsyncSession, limit: int = 100) -> tuple[int, li
     return found, [Drift(*row[:6]) for row in rows]
 
 
+def figure_text(figure: str, value: int) -> str:
+    """A kept or re-summed figure as people read it: an amount in yuan, a date, a count ("none" for no value)."""
+    if figure in _DATES:
+        return "none" if value == 0 else f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
+    if figure in _COUNTS:
+        return "none" if value < 0 else str(value)
+    return f"{fen_to_str(value)} yuan"
+
+
 class LedgerMismatch(Exception):
     def __init__(self, found: int, drifts: list[Drift]) -> None:
         examples = "; ".join(
-            f"{d.contract_no} #{d.seq} {d.figure}: {d.kept}{'' if d.figure in _DATES | _COUNTS else ' fen'} on"
-            f" the installment, {d.ledger} in the ledger"
+            f"{d.contract_no} #{d.seq} {d.figure}: {figure_text(d.figure, d.kept)} on the installment, "
+            f"{figure_text(d.figure, d.ledger)} in the ledger"
             for d in drifts
         )
         super().__init__(f"{found} installment figures differ from the ledgers ({examples})")

@@ -208,7 +208,9 @@ async def test_weekly_ledger_check_job_fails_naming_the_installment(client, worl
             await session.scalars(select(Job).where(Job.kind == "ledger_check").order_by(Job.created_at))
         ).all()
     assert [job.status for job in jobs] == ["done", "failed"]
-    assert "COB-never #1 penalty_accrued: 0 fen on the installment, 825 in the ledger" in jobs[1].error
+    assert (
+        "COB-never #1 penalty_accrued: 0.00 yuan on the installment, 8.25 yuan in the ledger" in jobs[1].error
+    )
 
 
 async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, world, engine, monkeypatch):

@@ -79,7 +79,9 @@ async def test_the_ledger_check_finds_a_latest_visit_that_is_not_the_visits_late
         ("LV-A", 0, "last_visit_jobs", 9, 3),
         ("LV-B", 0, "last_visit_on", 20260402, 0),
     ]
-    assert "last_visit_jobs: 9 on the installment" in str(LedgerMismatch(found, drifts))
+    message = str(LedgerMismatch(found, drifts))
+    assert "LV-A #0 last_visit_jobs: 9 on the installment, 3 in the ledger" in message
+    assert "LV-B #0 last_visit_on: 2026-04-02 on the installment, none in the ledger" in message
 
 
 async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_visit(client, world, engine):

@@ -1,0 +1,3 @@
+from loans.cli import app
+
+app()

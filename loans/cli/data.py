@@ -1,0 +1,163 @@
+"""The data: demo and generated portfolios, close of business, the ledger check, the county clustering."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from loans.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    app,
+    bootstrap,
+    console,
+    local_services,
+    migrate,
+    refuse,
+)
+from loans.money import fen_to_str
+from loans.settings import Settings
+
+
+@app.command("demo-data")
+def demo_data(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    loans: Annotated[
+        int | None,
+        typer.Option(
+            "--loans",
+            min=1,
+            help="Instead of the demo county, COPY this many "
+            "generated loans with their whole history (see loans/bulk/).",
+        ),
+    ] = None,
+    counties: Annotated[
+        int, typer.Option("--counties", min=1, help="With --loans: counties to spread over.")
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", help="With --loans: the data set is a function of the seed.")
+    ] = 2026,
+) -> None:
+    """Load the demo county (idempotent), or with --loans N a large generated portfolio (adds N loans a run)."""
+    with local_services(data_dir) as settings:
+        migrate(settings)
+        if loans is None:
+            _, summary = asyncio.run(bootstrap(settings, with_demo=True))
+            console.print(summary)
+            return
+        asyncio.run(bootstrap(settings, with_demo=False))
+
+        async def bulk() -> object:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            from loans.bulk import load
+            from loans.core.clock import today
+
+            engine = create_async_engine(settings.async_database_url)
+            try:
+                return await load(engine, loans, counties, seed, today(settings), progress=console.print)
+            finally:
+                await engine.dispose()
+
+        summary = asyncio.run(bulk())
+    console.print({"rows": summary.rows, "behaviours": summary.behaviours, "seconds": summary.seconds})
+
+
+@app.command()
+def cob(
+    business_date: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD (default yesterday)")
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Run close of business for a date now (missed dates before it are caught up in order)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from loans.cob.service import close_of_business
+    from loans.core.clock import today
+    from loans.core.errors import DomainError
+
+    async def run(settings: Settings) -> list:
+        engine = create_async_engine(settings.async_database_url)
+        day = date.fromisoformat(business_date) if business_date else today(settings) - timedelta(days=1)
+        try:
+            return await close_of_business(engine, day, today(settings))
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        try:
+            days = asyncio.run(run(settings))
+        except DomainError as exc:
+            refuse(exc, 2)
+    table = Table(
+        "business date", "loans", "overdue", "penalty accrued", "reminders", title="Close of business"
+    )
+    for day in days:
+        table.add_row(
+            str(day.business_date),
+            str(day.loans),
+            str(day.overdue),
+            fen_to_str(day.penalty),
+            str(day.reminders),
+        )
+    console.print(table if days else "nothing to close: the date is already closed")
+
+
+@app.command()
+def check(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Re-sum the penalty and allocation ledgers and list installment figures that disagree (exit 1 if any)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from loans.cob.reconcile import figure_text, ledger_drift
+
+    async def run(settings: Settings) -> tuple:
+        engine = create_async_engine(settings.async_database_url)
+        try:
+            async with AsyncSession(engine) as session:
+                return await ledger_drift(session)
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        found, drifts = asyncio.run(run(settings))
+    if not found:
+        console.print("[green]the ledgers and the installments' running sums agree[/green]")
+        return
+    table = Table(
+        "contract", "installment", "figure", "on the installment", "ledger", title=f"{found} figures disagree"
+    )
+    for drift in drifts:
+        table.add_row(
+            drift.contract_no,
+            str(drift.seq),
+            drift.figure,
+            figure_text(drift.figure, drift.kept),
+            figure_text(drift.figure, drift.ledger),
+        )
+    console.print(table)
+    raise typer.Exit(1)
+
+
+@app.command()
+def cluster(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Rewrite the county-scoped tables in county order now (the worker does it every Sunday at 03:30)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from loans.reporting.locality import cluster_by_county
+
+    async def run(settings: Settings) -> dict[str, float]:
+        engine = create_async_engine(settings.async_database_url)
+        try:
+            return await cluster_by_county(engine)
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        seconds = asyncio.run(run(settings))
+    for table, taken in seconds.items():
+        console.print(f"{table}: rewritten in county order in {taken:.1f} s")
