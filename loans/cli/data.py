@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,10 +17,13 @@ from loans.cli.common import (
     console,
     local_services,
     migrate,
-    refuse,
+    on_database,
 )
 from loans.money import fen_to_str
 from loans.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @app.command("demo-data")
@@ -75,25 +78,14 @@ def cob(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Run close of business for a date now (missed dates before it are caught up in order)."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from loans.cob.service import close_of_business
     from loans.core.clock import today
-    from loans.core.errors import DomainError
 
-    async def run(settings: Settings) -> list:
-        engine = create_async_engine(settings.async_database_url)
+    async def close(engine: AsyncEngine, settings: Settings) -> list:
         day = date.fromisoformat(business_date) if business_date else today(settings) - timedelta(days=1)
-        try:
-            return await close_of_business(engine, day, today(settings))
-        finally:
-            await engine.dispose()
+        return await close_of_business(engine, day, today(settings))
 
-    with local_services(data_dir) as settings:
-        try:
-            days = asyncio.run(run(settings))
-        except DomainError as exc:
-            refuse(exc, 2)
+    days = on_database(data_dir, close)
     table = Table(
         "business date", "loans", "overdue", "penalty accrued", "reminders", title="Close of business"
     )
@@ -111,20 +103,15 @@ def cob(
 @app.command()
 def check(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Re-sum the penalty and allocation ledgers and list installment figures that disagree (exit 1 if any)."""
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from loans.cob.reconcile import figure_text, ledger_drift
 
-    async def run(settings: Settings) -> tuple:
-        engine = create_async_engine(settings.async_database_url)
-        try:
-            async with AsyncSession(engine) as session:
-                return await ledger_drift(session)
-        finally:
-            await engine.dispose()
+    async def drift(engine: AsyncEngine, _settings: Settings) -> tuple:
+        async with AsyncSession(engine) as session:
+            return await ledger_drift(session)
 
-    with local_services(data_dir) as settings:
-        found, drifts = asyncio.run(run(settings))
+    found, drifts = on_database(data_dir, drift)
     if not found:
         console.print("[green]the ledgers and the installments' running sums agree[/green]")
         return
@@ -146,18 +133,8 @@ def check(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 @app.command()
 def cluster(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Rewrite the county-scoped tables in county order now (the worker does it every Sunday at 03:30)."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from loans.reporting.locality import cluster_by_county
 
-    async def run(settings: Settings) -> dict[str, float]:
-        engine = create_async_engine(settings.async_database_url)
-        try:
-            return await cluster_by_county(engine)
-        finally:
-            await engine.dispose()
-
-    with local_services(data_dir) as settings:
-        seconds = asyncio.run(run(settings))
+    seconds = on_database(data_dir, lambda engine, _settings: cluster_by_county(engine))
     for table, taken in seconds.items():
         console.print(f"{table}: rewritten in county order in {taken:.1f} s")

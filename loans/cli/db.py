@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from loans.cli.common import DEFAULT_DATA_DIR, DataDir, app, console, local_services, migrate, refuse
+from loans.cli.common import DEFAULT_DATA_DIR, DataDir, app, console, local_services, migrate, on_database
 from loans.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -60,9 +62,8 @@ def users_create(
 ) -> None:
     """Create a user directly in the database."""
     from pydantic import ValidationError
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+    from sqlalchemy.ext.asyncio import AsyncSession
 
-    from loans.core.errors import DomainError
     from loans.users.schemas import UserCreate
     from loans.users.service import UserService
 
@@ -72,18 +73,10 @@ def users_create(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 
-    async def create(settings: Settings) -> None:
-        engine = create_async_engine(settings.async_database_url)
-        try:
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                user = await UserService(session).create(data, actor=None)
-                await session.commit()
-                console.print(f"created {user.username} ({user.role}) id {user.id}")
-        finally:
-            await engine.dispose()
+    async def create(engine: AsyncEngine, _settings: Settings) -> None:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            user = await UserService(session).create(data, actor=None)
+            await session.commit()
+            console.print(f"created {user.username} ({user.role}) id {user.id}")
 
-    with local_services(data_dir) as settings:
-        try:
-            asyncio.run(create(settings))
-        except DomainError as exc:
-            refuse(exc, 1)
+    on_database(data_dir, create, refused=1)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from loans.cli.common import DEFAULT_DATA_DIR, DataDir, app, console, local_services, refuse
+from loans.cli.common import DEFAULT_DATA_DIR, DataDir, app, console, on_database
 from loans.money import fen_to_str
 from loans.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @app.command()
@@ -38,16 +40,14 @@ def report(
     """Print or export a report over the whole deployment (or one region), as the system sees it."""
     from uuid import UUID
 
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from loans.core.actor import Actor
     from loans.core.clock import today
-    from loans.core.errors import DomainError
     from loans.core.roles import Role
     from loans.reporting.service import ReportRequest, ReportService
 
-    async def build(settings: Settings) -> bytes:
-        engine = create_async_engine(settings.async_database_url)
+    async def build(engine: AsyncEngine, settings: Settings) -> bytes:
         system = Actor(UUID(int=0), "cli", Role.ADMIN, None)
         request = ReportRequest(
             name=name,
@@ -58,17 +58,10 @@ def report(
             region_code=county,
             format=format,
         )
-        try:
-            async with AsyncSession(engine) as session:
-                return (await ReportService(session, system).build(request)).content
-        finally:
-            await engine.dispose()
+        async with AsyncSession(engine) as session:
+            return (await ReportService(session, system).build(request)).content
 
-    with local_services(data_dir) as settings:
-        try:
-            content = asyncio.run(build(settings))
-        except DomainError as exc:
-            refuse(exc, 2)
+    content = on_database(data_dir, build)
     if out is None:
         sys.stdout.buffer.write(content + b"\n")
     else:
