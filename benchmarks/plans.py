@@ -186,10 +186,10 @@ async def check(
                 await raw.execute("SET LOCAL enable_seqscan = off")
             for query in HOT_QUERIES:
                 sql, args = query.statement(sample)
-                options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
                 # a locking read is planned, not run: EXPLAIN ANALYZE would take the lock
                 run = analyze and "FOR UPDATE" not in sql
-                explained = await raw.fetchval(f"EXPLAIN ({options if run else 'FORMAT JSON'}) {sql}", *args)
+                options = "ANALYZE, FORMAT JSON" if run else "FORMAT JSON"
+                explained = await raw.fetchval(f"EXPLAIN ({options}) {sql}", *args)
                 # the engine's connections may decode JSON themselves
                 plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]
                 nodes = list(_nodes(plan["Plan"]))
