@@ -1,21 +1,32 @@
 """Money is integer fen everywhere; Decimal only where a rate is applied.
 
-Every rounding of an amount to the fen goes through :func:`round_fen` (half-up), so the
-whole system rounds in exactly one place.
+Every rounding of an amount to the fen goes through :func:`round_ratio` (half-up, on the exact
+quotient of two integers) — directly where an amount is a ratio of integers, through :func:`round_fen`
+where it is a Decimal — so the whole system rounds in exactly one place.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
-_ONE = Decimal(1)
 _CENT = Decimal("0.01")
+
+
+def round_ratio(numerator: int, denominator: int) -> int:
+    """The amount in fen ``numerator / denominator``, exactly, rounded to a whole fen half-up (a tie away from
+    zero). Integer arithmetic: a pro-rata share of an amount costs a fraction of its Decimal form."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
 
 
 def round_fen(amount_in_fen: Decimal) -> int:
     """Round an exact amount expressed in fen to a whole fen, half-up."""
-    return int(amount_in_fen.quantize(_ONE, rounding=ROUND_HALF_UP))
+    return round_ratio(*amount_in_fen.as_integer_ratio())
 
 
 def yuan_to_fen(value: Decimal | str | int) -> int:

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
 
-from loans.money import fen_to_str, round_fen
+from loans.money import fen_to_str, round_fen, round_ratio
 
 DAY_COUNT_BASIS = 360
 MONTHS_PER_YEAR = 12
@@ -190,8 +190,8 @@ def _monthly_interest(outstanding: int, annual_rate: Decimal) -> int:
 
 def split_interest(interest: int, subsidy_share: Decimal) -> tuple[int, int]:
     """(subsidy_interest, borrower_interest): the finance bureau's share is rounded, the borrower's is the rest."""
-    with localcontext(prec=_DECIMAL_PRECISION):
-        subsidy_interest = round_fen(Decimal(interest) * subsidy_share)
+    share, whole = subsidy_share.as_integer_ratio()
+    subsidy_interest = round_ratio(interest * share, whole)
     return subsidy_interest, interest - subsidy_interest
 
 

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from loans.loans.schedule import split_interest
-from loans.money import round_fen
-
-_PRECISION = 50
+from loans.money import round_ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +102,7 @@ class Overpayment(ValueError):
 def _pro_rata(amount: int, numerator: int, denominator: int) -> int:
     if denominator <= 0 or numerator >= denominator:
         return amount
-    with localcontext(prec=_PRECISION):
-        return round_fen(Decimal(amount) * numerator / denominator)
+    return round_ratio(amount * numerator, denominator)
 
 
 def _settlement_line(row: InstallmentState, paid_on: date, subsidy_share: Decimal) -> AllocationLine:
