@@ -6,11 +6,13 @@ and each batch of rows is posted, with its outcomes, in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from loans.core.actor import Actor
-from loans.core.db import locked
+from loans.core.db import fresh
 from loans.core.errors import InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
@@ -115,10 +117,9 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
         return batch
     recorded = set(await session.scalars(select(ImportRow.row_no).where(ImportRow.import_id == import_id)))
     pending = frame.filter(~pl.col("row_no").is_in(list(recorded))) if recorded else frame
+    keys = _ImportKeys(batch.id, batch.bank_code, batch.uploaded_by)
     try:
-        for part in _batches_by_contract(pending):
-            await _post_batch(session, batch, part, today)
-            await session.commit()
+        await _post_batches(session, keys, _batches_by_contract(pending), today)
     except Exception as exc:
         await session.rollback()
         batch = await session.get_one(RepaymentImport, import_id)
@@ -140,6 +141,42 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
     batch.status, batch.finished_at = "done", datetime.now(UTC)
     await session.commit()
     return batch
+
+
+@dataclass(frozen=True, slots=True)
+class _ImportKeys:
+    """What each batch's writes need of the import, as plain values (the batches run on sessions of their own)."""
+
+    id: UUID
+    bank_code: str
+    uploaded_by: UUID | None
+
+
+async def _post_batches(
+    session: AsyncSession, keys: _ImportKeys, batches: list[pl.DataFrame], today: date
+) -> None:
+    """Each batch in a transaction of its own, two at a time on two connections (the caller's session's and one
+    more): one batch's rows are allocated, in Python, while the other's are written by PostgreSQL. Batches never
+    share a loan, so the two never wait for each other's locks. After a failure neither lane starts another
+    batch (the other finishes the one it has); the batches committed stay recorded, and a rerun skips them."""
+    pending = iter(batches)
+    failures: list[Exception] = []
+
+    async def lane(lane_session: AsyncSession) -> None:
+        for part in pending:
+            if failures:
+                return
+            try:
+                await _post_batch(lane_session, keys, part, today)
+                await lane_session.commit()
+            except Exception as exc:  # its transaction is rolled back by its session's owner
+                failures.append(exc)
+                return
+
+    async with AsyncSession(session.bind, expire_on_commit=False) as second:
+        await asyncio.gather(lane(session), lane(second))
+    if failures:
+        raise failures[0]
 
 
 def _settle_repeats(frame: pl.DataFrame) -> pl.DataFrame:
@@ -188,9 +225,7 @@ def _batches_by_contract(frame: pl.DataFrame) -> list[pl.DataFrame]:
     return keyed.partition_by("batch", maintain_order=True, include_key=False) if keyed.height else []
 
 
-async def _post_batch(
-    session: AsyncSession, batch: RepaymentImport, frame: pl.DataFrame, today: date
-) -> None:
+async def _post_batch(session: AsyncSession, keys: _ImportKeys, frame: pl.DataFrame, today: date) -> None:
     rows = frame.to_dicts()
     outcomes: dict[int, Outcome] = {
         r["row_no"]: Outcome(r["row_no"], r["outcome"], r["reason"]) for r in rows if r["outcome"]
@@ -200,7 +235,7 @@ async def _post_batch(
         contract: (loan_id, status, disbursed_on)
         for contract, loan_id, status, disbursed_on in await session.execute(
             select(Loan.contract_no, Loan.id, Loan.status, Loan.disbursed_on).where(
-                Loan.bank_code == batch.bank_code,
+                Loan.bank_code == keys.bank_code,
                 Loan.contract_no.in_({r["contract_no"] for r in candidates}),
             )
         )
@@ -211,7 +246,7 @@ async def _post_batch(
             select(
                 Repayment.bank_txn_ref, Repayment.id, Repayment.loan_id, Repayment.amount, Repayment.paid_on
             ).where(
-                Repayment.bank_code == batch.bank_code,
+                Repayment.bank_code == keys.bank_code,
                 Repayment.bank_txn_ref.in_({r["bank_txn_ref"] for r in candidates}),
             )
         )
@@ -240,13 +275,13 @@ async def _post_batch(
 
     raw = await _raw_connection(session)
     if postable:
-        outcomes.update(await _allocate_and_write(session, raw, batch, postable, today))
+        outcomes.update(await _allocate_and_write(session, raw, keys, postable, today))
     await raw.copy_records_to_table(
         "import_row",
         columns=IMPORT_ROW_COLUMNS,
         records=[
             (
-                batch.id,
+                keys.id,
                 r["row_no"],
                 r["contract_no"],
                 r["bank_txn_ref"],
@@ -322,19 +357,41 @@ WHERE l.id = u.id
 """
 
 
+@dataclass(slots=True)
+class _Postings:
+    """What allocating a batch's postable rows decided, as the rows the writes take."""
+
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    repayments: list[tuple[Any, ...]] = field(default_factory=list)
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    installments: list[tuple[Any, ...]] = field(default_factory=list)
+    paid_by_loan: dict[UUID, int] = field(default_factory=lambda: defaultdict(int))
+    settled: dict[UUID, tuple[date, str]] = field(default_factory=dict)
+    recoveries: list[tuple[UUID, int, date, str]] = field(
+        default_factory=list
+    )  # loan, amount, paid on, reference
+
+
 async def _allocate_and_write(
     session: AsyncSession,
     raw: Any,
-    batch: RepaymentImport,
+    keys: _ImportKeys,
     postable: dict[UUID, list[dict[str, Any]]],
     today: date,
 ) -> dict[int, Outcome]:
-    """Lock the batch's loans (one statement), allocate each loan's rows in date order in memory,
-    then write repayments, allocations, audit events, installments and loans in bulk."""
+    """Lock the batch's loans (one statement), allocate each loan's rows in date order in memory (in a thread, so
+    that the other batch in flight is written meanwhile), then write repayments, allocations, audit events,
+    installments and loans in bulk."""
     loan_ids = sorted(postable, key=str)
-    loans_by_id = {
-        loan.id: loan
-        for loan in await session.scalars(locked(select(Loan).where(Loan.id.in_(loan_ids)).order_by(Loan.id)))
+    loans = {
+        loan_id: (status, subsidy_share)
+        for loan_id, status, subsidy_share in await session.execute(
+            select(Loan.id, Loan.status, Loan.subsidy_share)
+            .where(Loan.id.in_(loan_ids))
+            .order_by(Loan.id)
+            .with_for_update()
+        )
     }
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
     for row in await session.execute(
@@ -343,46 +400,62 @@ async def _allocate_and_write(
         .order_by(LoanInstallment.loan_id, LoanInstallment.seq)
     ):
         states[row[-1]].append(InstallmentState(*row[:-1]))
+    postings = await asyncio.to_thread(_allocate_rows, keys, loans, states, postable)
+    if postings.repayments:
+        await _write_postings(session, raw, postings, today)
+    return postings.outcomes
 
-    outcomes: dict[int, Outcome] = {}
-    repayments, lines, events, changed = [], [], [], {}
-    paid_by_loan: dict[UUID, int] = defaultdict(int)
-    settled: dict[UUID, tuple[date, str]] = {}
+
+def _allocate_rows(
+    keys: _ImportKeys,
+    loans: dict[UUID, tuple[str, Decimal]],
+    states: dict[UUID, list[InstallmentState]],
+    postable: dict[UUID, list[dict[str, Any]]],
+) -> _Postings:
+    """Each loan's rows in date order over its installments (``states``, by loan: status and subsidy share)."""
+    postings = _Postings()
+    outcomes = postings.outcomes
     now = datetime.now(UTC)
-    for loan_id in loan_ids:
-        loan = loans_by_id[loan_id]
+    for loan_id in sorted(postable, key=str):
+        status, subsidy_share = loans[loan_id]
+        changed: set[int] = set()
         for row in sorted(postable[loan_id], key=lambda r: (r["paid_on"], r["row_no"])):
             row_no = row["row_no"]
-            if loan_id in settled:
+            if (
+                status not in POSTABLE_STATUSES
+            ):  # changed since the batch was sorted, before the lock was held
+                outcomes[row_no] = Outcome(row_no, "rejected", f"loan is {status} / 贷款状态为 {status}")
+                continue
+            if loan_id in postings.settled:
                 outcomes[row_no] = Outcome(row_no, "rejected", "loan already settled / 贷款已结清")
                 continue
             try:
-                allocation = allocate(states[loan_id], row["amount"], row["paid_on"], loan.subsidy_share)
+                allocation = allocate(states[loan_id], row["amount"], row["paid_on"], subsidy_share)
             except Overpayment as exc:
                 outcomes[row_no] = Outcome(
                     row_no, "rejected", f"exceeds the outstanding {fen_to_str(exc.payoff)} / 超过应还总额"
                 )
                 continue
             states[loan_id] = apply_allocation(states[loan_id], allocation, row["paid_on"])
-            changed.setdefault(loan_id, set()).update(line.seq for line in allocation.lines)
+            changed.update(line.seq for line in allocation.lines)
             repayment_id = uuid7()
-            repayments.append(
+            postings.repayments.append(
                 (
                     repayment_id,
                     loan_id,
-                    batch.bank_code,
+                    keys.bank_code,
                     row["bank_txn_ref"],
                     row["amount"],
                     row["paid_on"],
                     allocation.settles,
                     "import",
-                    batch.id,
-                    batch.uploaded_by,
+                    keys.id,
+                    keys.uploaded_by,
                     now,
                     now,
                 )
             )
-            lines.extend(
+            postings.lines.extend(
                 (
                     repayment_id,
                     loan_id,
@@ -396,17 +469,17 @@ async def _allocate_and_write(
                 )
                 for line in allocation.lines
             )
-            paid_by_loan[loan_id] += sum(line.principal for line in allocation.lines)
-            if loan.status == "compensated":
-                await record_recovery(session, loan, row["amount"], row["paid_on"], row["bank_txn_ref"])
+            postings.paid_by_loan[loan_id] += sum(line.principal for line in allocation.lines)
+            if status == "compensated":
+                postings.recoveries.append((loan_id, row["amount"], row["paid_on"], row["bank_txn_ref"]))
             if allocation.settles:
-                settled[loan_id] = (
+                postings.settled[loan_id] = (
                     row["paid_on"],
-                    "recovered" if loan.status == "compensated" else "settled",
+                    "recovered" if status == "compensated" else "settled",
                 )
-            events.append(
+            postings.events.append(
                 (
-                    batch.uploaded_by,
+                    keys.uploaded_by,
                     "import",
                     Role.BANK_LIAISON.value,
                     "loan",
@@ -416,7 +489,7 @@ async def _allocate_and_write(
                         {
                             "repayment_id": str(repayment_id),
                             "amount": row["amount"],
-                            "import_id": str(batch.id),
+                            "import_id": str(keys.id),
                             "bank_txn_ref": row["bank_txn_ref"],
                             "paid_on": row["paid_on"].isoformat(),
                         }
@@ -424,34 +497,31 @@ async def _allocate_and_write(
                 )
             )
             outcomes[row_no] = Outcome(row_no, "posted", None, repayment_id)
-    if not repayments:
-        return outcomes
-    await raw.copy_records_to_table("repayment", columns=REPAYMENT_COLUMNS, records=repayments)
-    await raw.copy_records_to_table("repayment_allocation", columns=ALLOCATION_COLUMNS, records=lines)
-    await raw.copy_records_to_table("audit_event", columns=AUDIT_COLUMNS, records=events)
-    written = [(loan_id, s) for loan_id, seqs in changed.items() for s in states[loan_id] if s.seq in seqs]
-    await raw.execute(
-        _WRITE_INSTALLMENTS,
-        *map(
-            list,
-            zip(
-                *[
-                    (
-                        loan_id,
-                        s.seq,
-                        s.paid_penalty,
-                        s.paid_interest,
-                        s.paid_principal,
-                        s.cancelled_interest,
-                        s.cancelled_subsidy,
-                        s.on_time_principal,
-                    )
-                    for loan_id, s in written
-                ],
-                strict=True,
-            ),
-        ),
+        postings.installments.extend(
+            (
+                loan_id,
+                s.seq,
+                s.paid_penalty,
+                s.paid_interest,
+                s.paid_principal,
+                s.cancelled_interest,
+                s.cancelled_subsidy,
+                s.on_time_principal,
+            )
+            for s in states[loan_id]
+            if s.seq in changed
+        )
+    return postings
+
+
+async def _write_postings(session: AsyncSession, raw: Any, postings: _Postings, today: date) -> None:
+    await raw.copy_records_to_table("repayment", columns=REPAYMENT_COLUMNS, records=postings.repayments)
+    await raw.copy_records_to_table(
+        "repayment_allocation", columns=ALLOCATION_COLUMNS, records=postings.lines
     )
+    await raw.copy_records_to_table("audit_event", columns=AUDIT_COLUMNS, records=postings.events)
+    await raw.execute(_WRITE_INSTALLMENTS, *map(list, zip(*postings.installments, strict=True)))
+    paid_by_loan, settled = postings.paid_by_loan, postings.settled
     await raw.execute(
         _WRITE_LOANS,
         list(paid_by_loan),
@@ -459,6 +529,14 @@ async def _allocate_and_write(
         [settled.get(i, (None, None))[1] for i in paid_by_loan],
         [settled.get(i, (None, None))[0] for i in paid_by_loan],
     )
-    await session.flush()  # recoveries, before the refresh reads the loans
+    if postings.recoveries:
+        compensated = {
+            loan.id: loan
+            for loan in await session.scalars(
+                fresh(select(Loan).where(Loan.id.in_({loan_id for loan_id, *_ in postings.recoveries})))
+            )
+        }
+        for loan_id, amount, paid_on, reference in postings.recoveries:
+            await record_recovery(session, compensated[loan_id], amount, paid_on, reference)
+        await session.flush()  # before the refresh reads the loans
     await refresh_loans(session, list(paid_by_loan), today)
-    return outcomes

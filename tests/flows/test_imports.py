@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import random
 from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
 
 import xlsxwriter
 
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
+from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, business_today, disbursed_loan, expect
 
 HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
 
@@ -153,3 +155,96 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
             await session.execute(text("SELECT sum(paid_principal), sum(on_time_principal) FROM installment"))
         ).one()
     assert 0 < on_time < paid
+
+
+async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, engine, run_jobs):
+    from loans.cob.service import close_of_business
+
+    loan = await disbursed_loan(
+        client,
+        world,
+        engine=engine,
+        amount="12000.00",
+        rate="0.0600",
+        term_months=12,
+        method="equal_principal",
+        disbursed_on=date(2026, 1, 15),
+        contract_no="JC-COMP-1",
+    )
+    await close_of_business(engine, date(2026, 5, 20), date.today())
+    await expect(
+        await client.post(
+            f"/api/v1/loans/{loan['loan_id']}/compensation",
+            json={"compensated_on": "2026-05-20"},
+            headers=world["county"],
+        ),
+        200,
+    )
+    fund_url = f"/api/v1/guarantee-funds/{world.fund_id}"
+    fund_before = await expect(await client.get(fund_url, headers=world["county"]), 200)
+    csv = (HEADER_ZH + "JC-COMP-1,REC-F1,2026-05-25,2000.00\nJC-COMP-1,REC-F2,2026-05-26,1500.00\n").encode()
+    accepted = await expect(await upload(client, world, csv), 202)
+    await run_jobs()
+    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    assert (report["status"], report["posted"]) == ("done", 2)
+    view = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["county"]), 200)
+    assert view["status"] == "compensated" and view["recovered_amount"] == "3500.00"
+    fund_after = await expect(await client.get(fund_url, headers=world["county"]), 200)
+    assert Decimal(fund_after["balance"]) - Decimal(fund_before["balance"]) == Decimal("3500.00")
+
+
+async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_each_row_once(
+    client, world, engine, monkeypatch
+):
+    """Small batches, posted two at a time; the third batch's write fails. The import is marked failed with the
+    error, nothing of the failed batch is written, and running it again posts every row exactly once."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    import loans.imports.service as imports
+    from loans.cob.reconcile import ledger_drift
+
+    contracts = [f"JC-LANE-{n}" for n in range(6)]
+    for contract in contracts:
+        await disbursed_loan(client, world, engine=engine, contract_no=contract, **EQUAL_PRINCIPAL_LOAN)
+    rows = [
+        f"{c},LANE-{c}-{k},{date(2026, 2, 1) + timedelta(days=k)},100.00" for c in contracts for k in range(3)
+    ]
+    accepted = await expect(await upload(client, world, (HEADER_ZH + "\n".join(rows) + "\n").encode()), 202)
+
+    monkeypatch.setattr(imports, "BATCH_ROWS", 3)  # a contract's three rows a batch: six batches
+    refreshes = 0
+    refresh = imports.refresh_loans
+
+    async def failing_third(session, loan_ids, today):
+        nonlocal refreshes
+        refreshes += 1
+        if refreshes == 3:
+            raise RuntimeError("disk full")
+        return await refresh(session, loan_ids, today)
+
+    monkeypatch.setattr(imports, "refresh_loans", failing_third)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        try:
+            await imports.process_import(session, UUID(accepted["id"]), business_today())
+        except RuntimeError as exc:
+            assert str(exc) == "disk full"
+        else:
+            raise AssertionError("the failing batch did not fail the import")
+    failed = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    assert failed["status"] == "failed" and failed["error"] == "RuntimeError: disk full"
+    async with engine.connect() as connection:
+        recorded, repaid = (
+            await connection.execute(
+                text("SELECT (SELECT count(*) FROM import_row), (SELECT count(*) FROM repayment)")
+            )
+        ).one()
+    assert recorded == repaid and recorded % 3 == 0 and 3 <= recorded < 18  # whole batches only
+
+    monkeypatch.setattr(imports, "refresh_loans", refresh)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        done = await imports.process_import(session, UUID(accepted["id"]), business_today())
+        assert (done.status, done.posted, done.rejected, done.duplicates) == ("done", 18, 0, 0)
+        assert await ledger_drift(session) == (0, [])
+        per_ref = await session.execute(text("SELECT count(*) FROM repayment GROUP BY bank_txn_ref"))
+        assert sorted(n for (n,) in per_ref) == [1] * 18
