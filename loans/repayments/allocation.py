@@ -142,11 +142,12 @@ def payoff_amount(installments: list[InstallmentState], paid_on: date, subsidy_s
 def allocate(
     installments: list[InstallmentState], amount: int, paid_on: date, subsidy_share: Decimal
 ) -> Allocation:
-    """Allocate ``amount`` (fen, > 0) paid on ``paid_on`` over the installments (ordered by seq)."""
-    rows = sorted(installments, key=lambda r: r.seq)
+    """Allocate ``amount`` (fen, > 0) paid on ``paid_on`` over the installments, ordered by seq (as they are read,
+    and as `apply_allocation` returns them)."""
+    rows = installments
     # The payoff is at least the principal left (nothing else it adds is negative): a payment below that neither
     # settles nor overpays, and most payments are, so the payoff's pro-rata arithmetic is left out for them.
-    if amount >= sum(r.principal_left for r in rows):
+    if amount >= sum([r.principal - r.paid_principal for r in rows]):
         payoff = payoff_amount(rows, paid_on, subsidy_share)
         if amount > payoff:
             raise Overpayment(payoff)
@@ -154,56 +155,60 @@ def allocate(
             settlement = (_settlement_line(r, paid_on, subsidy_share) for r in rows)
             return Allocation([line for line in settlement if not line.is_empty()], settles=True)
 
-    lines: dict[int, AllocationLine] = {}
+    lines: list[AllocationLine] = []
     remaining = amount
     due = [r for r in rows if r.due_date <= paid_on]
     upcoming = [r for r in rows if r.due_date > paid_on]
     for row in due + upcoming[:1]:
         if row.amount_left == 0:
             continue
-        line = lines[row.seq] = AllocationLine(row.seq)
-        for part, available in (
-            ("penalty", row.penalty_left),
-            ("interest", row.interest_left),
-            ("principal", row.principal_left),
-        ):
-            taken = min(available, remaining)
-            setattr(line, part, taken)
-            remaining -= taken
+        line = AllocationLine(row.seq)
+        line.penalty = min(row.penalty_left, remaining)
+        remaining -= line.penalty
+        line.interest = min(row.interest_left, remaining)
+        remaining -= line.interest
+        line.principal = min(row.principal_left, remaining)
+        remaining -= line.principal
+        lines.append(line)
         if remaining == 0:
             break
     if remaining > 0:
-        _prepay_principal(upcoming[1:], lines, remaining, subsidy_share)
-    return Allocation(
-        sorted((line for line in lines.values() if not line.is_empty()), key=lambda line: line.seq),
-        settles=False,
-    )
+        lines += _prepay_principal(upcoming[1:], remaining, subsidy_share)
+    return Allocation(lines, settles=False)
 
 
 def _prepay_principal(
-    later: list[InstallmentState], lines: dict[int, AllocationLine], amount: int, subsidy_share: Decimal
-) -> None:
-    """Prepay principal from the last installment backwards, and cut each later period's interest."""
+    later: list[InstallmentState], amount: int, subsidy_share: Decimal
+) -> list[AllocationLine]:
+    """Prepay principal from the last installment backwards, and cut each later period's interest in proportion to
+    the principal it no longer bears; the lines in seq order. The outstanding during period j is the principal of
+    installments j and later, so one pass from the last installment has both it and what is prepaid from it."""
+    lines = []
     remaining = amount
-    for row in reversed(later):
-        taken = min(row.principal_left, remaining)
-        lines.setdefault(row.seq, AllocationLine(row.seq)).principal += taken
-        remaining -= taken
-        if remaining == 0:
-            break
-    # Outstanding during period j is the principal of installments j and later.
     outstanding_before = outstanding_after = 0
     for row in reversed(later):
-        outstanding_before += row.principal_left
-        line = lines.setdefault(row.seq, AllocationLine(row.seq))
-        outstanding_after += row.principal_left - line.principal
-        effective = row.borrower_interest_due + row.subsidy_due
+        left = row.principal_left
+        taken = min(left, remaining)
+        remaining -= taken
+        outstanding_before += left
+        outstanding_after += left - taken
+        borrower_due, subsidy_due = row.borrower_interest_due, row.subsidy_due
         new_subsidy, new_borrower = split_interest(
-            _pro_rata(effective, outstanding_after, outstanding_before), subsidy_share
+            _pro_rata(borrower_due + subsidy_due, outstanding_after, outstanding_before), subsidy_share
         )
-        new_borrower = max(new_borrower, row.paid_interest)
-        line.cancelled_interest = row.borrower_interest_due - new_borrower
-        line.cancelled_subsidy = max(row.subsidy_due - new_subsidy, 0)
+        cancelled_interest = borrower_due - max(new_borrower, row.paid_interest)
+        cancelled_subsidy = max(subsidy_due - new_subsidy, 0)
+        if taken or cancelled_interest or cancelled_subsidy:
+            lines.append(
+                AllocationLine(
+                    row.seq,
+                    principal=taken,
+                    cancelled_interest=cancelled_interest,
+                    cancelled_subsidy=cancelled_subsidy,
+                )
+            )
+    lines.reverse()
+    return lines
 
 
 def apply_allocation(
