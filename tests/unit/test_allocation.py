@@ -104,3 +104,33 @@ def test_applying_an_allocation_changes_only_what_was_paid_and_cancelled() -> No
         row.cancelled_subsidy + 16,
     )
     assert after.on_time_principal == row.on_time_principal + 4  # paid on its due date: on time
+
+
+@settings(max_examples=150, deadline=None)
+@given(loans, payments)
+def test_installments_settled_and_due_by_the_payment_date_change_no_allocation(
+    terms: LoanTerms, runs: list[tuple[int, int]]
+) -> None:
+    """What lets the bank-file import leave them unread: allocating over the installments without those settled
+    and due by the payment date gives the same lines, the same settlement, the same refusal."""
+    states, paid_on = states_of(terms), terms.disbursed_on
+    for days, amount in runs:
+        paid_on += timedelta(days=days)
+        open_or_later = [
+            s
+            for s in states
+            if not (s.due_date <= paid_on and s.principal_left == s.interest_left == s.penalty_left == 0)
+        ]
+        try:
+            allocation = allocate(states, amount, paid_on, terms.subsidy_share)
+        except Overpayment as refused:
+            try:
+                allocate(open_or_later, amount, paid_on, terms.subsidy_share)
+            except Overpayment as refused_too:
+                assert refused_too.payoff == refused.payoff
+                continue
+            raise AssertionError("refused over all installments, allocated over the open ones") from None
+        assert allocate(open_or_later, amount, paid_on, terms.subsidy_share) == allocation
+        states = apply_allocation(states, allocation, paid_on)
+        if allocation.settles:
+            break
