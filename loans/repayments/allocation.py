@@ -23,8 +23,11 @@ from loans.loans.schedule import split_interest
 from loans.money import round_ratio
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InstallmentState:
+    """An installment as allocation sees it. Not changed in place (`apply_allocation` makes new ones); not frozen
+    either, since a frozen dataclass's construction costs a bank file's import a fifth of its allocation time."""
+
     seq: int
     period_start: date
     due_date: date
