@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loans.cob.models import BusinessDay
 from loans.core.errors import Conflict, InvalidInput
+from loans.core.lanes import in_lanes
 from loans.loans.delinquency import BORROWER_OWED, advance_due_figures, refresh_loan_range
 from loans.reminders.outbox import write_reminders
 
@@ -121,9 +122,10 @@ async def dates_to_close(session: AsyncSession, business_date: date, today: date
 
 
 async def close_day(
-    session: AsyncSession, day: date, today: date, after_batch: BatchHook | None = None
+    session: AsyncSession, engine: AsyncEngine, day: date, today: date, after_batch: BatchHook | None = None
 ) -> DayResult:
-    """Close one business date; commits after every batch so a crash resumes from the data, not from zero."""
+    """Close one business date; commits after every batch so a crash resumes from the data, not from zero. The
+    batches run two at a time, the second lane on a session of ``engine`` (their id ranges are disjoint)."""
     record = await session.get(BusinessDay, day)
     if record is not None and record.status == "done":
         return DayResult(
@@ -134,19 +136,23 @@ async def close_day(
         session.add(record)
     await session.commit()
 
-    loans = 0
     send_reminders = (today - day).days <= REMINDER_HORIZON_DAYS
-    for index, (low, high, size) in enumerate(await _id_ranges(session)):
+
+    async def close_batch(lane: AsyncSession, batch: tuple[int, tuple[UUID, UUID, int]]) -> None:
+        index, (low, high, _size) = batch
         params = {"low": low, "high": high, "day": day}
-        await session.execute(text(_ACCRUE_PENALTY), params)
-        await refresh_loan_range(session, low, high, day)
-        loans += size
-        await session.execute(text(_FLAG_CLAIMABLE), params)
+        await lane.execute(text(_ACCRUE_PENALTY), params)
+        await refresh_loan_range(lane, low, high, day)
+        await lane.execute(text(_FLAG_CLAIMABLE), params)
         if send_reminders:
-            await write_reminders(session, day, low, high)
-        await session.commit()
+            await write_reminders(lane, day, low, high)
+        await lane.commit()
         if after_batch is not None:
             await after_batch(day, index)
+
+    ranges = await _id_ranges(session)
+    await in_lanes(session, engine, enumerate(ranges), close_batch)
+    loans = sum(size for _low, _high, size in ranges)
 
     await session.execute(text("DELETE FROM portfolio_snapshot WHERE business_date = :day"), {"day": day})
     await session.execute(text(_SNAPSHOT), {"day": day})
@@ -193,7 +199,7 @@ async def close_of_business(
         try:
             async with AsyncSession(bind=connection, expire_on_commit=False) as session:
                 return [
-                    await close_day(session, day, today, after_batch)
+                    await close_day(session, engine, day, today, after_batch)
                     for day in await dates_to_close(session, business_date, today)
                 ]
         finally:

@@ -24,6 +24,7 @@ from uuid_utils.compat import uuid7
 from loans.core.actor import Actor
 from loans.core.db import fresh
 from loans.core.errors import InvalidInput, NotFound
+from loans.core.lanes import in_lanes
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
 from loans.imports.models import ImportRow, RepaymentImport
@@ -118,8 +119,15 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
     recorded = set(await session.scalars(select(ImportRow.row_no).where(ImportRow.import_id == import_id)))
     pending = frame.filter(~pl.col("row_no").is_in(list(recorded))) if recorded else frame
     keys = _ImportKeys(batch.id, batch.bank_code, batch.uploaded_by)
+
+    async def post(lane: AsyncSession, part: pl.DataFrame) -> None:
+        await _post_batch(lane, keys, part, today)
+        await lane.commit()
+
     try:
-        await _post_batches(session, keys, _batches_by_contract(pending), today)
+        # two batches at a time: one's rows are allocated in Python while the other's are written; batches never
+        # share a loan. The batches committed before a failure stay recorded, and the rerun skips them.
+        await in_lanes(session, session.bind, _batches_by_contract(pending), post)
     except Exception as exc:
         await session.rollback()
         batch = await session.get_one(RepaymentImport, import_id)
@@ -145,38 +153,11 @@ async def process_import(session: AsyncSession, import_id: UUID, today: date) ->
 
 @dataclass(frozen=True, slots=True)
 class _ImportKeys:
-    """What each batch's writes need of the import, as plain values (the batches run on sessions of their own)."""
+    """What each batch's writes need of the import, as plain values (the batches run on two sessions)."""
 
     id: UUID
     bank_code: str
     uploaded_by: UUID | None
-
-
-async def _post_batches(
-    session: AsyncSession, keys: _ImportKeys, batches: list[pl.DataFrame], today: date
-) -> None:
-    """Each batch in a transaction of its own, two at a time on two connections (the caller's session's and one
-    more): one batch's rows are allocated, in Python, while the other's are written by PostgreSQL. Batches never
-    share a loan, so the two never wait for each other's locks. After a failure neither lane starts another
-    batch (the other finishes the one it has); the batches committed stay recorded, and a rerun skips them."""
-    pending = iter(batches)
-    failures: list[Exception] = []
-
-    async def lane(lane_session: AsyncSession) -> None:
-        for part in pending:
-            if failures:
-                return
-            try:
-                await _post_batch(lane_session, keys, part, today)
-                await lane_session.commit()
-            except Exception as exc:  # its transaction is rolled back by its session's owner
-                failures.append(exc)
-                return
-
-    async with AsyncSession(session.bind, expire_on_commit=False) as second:
-        await asyncio.gather(lane(session), lane(second))
-    if failures:
-        raise failures[0]
 
 
 def _settle_repeats(frame: pl.DataFrame) -> pl.DataFrame:

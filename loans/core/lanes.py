@@ -1,0 +1,54 @@
+"""Set-wise work in parts, two parts at a time on two connections.
+
+PostgreSQL runs each statement of a session on one core, and the Python between statements waits for it: a
+portfolio job cut in parts that touch disjoint rows (close of business's id ranges, a bank file's batches of
+contracts) keeps both cores of the 2-core server busy when two sessions work through the parts side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+LANES = 2  # the server's cores: a third lane only queues behind them
+
+Part = TypeVar("Part")
+
+
+async def in_lanes(
+    first: AsyncSession,
+    engine: AsyncEngine,
+    parts: Iterable[Part],
+    work: Callable[[AsyncSession, Part], Awaitable[None]],
+) -> None:
+    """``work(session, part)`` for every part, on ``first`` and on LANES - 1 more sessions of ``engine``, each
+    lane taking the next part when done with its last. ``work`` commits its part; parts must not touch the same
+    rows, so that the lanes never wait for each other's locks.
+
+    After a failure no lane starts another part (the others finish the one they have); once all have stopped,
+    the first failure is raised, its transaction left for the owner of its session to roll back."""
+    pending = iter(parts)
+    failures: list[Exception] = []
+
+    async def lane(session: AsyncSession) -> None:
+        for part in pending:
+            if failures:
+                return
+            try:
+                await work(session, part)
+            except Exception as exc:
+                failures.append(exc)
+                return
+
+    async with AsyncExitStack() as stack:
+        sessions = [first] + [
+            await stack.enter_async_context(AsyncSession(engine, expire_on_commit=False))
+            for _ in range(LANES - 1)
+        ]
+        await asyncio.gather(*(lane(session) for session in sessions))
+    if failures:
+        raise failures[0]
