@@ -177,8 +177,8 @@ async def load_frames(
     keeps of the earlier ones (`Standing.kept_through`). A report may ask for both (the due totals are then read
     beside the positions, not derived from them). With ``last_visits``, a report that reads the visits only through
     `asof.last_visits` on ``until`` gets what each loan keeps of its latest visit instead of the visits, when no
-    visit is dated after ``until``. For a scope, what each loan keeps comes as more columns of the loans read
-    (`_KEPT_RIDERS`), so the scope's loans are found once.
+    visit is dated after ``until``. What each loan keeps comes as more columns of the loans read
+    (`_KEPT_RIDERS`), so the loans are found once; the whole portfolio's, in two halves (`_loans_in_halves`).
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
@@ -214,11 +214,12 @@ async def load_frames(
             source |= {"standing_installments": "standing_since_closed", "loan_paid": "loan_kept"}
         if visits_stand:
             source["last_visits"] = "kept_last_visits"
-        # A scope's loans are found once: what they keep comes as more columns of the loans read.
+        # The loans are found once: what they keep comes as more columns of the loans read (formatting a few more
+        # integers costs the read next to nothing; a read of its own scanned the loans again).
         riders = [
             name
             for name, (query, _) in _KEPT_RIDERS.items()
-            if scope != ReportScope() and "loans" in wanted and source.get(name) == query
+            if "loans" in wanted and source.get(name) == query
         ]
         wanted -= set(riders)
         rider_columns = [c for name in riders for c in _KEPT_RIDERS[name][1]]
@@ -228,13 +229,13 @@ async def load_frames(
             "loans": pl.Schema({c: _RIDDEN_SCHEMA[c] for c in loan_read + rider_columns}),
             "loan_paid": f.LOAN_KEPT if kept_positions else f.LOAN_PAID,
         }
-        read = await _read_all(
-            connections,
-            [
-                (name, *queries[source.get(name, name)], schemas[name])
-                for name in sorted(wanted, key=_LONGEST_FIRST.index)
-            ],
-        )
+        reads = [
+            (name, *queries[source.get(name, name)], schemas[name])
+            for name in sorted(wanted, key=_LONGEST_FIRST.index)
+        ]
+        if scope == ReportScope() and "loans" in wanted:
+            reads = await _loans_in_halves(connections[0], reads)
+        read = await _read_all(connections, reads)
     if riders:
         read |= _unload_riders(read.pop("loans"), loan_read, riders)
     frames = {name: read.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
@@ -257,6 +258,26 @@ async def load_frames(
         else None,
         last_visits=f.LastVisits(until, read["last_visits"]) if "last_visits" in read else None,
     )
+
+
+async def _loans_in_halves(
+    connection: AsyncConnection, reads: list[tuple[str, str, list, pl.Schema]]
+) -> list[tuple[str, str, list, pl.Schema]]:
+    """The whole portfolio's loans read as two halves of the table's pages (a TID range scan each), one for each
+    reader: the longest read by far, formatted by one server process, left the other reader idle most of the time.
+    In one snapshot every row version lies in exactly one half."""
+    raw = (await connection.get_raw_connection()).driver_connection
+    middle = await raw.fetchval("SELECT pg_relation_size('loan') / current_setting('block_size')::int / 2")
+    halves = []
+    for name, query, args, schema in reads:
+        if name == "loans":
+            halves += [
+                (name, f"{query} AND l.ctid < '({middle},0)'::tid", args, schema),
+                (name, f"{query} AND l.ctid >= '({middle},0)'::tid", args, schema),
+            ]
+        else:
+            halves.append((name, query, args, schema))
+    return halves
 
 
 async def _readers(stack: AsyncExitStack, engine: Any, parallel: bool) -> list[AsyncConnection]:
@@ -287,19 +308,23 @@ async def _read_all(
     connections: list[AsyncConnection], queue: list[tuple[str, str, list, pl.Schema]]
 ) -> dict[str, pl.DataFrame]:
     """Each (name, query, args, schema) copied out and parsed; the readers take the next query as they come
-    free."""
-    read: dict[str, pl.DataFrame] = {}
+    free. The parts of a frame read in parts (a name repeated) are put together in the order queued."""
+    parts: list[pl.DataFrame | None] = [None] * len(queue)
+    pending = list(enumerate(queue))
 
     async def reader(connection: AsyncConnection) -> None:
         raw = (await connection.get_raw_connection()).driver_connection
-        while queue:
-            name, query, args, schema = queue.pop(0)
+        while pending:
+            index, (_name, query, args, schema) = pending.pop(0)
             buffer = io.BytesIO()
             await raw.copy_from_query(query, *args, output=buffer, format="csv", header=True)
-            read[name] = await asyncio.to_thread(_parse, schema, buffer.getvalue())
+            parts[index] = await asyncio.to_thread(_parse, schema, buffer.getvalue())
 
     await asyncio.gather(*(reader(connection) for connection in connections[: len(queue)]))
-    return read
+    read: dict[str, list[pl.DataFrame]] = {}
+    for (name, *_), part in zip(queue, parts, strict=True):
+        read.setdefault(name, []).append(part)
+    return {name: frames[0] if len(frames) == 1 else pl.concat(frames) for name, frames in read.items()}
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")

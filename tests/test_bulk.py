@@ -20,6 +20,8 @@ from loans.loans.delinquency import refresh_loan_range
 from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule
 from loans.money import round_fen
 from loans.repayments.allocation import InstallmentState, allocate, apply_allocation
+from reports.loader import load_frames
+from reports.queries import ReportScope
 
 SCHEDULE_FIELDS = (
     "seq",
@@ -273,3 +275,21 @@ async def test_bulk_load_is_consistent(engine: AsyncEngine, client, world) -> No
     )
     assert response.json()["total"] == in_county
     assert {loan["status"] for loan in response.json()["items"]} <= {"active", "overdue", "settled"}
+
+    # The whole portfolio's loans are read as two halves of the table's pages: together, every loan once, with
+    # the sums it keeps riding along.
+    async with AsyncSession(engine) as session:
+        pages = await _scalar(session, "SELECT pg_relation_size('loan') / current_setting('block_size')::int")
+        frames = await load_frames(session, ReportScope(), today, frozenset({"loans"}), due_totals="loan")
+        ids = (
+            await session.execute(
+                text("SELECT id::text FROM loan WHERE disbursed_on <= :day"), {"day": today}
+            )
+        ).scalars()
+        due_installments = await _scalar(session, "SELECT sum(due_installments) FROM loan")
+    assert pages >= 4
+    assert sorted(frames.loans["loan_id"]) == sorted(ids)
+    assert (
+        frames.due_totals is not None
+        and frames.due_totals.frame["installment_count"].sum() >= due_installments
+    )
