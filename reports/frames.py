@@ -40,6 +40,15 @@ LOANS = pl.Schema(
     }
 )
 
+# The loans frame's columns that name a loan in a list (`grouping.loan_list`), as `loader.load_identity` reads them
+# for the loans a report lists.
+IDENTITY = pl.Schema(
+    {
+        name: LOANS[name]
+        for name in ("loan_id", "contract_no", "borrower_name", "national_id", "bank_code", "township_code")
+    }
+)
+
 INSTALLMENTS = pl.Schema(
     {
         "loan_id": pl.String,

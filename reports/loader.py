@@ -20,6 +20,7 @@ from reports import frames as f
 from reports.frames import SCHEMAS
 from reports.queries import (
     FROM_PARTS,
+    IDENTITY_SELECT,
     KEPT_DUE_SELECT,
     KEPT_SELECT,
     KEPT_VISIT_SELECT,
@@ -258,6 +259,17 @@ async def load_frames(
         else None,
         last_visits=f.LastVisits(until, read["last_visits"]) if "last_visits" in read else None,
     )
+
+
+async def load_identity(session: AsyncSession, loan_ids: pl.Series) -> pl.DataFrame:
+    """The identity columns of the loans frame (`frames.IDENTITY`) for the given loans alone — those a report
+    lists. They never change, so they agree with frames read earlier in another snapshot."""
+    if loan_ids.is_empty():
+        return pl.DataFrame(schema=f.IDENTITY)
+    raw = (await (await session.connection()).get_raw_connection()).driver_connection
+    buffer = io.BytesIO()
+    await raw.copy_from_query(IDENTITY_SELECT, loan_ids.to_list(), output=buffer, format="csv", header=True)
+    return await asyncio.to_thread(_parse, f.IDENTITY, buffer.getvalue())
 
 
 async def _loans_in_halves(

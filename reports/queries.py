@@ -347,3 +347,11 @@ def frame_queries(
     add("regions", lambda args: "SELECT code, name, level FROM region")
     add("banks", lambda args: "SELECT code AS bank_code, name AS bank_name FROM bank")
     return queries
+
+
+# The identity of the loans a report lists (`frames.IDENTITY`), read for those loans alone
+# after the build: loans by primary key, their lead applicants by theirs.
+IDENTITY_SELECT = """
+SELECT l.id::text AS loan_id, l.contract_no, a.name AS borrower_name, a.national_id, l.bank_code, l.township_code
+FROM loan l JOIN applicant a ON a.id = l.applicant_id
+WHERE l.id = ANY($1::text[]::uuid[])"""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import msgspec
+import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,12 +34,11 @@ from reports.builders import (
     lending_target,
     portfolio_at_risk,
     repayment,
-    repayment_rate,
 )
 from reports.builders.county_risk import COUNTY_RISK_TABLES
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.frames import PortfolioFrames
-from reports.loader import ReportScope, load_frames
+from reports.loader import ReportScope, load_frames, load_identity
 
 SYNC_LOAN_LIMIT = 50_000
 MATURITY_HORIZON_DAYS = 90
@@ -108,6 +108,9 @@ class ReportKind:
     # The builder reads the visits only through each loan's latest on as_of (`asof.last_visits`), which the loans
     # keep when no visit is dated after as_of.
     last_visits: bool = False
+    # The builder lists loans by id only (a `loan_id` column in its tables); this names them from frames whose
+    # loans are the listed ones' identity (`frames.IDENTITY`), read for them alone after the build.
+    name_listed: Callable[[Any, PortfolioFrames], Any] | None = None
 
 
 def _county_of(scope: ReportScope) -> str:
@@ -135,11 +138,12 @@ GROUPING_FRAMES = {"category": frozenset({"applicants"})}
 
 KINDS: dict[str, ReportKind] = {
     "repayment-rate": ReportKind(
-        lambda f, r, s: repayment_rate(f, r.as_of, list(r.group_by)),
+        lambda f, r, s: repayment.repayment_rate_figures(f, r.as_of, list(r.group_by)),
         title_zh="还贷率",
         frames=REPAYMENT_FRAMES,
         due_totals=True,
         loan_columns=repayment.loan_columns,
+        name_listed=repayment.name_below_full,
     ),
     "portfolio-at-risk": ReportKind(
         lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
@@ -271,6 +275,10 @@ class ReportService:
             last_visits=kind.last_visits,
         )
         report = await asyncio.to_thread(kind.build, frames, request, scope)
+        if kind.name_listed is not None:
+            listed = [table["loan_id"] for table in report.tables.values() if "loan_id" in table.columns]
+            identity = await load_identity(self.session, pl.concat(listed).unique())
+            report = await asyncio.to_thread(kind.name_listed, report, replace(frames, loans=identity))
         return await asyncio.to_thread(render, request, kind, report, frames)
 
 

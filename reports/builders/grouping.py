@@ -17,7 +17,7 @@ import polars as pl
 import polars.selectors as cs
 
 from reports.builders.common import mask_national_id
-from reports.frames import PortfolioFrames
+from reports.frames import IDENTITY, PortfolioFrames
 
 GROUP_KEYS = ("county", "township", "village", "bank", "product", "project_type", "category", "month")
 PERIOD_KEYS = ("month", "quarter")
@@ -138,7 +138,7 @@ def summarise(
 
 LOAN_IDENTITY = ("loan_id", "contract_no", "borrower_name", "national_id_masked", "township", "bank")
 # The columns of the loans frame `loan_list` reads.
-IDENTITY_COLUMNS = frozenset({"contract_no", "borrower_name", "national_id", "township_code", "bank_code"})
+IDENTITY_COLUMNS = frozenset(IDENTITY.names()) - {"loan_id"}
 
 
 def loan_list(per_loan: pl.DataFrame, frames: PortfolioFrames, columns: Sequence[str]) -> pl.DataFrame:

@@ -19,13 +19,14 @@ on_time_repaid, rate — sorted by rate then contract.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
 
 from reports.builders.asof import installment_positions
 from reports.builders.common import Report, float_ratio
-from reports.builders.grouping import IDENTITY_COLUMNS, check_group_by, group_columns, loan_list, summarise
+from reports.builders.grouping import check_group_by, group_columns, loan_list, summarise
 from reports.frames import PortfolioFrames
 
 RATIOS = {
@@ -39,6 +40,7 @@ SUMS = tuple(pl.col(c).sum() for c in TOTALS)
 AGGS = (*SUMS, pl.col("loan_id").n_unique().alias("loan_count"))
 # Items of one row per loan (not by month): counting rows counts loans.
 PER_LOAN_AGGS = (*SUMS, pl.len().alias("loan_count"))
+BELOW_FULL = ("principal_due", "principal_repaid", "on_time_repaid", "rate")  # the figures of a loan listed
 DERIVE = (
     float_ratio("principal_repaid", "principal_due").alias("repayment_rate"),
     float_ratio("on_time_repaid", "principal_due").alias("on_time_rate"),
@@ -81,9 +83,10 @@ def _summed_due_totals(frames: PortfolioFrames, as_of: date, by_month: bool) -> 
 
 
 def loan_columns(group_by: Sequence[str]) -> frozenset[str]:
-    """The columns of the loans frame the report reads: the groups', the below-100 % list's, and the disbursement
-    date (due_installments, when the rate is rebuilt from the history)."""
-    return IDENTITY_COLUMNS | group_columns(check_group_by(group_by)) | {"disbursed_on"}
+    """The columns of the loans frame `repayment_rate_figures` reads: the groups' and the disbursement date
+    (due_installments, when the rate is rebuilt from the history). The loans it lists are named afterwards
+    (`name_below_full`) from a read of their own."""
+    return group_columns(check_group_by(group_by)) | {"disbursed_on"}
 
 
 def repayment_summary(frames: PortfolioFrames, as_of: date, keys: Sequence[str]) -> tuple[pl.DataFrame, dict]:
@@ -96,15 +99,28 @@ def repayment_summary(frames: PortfolioFrames, as_of: date, keys: Sequence[str])
 
 
 def repayment_rate(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:
+    """The report, its loans below 100 % named from the loans frame."""
+    return name_below_full(repayment_rate_figures(frames, as_of, group_by), frames)
+
+
+def repayment_rate_figures(frames: PortfolioFrames, as_of: date, group_by: Sequence[str] = ()) -> Report:
+    """The report with its loans below 100 % (tables["below_full"]) as loan ids and figures only: over a province
+    they are ~70k of a million loans, and the report service reads the identity of those alone."""
     keys = check_group_by(group_by)
     by_month = "month" in keys
     items = due_totals(frames, as_of, by_month)
     rows, total = repayment_summary(frames, as_of, keys)
     per_loan = items.group_by("loan_id").agg(pl.col(c).sum() for c in TOTALS[:3]) if by_month else items
-    below_full = per_loan.filter(pl.col("principal_repaid") < pl.col("principal_due")).with_columns(
-        float_ratio("principal_repaid", "principal_due").alias("rate")
+    below = (
+        per_loan.filter(pl.col("principal_repaid") < pl.col("principal_due"))
+        .with_columns(float_ratio("principal_repaid", "principal_due").alias("rate"))
+        .select("loan_id", *BELOW_FULL)
     )
-    below = loan_list(
-        below_full, frames, ["principal_due", "principal_repaid", "on_time_repaid", "rate"]
-    ).sort("rate", "contract_no")
     return Report(rows=rows, total=total, tables={"below_full": below}, ratios=RATIOS, group_by=tuple(keys))
+
+
+def name_below_full(report: Report, frames: PortfolioFrames) -> Report:
+    """`repayment_rate_figures`'s report with its loans below 100 % named (`loan_list`) from ``frames``' loans,
+    which need hold only those: sorted by rate, then contract."""
+    named = loan_list(report.tables["below_full"], frames, BELOW_FULL).sort("rate", "contract_no")
+    return replace(report, tables={**report.tables, "below_full": named})

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import msgspec
 import polars as pl
 import pytest
 from sqlalchemy import text
@@ -15,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
-from loans.reporting.service import COUNTY_RISK_FRAMES
+from loans.core.actor import Actor
+from loans.core.roles import Role
+from loans.reporting.service import COUNTY_RISK_FRAMES, ReportRequest, ReportService, report_body
 from reports.builders.asof import installment_positions, loan_positions
 from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk, restrict_to_county
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
@@ -53,6 +57,28 @@ async def portfolio(client, world, engine) -> None:
         200,
     )
     await post(loans[1], "35000.00", "2026-03-10", "DT-1-1")
+
+
+async def test_the_service_names_the_listed_loans_as_the_builder_does_from_every_column(
+    client, world, engine
+):
+    """The service reads the loans' groups only, and afterwards the identity of the loans it lists below 100 %:
+    the same report, to the byte, as the builder's over frames with every column, for the county and the whole
+    portfolio."""
+    await portfolio(client, world, engine)
+    admin = Actor(UUID(int=0), "test", Role.ADMIN, None)
+    for region_code, scope in ((COUNTY, ReportScope(county_code=COUNTY)), (None, ReportScope())):
+        for keys in GROUPINGS:
+            request = ReportRequest(
+                "repayment-rate", as_of=TODAY, group_by=tuple(keys), region_code=region_code
+            )
+            async with AsyncSession(engine) as session:
+                served = await ReportService(session, admin).build(request)
+                frames = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES)
+            built = repayment_rate(frames, TODAY, keys)
+            assert served.content == msgspec.json.encode(report_body(request, built)), (region_code, keys)
+            listed = built.tables["below_full"]  # all three loans, named: the comparison compared names
+            assert listed.height == 3 and listed["borrower_name"].is_not_null().all(), keys
 
 
 async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocations(client, world, engine):
