@@ -44,6 +44,14 @@ async def funded_fund(client: AsyncTestClient, world: World, amount: str = "1000
 # 120000.00 at 4.80 %, 12 months, equal_principal, disbursed 2026-01-15, subsidy share 1 (product):
 # principal 10000.00 a month; interest month 1 = 120000 × 0.048 / 12 = 480.00, month 2 = 110000 × 0.004 = 440.00 …
 # With a 100 % subsidy the borrower owes principal only.
+# 12,000 yuan over a year, first due 15 Feb 2026: unpaid, claimable by the fund after close of business on 20 May.
+SMALL_LOAN = {
+    "amount": "12000.00",
+    "rate": "0.0600",
+    "term_months": 12,
+    "method": "equal_principal",
+    "disbursed_on": date(2026, 1, 15),
+}
 EQUAL_PRINCIPAL_LOAN = {
     "amount": "120000.00",
     "rate": "0.0480",

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.cob.service import close_of_business
 from loans.reminders.outbox import drain_outbox
-from tests.flows.helpers import disbursed_loan, expect
+from tests.flows.helpers import SMALL_LOAN, disbursed_loan, expect
 
-TERMS = {"amount": "12000.00", "rate": "0.0600", "term_months": 12, "method": "equal_principal"}
+TERMS = {name: value for name, value in SMALL_LOAN.items() if name != "disbursed_on"}
 
 
 def month_later(day: date) -> date:
@@ -25,9 +25,7 @@ def disbursement_for_first_due(due: date) -> date:
 
 
 async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, engine):
-    loan = await disbursed_loan(
-        client, world, engine=engine, disbursed_on=date(2026, 1, 15), contract_no="COMP-1", **TERMS
-    )
+    loan = await disbursed_loan(client, world, engine=engine, contract_no="COMP-1", **SMALL_LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}"
     fund_before = await expect(
         await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import xlsxwriter
 
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, business_today, disbursed_loan, expect
+from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, SMALL_LOAN, business_today, disbursed_loan, expect
 
 HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
 
@@ -160,17 +160,7 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
 async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, engine, run_jobs):
     from loans.cob.service import close_of_business
 
-    loan = await disbursed_loan(
-        client,
-        world,
-        engine=engine,
-        amount="12000.00",
-        rate="0.0600",
-        term_months=12,
-        method="equal_principal",
-        disbursed_on=date(2026, 1, 15),
-        contract_no="JC-COMP-1",
-    )
+    loan = await disbursed_loan(client, world, engine=engine, contract_no="JC-COMP-1", **SMALL_LOAN)
     await close_of_business(engine, date(2026, 5, 20), date.today())
     await expect(
         await client.post(

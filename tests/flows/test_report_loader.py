@@ -10,22 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reports.frames import PortfolioFrames
 from reports.loader import SCHEMAS, ReportScope, load_frames
 from tests.api.helpers import register
-from tests.flows.helpers import disbursed_loan, expect
+from tests.flows.helpers import SMALL_LOAN, disbursed_loan, expect
 from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
-    loan = await disbursed_loan(
-        client,
-        world,
-        engine=engine,
-        amount="12000.00",
-        rate="0.0600",
-        term_months=12,
-        method="equal_principal",
-        disbursed_on=date(2026, 1, 15),
-        contract_no="LOAD-1",
-    )
+    loan = await disbursed_loan(client, world, engine=engine, contract_no="LOAD-1", **SMALL_LOAN)
     await expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",
