@@ -191,6 +191,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    import loans.imports.posting as posting
     import loans.imports.service as imports
     from loans.cob.reconcile import ledger_drift
 
@@ -204,7 +205,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
 
     monkeypatch.setattr(imports, "BATCH_ROWS", 3)  # a contract's three rows a batch: six batches
     refreshes = 0
-    refresh = imports.refresh_loans
+    refresh = posting.refresh_loans
 
     async def failing_third(session, loan_ids, today):
         nonlocal refreshes
@@ -213,7 +214,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
             raise RuntimeError("disk full")
         return await refresh(session, loan_ids, today)
 
-    monkeypatch.setattr(imports, "refresh_loans", failing_third)
+    monkeypatch.setattr(posting, "refresh_loans", failing_third)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         try:
             await imports.process_import(session, UUID(accepted["id"]), business_today())
@@ -231,7 +232,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
         ).one()
     assert recorded == repaid and recorded % 3 == 0 and 3 <= recorded < 18  # whole batches only
 
-    monkeypatch.setattr(imports, "refresh_loans", refresh)
+    monkeypatch.setattr(posting, "refresh_loans", refresh)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         done = await imports.process_import(session, UUID(accepted["id"]), business_today())
         assert (done.status, done.posted, done.rejected, done.duplicates) == ("done", 18, 0, 0)
