@@ -90,7 +90,7 @@ HOT_QUERIES = (
     HotQuery(
         "posting: the loan's installments",
         ("pk_installment",),
-        lambda s: _compiled(INSTALLMENT_STATES, {"loan_id": s.loan_id}),
+        lambda s: (INSTALLMENT_STATES.sql, INSTALLMENT_STATES.arguments({"loan_id": s.loan_id})),
     ),
     HotQuery(
         "bank file: the loans of its contracts",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from loans.core.db import fresh
+from loans.core.driver import driver_connection
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
 from loans.loans.delinquency import refresh_loans
@@ -93,7 +94,7 @@ async def post_batch(session: AsyncSession, keys: ImportKeys, frame: pl.DataFram
         else:
             postable[loan[0]].append(row)
 
-    raw = await _raw_connection(session)
+    raw = await driver_connection(session)
     if postable:
         outcomes.update(await _allocate_and_write(session, raw, keys, postable, today))
     await raw.copy_records_to_table(
@@ -114,11 +115,6 @@ async def post_batch(session: AsyncSession, keys: ImportKeys, frame: pl.DataFram
             for r in rows
         ],
     )
-
-
-async def _raw_connection(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session's transaction, for COPY and array statements."""
-    return (await (await session.connection()).get_raw_connection()).driver_connection
 
 
 IMPORT_ROW_COLUMNS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from uuid_utils.compat import uuid7
 
 from loans.audit.service import EVENT_COLUMNS, event_values, record_event
 from loans.core.actor import Actor, ScopeShape, scope_condition
+from loans.core.driver import DriverStatement, driver_connection
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery, undo_recovery
@@ -43,9 +45,27 @@ class LoanAfter:
 
 
 @dataclass(frozen=True, slots=True)
+class NewRepayment:
+    """A repayment as a posting writes it. The answer is built from it and from the allocation's lines rather
+    than from ORM objects, whose construction was about 5 % of a posting's CPU in a profile."""
+
+    id: UUID
+    loan_id: UUID
+    bank_code: str
+    bank_txn_ref: str
+    amount: int
+    paid_on: date
+    settles: bool
+    source: str
+    posted_by: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PostingResult:
-    repayment: Repayment
-    lines: list[RepaymentAllocation]
+    repayment: Repayment | NewRepayment
+    lines: Sequence[RepaymentAllocation | AllocationLine]
     loan: LoanAfter
     reversed: bool
     created: bool
@@ -98,7 +118,7 @@ def lock_query(shape: ScopeShape) -> Select:
     )
 
 
-INSTALLMENT_STATES = (
+INSTALLMENT_STATES = DriverStatement.of(
     select(*(LoanInstallment.__table__.c[c.key] for c in STATE_COLUMNS))
     .where(LoanInstallment.__table__.c.loan_id == bindparam("loan_id"))
     .order_by(LoanInstallment.__table__.c.seq)
@@ -127,15 +147,13 @@ _APPLY = f"""UPDATE installment i SET paid_penalty = i.paid_penalty + x.penalty,
 FROM {_LINES} WHERE i.loan_id = :loan_id AND i.seq = x.seq"""
 _APPLY_STANDALONE = text(_APPLY)
 
-_REPAYMENT_COLUMNS = (
-    "id", "loan_id", "bank_code", "bank_txn_ref", "amount", "paid_on", "settles", "source", "posted_by",
-    "created_at", "updated_at",
-)  # fmt: skip
+_REPAYMENT_COLUMNS = tuple(NewRepayment.__dataclass_fields__)
 # One round trip writes the whole posting; the foreign keys are checked at the end of the statement, so the
 # allocation lines may refer to the repayment inserted beside them. Every write but the repayment's insert
 # depends on that insert's RETURNING: a bank reference already posted writes nothing and returns no row.
-_POST = text(
-    f"""
+_POST = DriverStatement.of(
+    text(
+        f"""
 WITH repayment AS (
     INSERT INTO repayment ({", ".join(_REPAYMENT_COLUMNS)})
     VALUES ({", ".join(f":{c}" for c in _REPAYMENT_COLUMNS)})
@@ -156,6 +174,7 @@ SELECT {", ".join(f"CAST(:event_{c} AS jsonb)" if c in ("before", "after") else 
 FROM repayment
 RETURNING id
 """
+    )
 )
 
 
@@ -170,10 +189,13 @@ class RepaymentService:
     async def _posting_target(self, loan_id: UUID) -> PostingTarget:
         actor = self.actor
         scope = {"loan_id": loan_id, "region_code": actor.region_code, "bank_code": actor.bank_code}
+        # Through the session: its first statement begins the transaction the driver's statements run in.
         loan = (await self.session.execute(lock_query(actor.scope_shape), scope)).first()
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
-        installments = await self.session.execute(INSTALLMENT_STATES, {"loan_id": loan_id})
+        installments = await INSTALLMENT_STATES.fetch(
+            await driver_connection(self.session), {"loan_id": loan_id}
+        )
         return PostingTarget(
             *loan[: len(_TARGET_FIELDS)], installments=[InstallmentState(*row) for row in installments]
         )
@@ -195,7 +217,7 @@ class RepaymentService:
                 return repeat
             raise
         now = datetime.now(UTC)
-        repayment = Repayment(
+        repayment = NewRepayment(
             id=uuid7(),
             loan_id=loan.id,
             bank_code=loan.bank_code,
@@ -208,12 +230,6 @@ class RepaymentService:
             created_at=now,
             updated_at=now,
         )
-        lines = [
-            RepaymentAllocation(
-                repayment_id=repayment.id, loan_id=loan.id, paid_on=data.paid_on, **line.amounts()
-            )
-            for line in allocation.lines
-        ]
         status = loan.status
         if allocation.settles:
             status = "recovered" if loan.status == "compensated" else "settled"
@@ -231,8 +247,8 @@ class RepaymentService:
                 "settles": allocation.settles,
             },
         )
-        written = await self.session.execute(
-            _POST,
+        written = await _POST.fetchrow(
+            await driver_connection(self.session),
             {
                 **{column: getattr(repayment, column) for column in _REPAYMENT_COLUMNS},
                 **_line_arrays(allocation.lines, sign=1),
@@ -247,7 +263,7 @@ class RepaymentService:
                 },
             },
         )
-        if written.first() is None:
+        if written is None:
             repeat = await self._repeat(loan, data, amount)
             if repeat is None:
                 raise RuntimeError("the repayment's insert gave way to a row that is not there")
@@ -258,7 +274,7 @@ class RepaymentService:
             await record_recovery(self.session, compensated, amount, data.paid_on, data.bank_txn_ref)
         refreshed = (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {})
         after = LoanAfter(refreshed.get("status", status), loan.outstanding_principal - principal_paid)
-        return PostingResult(repayment, lines, after, reversed=False, created=True)
+        return PostingResult(repayment, allocation.lines, after, reversed=False, created=True)
 
     def _allocate(self, loan: PostingTarget, data: RepaymentCreate, amount: int, today: date) -> Allocation:
         if data.paid_on < loan.disbursed_on:
