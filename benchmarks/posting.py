@@ -53,7 +53,8 @@ async def targets(engine: AsyncEngine, today: date, n: int) -> list[tuple[Any, s
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The load generator's own garbage collector held off while it measures. This process holds the whole
+    """The load generator's own garbage collector held off while it measures (around each measured window, clock
+    and CPU readings inside, so the collection that starts it is not counted). This process holds the whole
     application and the baselines' libraries (~170k objects): its full collections took 0.13–0.19 s, every few
     seconds during the posting benchmark at 100k loans, and every request in flight was timed as if the service
     had taken that long. The objects alive now are frozen out of the collector's sight and collection is off until
@@ -124,13 +125,15 @@ async def run_api(
 
         run = f"{time.time():.0f}"  # references unique per run: a rerun on the same database posts anew
         await _closed_loop(sends(work[:WARMUP], f"BENCH-WARM-{run}-"), concurrency, ok=201)
-        cpu_before = api.cpu_seconds(), postgres_cpu_seconds()
-        started = time.perf_counter()
-        latencies, errors = await _closed_loop(sends(work[WARMUP:], f"BENCH-API-{run}-"), concurrency, ok=201)
-        summary = _summary(latencies, time.perf_counter() - started, errors)
-        return summary | _cpu_per_request(
-            cpu_before, (api.cpu_seconds(), postgres_cpu_seconds()), len(work) - WARMUP
-        )
+        with _collector_paused():
+            cpu_before = api.cpu_seconds(), postgres_cpu_seconds()
+            started = time.perf_counter()
+            latencies, errors = await _closed_loop(
+                sends(work[WARMUP:], f"BENCH-API-{run}-"), concurrency, ok=201
+            )
+            summary = _summary(latencies, time.perf_counter() - started, errors)
+            cpu_after = api.cpu_seconds(), postgres_cpu_seconds()
+        return summary | _cpu_per_request(cpu_before, cpu_after, len(work) - WARMUP)
 
 
 async def run_api_paced(
@@ -184,8 +187,7 @@ async def _closed_loop(
             started = time.perf_counter()
             _count(await send(), ok, time.perf_counter() - started, latencies, errors)
 
-    with _collector_paused():
-        await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client() for _ in range(concurrency)))
     return latencies, errors
 
 
@@ -243,9 +245,10 @@ async def run_ceiling(
             return await _send(client, "GET", "/api/v1/auth/me", headers=headers)
 
         await _closed_loop([me] * WARMUP, concurrency, ok=200)
-        started = time.perf_counter()
-        latencies, errors = await _closed_loop([me] * requests, concurrency, ok=200)
-        return _summary(latencies, time.perf_counter() - started, errors)
+        with _collector_paused():
+            started = time.perf_counter()
+            latencies, errors = await _closed_loop([me] * requests, concurrency, ok=200)
+            return _summary(latencies, time.perf_counter() - started, errors)
 
 
 _INSTALLMENTS = """SELECT seq, period_start, due_date, principal, interest, subsidy_interest, borrower_interest,
@@ -266,13 +269,13 @@ async def run_raw(
         for n, item in enumerate(work)
     ]
     try:
-        cpu_before = cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()
-        started = time.perf_counter()
-        latencies, errors = await _closed_loop(sends, concurrency, ok="ok")
-        summary = _summary(latencies, time.perf_counter() - started, errors)
-        return summary | _cpu_per_request(
-            cpu_before, (cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()), len(work)
-        )
+        with _collector_paused():
+            cpu_before = cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()
+            started = time.perf_counter()
+            latencies, errors = await _closed_loop(sends, concurrency, ok="ok")
+            summary = _summary(latencies, time.perf_counter() - started, errors)
+            cpu_after = cpu_seconds_of(psutil.Process()), postgres_cpu_seconds()
+        return summary | _cpu_per_request(cpu_before, cpu_after, len(work))
     finally:
         await pool.close()
 
