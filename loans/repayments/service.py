@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import cache
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -186,19 +187,20 @@ class RepaymentService:
     async def _lock_loan(self, loan_id: UUID) -> Loan:
         return await LoanService(self.session, self.actor).get(loan_id, for_update=True)
 
-    async def _posting_target(self, loan_id: UUID) -> PostingTarget:
+    async def _posting_target(self, loan_id: UUID) -> tuple[PostingTarget, asyncpg.Connection]:
+        """The loan locked, with its installments, and the driver connection the posting's writes run on."""
         actor = self.actor
         scope = {"loan_id": loan_id, "region_code": actor.region_code, "bank_code": actor.bank_code}
         # Through the session: its first statement begins the transaction the driver's statements run in.
         loan = (await self.session.execute(lock_query(actor.scope_shape), scope)).first()
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
-        installments = await INSTALLMENT_STATES.fetch(
-            await driver_connection(self.session), {"loan_id": loan_id}
-        )
-        return PostingTarget(
+        connection = await driver_connection(self.session)
+        installments = await INSTALLMENT_STATES.fetch(connection, {"loan_id": loan_id})
+        target = PostingTarget(
             *loan[: len(_TARGET_FIELDS)], installments=[InstallmentState(*row) for row in installments]
         )
+        return target, connection
 
     async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
         """Allocate a repayment and write it in one statement (repayment, allocation, installments, loan,
@@ -207,7 +209,7 @@ class RepaymentService:
         Idempotent on (bank, bank_txn_ref): the write is conditional on the repayment's insert, so a repeat
         writes nothing and answers the first posting (or 409 if its content differs). A refused posting is
         checked for being a repeat first: repeating the payment that settled a loan still answers 200."""
-        loan = await self._posting_target(loan_id)
+        loan, connection = await self._posting_target(loan_id)
         self.actor.require(Role.BANK_LIAISON)
         amount = yuan_to_fen(data.amount)
         try:
@@ -248,7 +250,7 @@ class RepaymentService:
             },
         )
         written = await _POST.fetchrow(
-            await driver_connection(self.session),
+            connection,
             {
                 **{column: getattr(repayment, column) for column in _REPAYMENT_COLUMNS},
                 **_line_arrays(allocation.lines, sign=1),
