@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from loans.cli import app
+from loans.core.clock import today
 from loans.settings import get_settings
 from tests.world import COUNTY, TOWNSHIP
 
@@ -51,8 +52,9 @@ def test_users_create_cob_and_report(cli, world):
     assert created.exit_code == 0 and "created cli_staff" in created.output, created.output
     again = cli.invoke(app, create)
     assert again.exit_code == 1 and "taken" in again.output
-    future = cli.invoke(app, ["cob", "--date", (date.today() + timedelta(days=2)).isoformat()])
-    assert future.exit_code == 2 and "future" in future.output
+    for day in (date.today() + timedelta(days=2), today(get_settings())):
+        refused = cli.invoke(app, ["cob", "--date", day.isoformat()])
+        assert refused.exit_code == 2 and "not over yet" in refused.output, refused.output
     report = cli.invoke(app, ["report", "repayment-rate", "--county", COUNTY, "--as-of", "2026-05-31"])
     assert report.exit_code == 0, report.output
     assert json.loads(report.stdout)["total"]["principal_due"] == "0.00"

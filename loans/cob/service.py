@@ -101,12 +101,19 @@ async def _id_ranges(session: AsyncSession) -> list[tuple[UUID, UUID, int]]:
     return [(low, high, size) for low, high, size in rows]
 
 
+def require_day_over(business_date: date, today: date) -> None:
+    """Only a day that is over may be closed: today's payments and steps are still coming in."""
+    if business_date >= today:
+        raise InvalidInput(
+            "business_date",
+            f"{business_date} is not over yet: the latest date that can be closed is yesterday",
+            f"{business_date} 尚未结束，最晚只能对昨天进行日终处理",
+        )
+
+
 async def dates_to_close(session: AsyncSession, business_date: date, today: date) -> list[date]:
     """The missed dates before ``business_date`` and the date itself, in order; [] when already closed."""
-    if business_date > today:
-        raise InvalidInput(
-            "business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理"
-        )
+    require_day_over(business_date, today)
     last_closed = await session.scalar(
         select(BusinessDay.business_date)
         .where(BusinessDay.status == "done")

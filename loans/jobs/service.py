@@ -13,8 +13,9 @@ from arq import Retry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from loans.cob.service import require_day_over
 from loans.core.actor import Actor
-from loans.core.errors import InvalidInput, NotFound
+from loans.core.errors import NotFound
 from loans.core.roles import Role
 from loans.jobs.models import Job
 
@@ -33,10 +34,7 @@ class JobService:
 
     async def create_close_of_business(self, business_date: date, today: date) -> Job:
         self.actor.require(*JOB_ROLES["close_of_business"])
-        if business_date > today:
-            raise InvalidInput(
-                "business_date", "cannot close a business date in the future", "不能对未来日期进行日终处理"
-            )
+        require_day_over(business_date, today)
         job = Job(
             kind="close_of_business",
             params={"business_date": business_date.isoformat()},

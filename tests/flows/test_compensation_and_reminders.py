@@ -25,7 +25,7 @@ def disbursement_for_first_due(due: date) -> date:
 
 
 async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="COMP-1", **SMALL_LOAN)
+    loan = await disbursed_loan(client, world, contract_no="COMP-1", **SMALL_LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}"
     fund_before = await expect(
         await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
@@ -80,7 +80,6 @@ async def test_reminders_are_written_once_listed_in_scope_and_drained(client, wo
     due_soon = await disbursed_loan(
         client,
         world,
-        engine=engine,
         contract_no="REM-7",
         disbursed_on=disbursement_for_first_due(today + timedelta(days=7)),
         **TERMS,
@@ -88,17 +87,17 @@ async def test_reminders_are_written_once_listed_in_scope_and_drained(client, wo
     overdue = await disbursed_loan(
         client,
         world,
-        engine=engine,
         contract_no="REM-OD",
         disbursed_on=disbursement_for_first_due(today - timedelta(days=1)),
         **TERMS,
     )
-    await close_of_business(engine, today, today)
+    tomorrow = today + timedelta(days=1)  # the day is closed once it is over
+    await close_of_business(engine, today, tomorrow)
     async with engine.begin() as conn:  # run the same date again, as a redelivered job would
         from sqlalchemy import text
 
         await conn.execute(text("UPDATE business_day SET status = 'running'"))
-    await close_of_business(engine, today, today)
+    await close_of_business(engine, today, tomorrow)
 
     listed = await expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
     events = sorted((item["loan_id"], item["event"]) for item in listed["items"])
