@@ -100,7 +100,7 @@ APPLICATIONS = pl.Schema(
         "application_id": pl.String,
         "applicant_id": pl.String,
         "status": pl.String,
-        "created_on": pl.Date,
+        "applied_on": pl.Date,
         "county_code": pl.String,
         "township_code": pl.String,
         "village_code": pl.String,

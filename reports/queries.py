@@ -229,7 +229,9 @@ def frame_queries(
         lambda args: (
             f"""
         SELECT id::text AS application_id, applicant_id::text, status,
-               (created_at AT TIME ZONE 'Asia/Shanghai')::date AS created_on, county_code, township_code, village_code
+               LEAST((created_at AT TIME ZONE 'Asia/Shanghai')::date, village_certified_on, submitted_on, reviewed_on,
+                     decided_on, withdrawn_on) AS applied_on,
+               county_code, township_code, village_code
         FROM application x WHERE {scope.where("x", ALL, args)}"""
         ),
     )

@@ -180,8 +180,8 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             assert yuan_to_fen("30000") <= loan.principal <= yuan_to_fen("200000")
             assert loan.principal == application.approved_amount
             assert Decimal("0.0435") <= loan.annual_rate <= Decimal("0.0500")
-            assert application.decided_at is not None
-            assert application.decided_at.astimezone(SHANGHAI).date() <= loan.disbursed_on < TODAY
+            assert application.decided_on is not None
+            assert application.reviewed_on <= application.decided_on <= loan.disbursed_on < TODAY
             installments = list(
                 await session.scalars(select(LoanInstallment).where(LoanInstallment.loan_id == loan.id))
             )

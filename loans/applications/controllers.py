@@ -16,13 +16,15 @@ from loans.applications.schemas import (
     DisbursementOut,
     HistoryEntry,
     ProjectOut,
+    Submission,
     VillageCertificateOut,
     VillageCertification,
     Withdrawal,
 )
 from loans.applications.service import ApplicationService, ApplicationView
+from loans.audit.models import AuditEvent
 from loans.core.actor import Actor
-from loans.core.clock import today
+from loans.core.clock import business_date_of, today
 from loans.core.schemas import Page
 from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
@@ -78,9 +80,28 @@ def application_out(view: ApplicationView) -> ApplicationOut:
         county_opinion=a.county_opinion,
         bank_terms=bank_terms,
         decision_reason=a.decision_reason,
+        submitted_on=a.submitted_on,
+        reviewed_on=a.reviewed_on,
+        decided_on=a.decided_on,
+        withdrawn_on=a.withdrawn_on,
         loan_id=view.loan_id,
         created_at=a.created_at,
         updated_at=a.updated_at,
+    )
+
+
+def history_entry(event: AuditEvent, settings: Settings) -> HistoryEntry:
+    return HistoryEntry(
+        at=event.at,
+        # events written before steps were dated took effect on the day they were entered
+        effective_on=event.effective_on or business_date_of(event.at, settings),
+        actor=event.actor,
+        role=event.role,
+        action=event.action,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        before=event.before,
+        after=event.after,
     )
 
 
@@ -136,10 +157,15 @@ class ApplicationController(Controller):
 
     @post("/{application_id:uuid}/submit", status_code=200)
     async def submit(
-        self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        data: Submission | None = None,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
-        await service.submit(application_id)
+        await service.submit(application_id, data or Submission(), today(settings))
         return application_out(await service.view(application_id))
 
     @post("/{application_id:uuid}/county-review", status_code=200)
@@ -152,7 +178,7 @@ class ApplicationController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
-        await service.county_review(application_id, data)
+        await service.county_review(application_id, data, today(settings))
         return application_out(await service.view(application_id))
 
     @post("/{application_id:uuid}/bank-decision", status_code=200)
@@ -165,7 +191,7 @@ class ApplicationController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
-        await service.bank_decision(application_id, data)
+        await service.bank_decision(application_id, data, today(settings))
         return application_out(await service.view(application_id))
 
     @post("/{application_id:uuid}/disburse", status_code=201)
@@ -200,7 +226,7 @@ class ApplicationController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         service = ApplicationService(db_session, actor, settings)
-        await service.withdraw(application_id, data)
+        await service.withdraw(application_id, data, today(settings))
         return application_out(await service.view(application_id))
 
     @get("/{application_id:uuid}/history")
@@ -208,4 +234,4 @@ class ApplicationController(Controller):
         self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> list[HistoryEntry]:
         events = await ApplicationService(db_session, actor, settings).history(application_id)
-        return [HistoryEntry.model_validate(e) for e in events]
+        return [history_entry(e, settings) for e in events]

@@ -62,6 +62,13 @@ class Application(UUIDv7AuditBase):
     village_committee: Mapped[str | None] = mapped_column(String(200))
     village_certified_on: Mapped[date | None] = mapped_column(Date)
 
+    # The date each later step took effect on paper (SPEC section 3): reports and the next step's checks use
+    # these, not when the step was entered (that is the audit event's `at`).
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+
     county_opinion: Mapped[str | None] = mapped_column(Text)
 
     approved_amount: Mapped[int | None] = mapped_column(BigInteger)

@@ -59,9 +59,14 @@ class VillageCertification(Schema):
     project_real: bool
 
 
+class Submission(Schema):
+    submitted_on: date | None = Field(default=None, description="default today")
+
+
 class CountyReview(Schema):
     decision: Literal["recommend", "reject"]
     opinion: str = Field(min_length=1, max_length=4000)
+    reviewed_on: date | None = Field(default=None, description="default today")
 
 
 class BankDecision(Schema):
@@ -71,6 +76,7 @@ class BankDecision(Schema):
     term_months: int | None = Field(default=None, ge=1, le=120)
     repayment_method: RepaymentMethod | None = None
     reason: str | None = Field(default=None, max_length=4000)
+    decided_on: date | None = Field(default=None, description="default today")
 
     @model_validator(mode="after")
     def _terms_for_approval(self) -> BankDecision:
@@ -98,6 +104,7 @@ class Disbursement(Schema):
 
 class Withdrawal(Schema):
     reason: str = Field(min_length=1, max_length=2000)
+    withdrawn_on: date | None = Field(default=None, description="default today")
 
 
 class ProjectOut(OutSchema):
@@ -144,6 +151,10 @@ class ApplicationOut(OutSchema):
     county_opinion: str | None
     bank_terms: BankTermsOut | None
     decision_reason: str | None
+    submitted_on: date | None
+    reviewed_on: date | None
+    decided_on: date | None
+    withdrawn_on: date | None
     loan_id: UUID | None
     created_at: datetime
     updated_at: datetime
@@ -161,6 +172,7 @@ class DisbursementOut(Schema):
 
 class HistoryEntry(OutSchema):
     at: datetime
+    effective_on: date
     actor: str
     role: str
     action: str

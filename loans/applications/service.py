@@ -20,10 +20,18 @@ from loans.applications.schemas import (
     BankDecision,
     CountyReview,
     Disbursement,
+    Submission,
     VillageCertification,
     Withdrawal,
 )
-from loans.applications.workflow import Action, Status, require_role, require_state
+from loans.applications.workflow import (
+    TRANSITIONS,
+    Action,
+    Status,
+    require_role,
+    require_state,
+    require_step_date,
+)
 from loans.audit.models import AuditEvent
 from loans.audit.service import record_event
 from loans.core import clock
@@ -211,6 +219,7 @@ class ApplicationService:
             action="create",
             to_status=Status.DRAFT,
             after=data.model_dump(mode="json"),
+            effective_on=today,
         )
         await self.session.flush()
         return application
@@ -288,8 +297,22 @@ class ApplicationService:
         target = require_state(action, application.status)
         return application, Status(application.status), target
 
+    @staticmethod
+    def _dated(application: Application, action: Action, on: date | None, today: date) -> date:
+        """The step's date (today unless given), checked against workflow's rules and kept on the application."""
+        on = on or today
+        require_step_date(action, application, on, today)
+        if column := TRANSITIONS[action].kept_in:
+            setattr(application, column, on)
+        return on
+
     def _audit(
-        self, application: Application, action: Action, source: Status, changes: dict[str, Any] | None = None
+        self,
+        application: Application,
+        action: Action,
+        source: Status,
+        effective_on: date,
+        changes: dict[str, Any] | None = None,
     ) -> None:
         record_event(
             self.session,
@@ -300,6 +323,7 @@ class ApplicationService:
             from_status=source,
             to_status=application.status,
             after=changes,
+            effective_on=effective_on,
         )
 
     async def certify_village(
@@ -313,18 +337,14 @@ class ApplicationService:
             raise InvalidInput(
                 unconfirmed[0], "the village certificate must confirm this fact", "村级证明须确认此项"
             )
-        if data.issued_on > today:
-            raise InvalidInput(
-                "issued_on", "a certificate cannot be issued in the future", "证明出具日期不能晚于今天"
-            )
+        issued_on = self._dated(application, Action.CERTIFY_VILLAGE, data.issued_on, today)
         application.village_certificate_no = data.certificate_no
         application.village_committee = data.committee
-        application.village_certified_on = data.issued_on
         application.status = target
-        self._audit(application, Action.CERTIFY_VILLAGE, source, data.model_dump(mode="json"))
+        self._audit(application, Action.CERTIFY_VILLAGE, source, issued_on, data.model_dump(mode="json"))
         return application
 
-    async def submit(self, application_id: UUID) -> Application:
+    async def submit(self, application_id: UUID, data: Submission, today: date) -> Application:
         application, source, target = await self._transition(application_id, Action.SUBMIT)
         if source == Status.DRAFT and not application.has_business_licence:
             raise Conflict(
@@ -332,21 +352,24 @@ class ApplicationService:
                 "无营业执照的借款人须先取得村级证明才能报送",
                 state=source.value,
             )
+        submitted_on = self._dated(application, Action.SUBMIT, data.submitted_on, today)
         application.status = target
-        self._audit(application, Action.SUBMIT, source)
+        self._audit(application, Action.SUBMIT, source, submitted_on)
         return application
 
-    async def county_review(self, application_id: UUID, data: CountyReview) -> Application:
+    async def county_review(self, application_id: UUID, data: CountyReview, today: date) -> Application:
         action = Action.RECOMMEND if data.decision == "recommend" else Action.REJECT
         application, source, target = await self._transition(application_id, action)
+        reviewed_on = self._dated(application, action, data.reviewed_on, today)
         application.county_opinion = data.opinion
         application.status = target
-        self._audit(application, action, source, {"opinion": data.opinion})
+        self._audit(application, action, source, reviewed_on, {"opinion": data.opinion})
         return application
 
-    async def bank_decision(self, application_id: UUID, data: BankDecision) -> Application:
+    async def bank_decision(self, application_id: UUID, data: BankDecision, today: date) -> Application:
         action = Action.APPROVE if data.decision == "approve" else Action.DECLINE
         application, source, target = await self._transition(application_id, action)
+        decided_on = self._dated(application, action, data.decided_on, today)
         if action == Action.APPROVE:
             await self._check_approval(application, data)
             application.approved_amount = yuan_to_fen(data.amount)
@@ -357,7 +380,7 @@ class ApplicationService:
         application.decision_reason = data.reason
         application.decided_at = datetime.now(UTC)
         application.status = target
-        self._audit(application, action, source, data.model_dump(mode="json"))
+        self._audit(application, action, source, decided_on, data.model_dump(mode="json"))
         return application
 
     async def _check_approval(self, application: Application, data: BankDecision) -> None:
@@ -424,12 +447,7 @@ class ApplicationService:
                 f"exceeds the approved {fen_to_str(application.approved_amount)}",
                 f"超过审批金额 {fen_to_str(application.approved_amount)} 元",
             )
-        if data.disbursed_on > today:
-            raise InvalidInput("disbursed_on", "cannot be in the future", "放款日期不能晚于今天")
-        if application.decided_at is not None and data.disbursed_on < clock.business_date_of(
-            application.decided_at, self.settings
-        ):
-            raise InvalidInput("disbursed_on", "before the bank's approval", "放款日期早于银行审批日期")
+        self._dated(application, Action.DISBURSE, data.disbursed_on, today)
         for field, column, value in (
             ("contract_no", Loan.contract_no, data.contract_no),
             ("bank_txn_ref", Loan.bank_txn_ref, data.bank_txn_ref),
@@ -459,12 +477,17 @@ class ApplicationService:
             ) from exc
         application.status = target
         self._audit(
-            application, Action.DISBURSE, source, {"loan_id": str(loan.id), **data.model_dump(mode="json")}
+            application,
+            Action.DISBURSE,
+            source,
+            data.disbursed_on,
+            {"loan_id": str(loan.id), **data.model_dump(mode="json")},
         )
         return loan
 
-    async def withdraw(self, application_id: UUID, data: Withdrawal) -> Application:
+    async def withdraw(self, application_id: UUID, data: Withdrawal, today: date) -> Application:
         application, source, target = await self._transition(application_id, Action.WITHDRAW)
+        withdrawn_on = self._dated(application, Action.WITHDRAW, data.withdrawn_on, today)
         application.status = target
-        self._audit(application, Action.WITHDRAW, source, {"reason": data.reason})
+        self._audit(application, Action.WITHDRAW, source, withdrawn_on, {"reason": data.reason})
         return application

@@ -1,12 +1,15 @@
-"""The application's state machine (SPEC section 3): one table, every transition and who may make it."""
+"""The application's state machine (SPEC section 3): one table, every transition, who may make it and how it
+is dated."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from loans.core.actor import Actor
-from loans.core.errors import Conflict
+from loans.core.errors import Conflict, InvalidInput
 from loans.core.roles import Role
 
 
@@ -48,9 +51,14 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """``dated_by`` is the request field holding the date the step took effect on paper; ``kept_in`` the
+    application column that keeps it (a disbursement's date is its loan's)."""
+
     sources: frozenset[Status]
     target: Status
     roles: frozenset[Role]
+    dated_by: str
+    kept_in: str | None
 
 
 BEFORE_DISBURSEMENT = frozenset(
@@ -63,33 +71,62 @@ BEFORE_DISBURSEMENT = frozenset(
     }
 )
 
+TOWNSHIP = frozenset({Role.TOWNSHIP_STAFF})
+COUNTY = frozenset({Role.COUNTY_OFFICER})
+BANK = frozenset({Role.BANK_LIAISON})
+
 TRANSITIONS: dict[Action, Transition] = {
     Action.CERTIFY_VILLAGE: Transition(
         frozenset({Status.DRAFT}),
         Status.VILLAGE_CERTIFIED,
         frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_STAFF}),
+        "issued_on",
+        "village_certified_on",
     ),
     Action.SUBMIT: Transition(
         frozenset({Status.DRAFT, Status.VILLAGE_CERTIFIED}),
         Status.TOWNSHIP_SUBMITTED,
-        frozenset({Role.TOWNSHIP_STAFF}),
+        TOWNSHIP,
+        "submitted_on",
+        "submitted_on",
     ),
     Action.RECOMMEND: Transition(
-        frozenset({Status.TOWNSHIP_SUBMITTED}), Status.COUNTY_RECOMMENDED, frozenset({Role.COUNTY_OFFICER})
+        frozenset({Status.TOWNSHIP_SUBMITTED}),
+        Status.COUNTY_RECOMMENDED,
+        COUNTY,
+        "reviewed_on",
+        "reviewed_on",
     ),
     Action.REJECT: Transition(
-        frozenset({Status.TOWNSHIP_SUBMITTED}), Status.REJECTED, frozenset({Role.COUNTY_OFFICER})
+        frozenset({Status.TOWNSHIP_SUBMITTED}), Status.REJECTED, COUNTY, "reviewed_on", "reviewed_on"
     ),
     Action.APPROVE: Transition(
-        frozenset({Status.COUNTY_RECOMMENDED}), Status.BANK_APPROVED, frozenset({Role.BANK_LIAISON})
+        frozenset({Status.COUNTY_RECOMMENDED}), Status.BANK_APPROVED, BANK, "decided_on", "decided_on"
     ),
     Action.DECLINE: Transition(
-        frozenset({Status.COUNTY_RECOMMENDED}), Status.DECLINED, frozenset({Role.BANK_LIAISON})
+        frozenset({Status.COUNTY_RECOMMENDED}), Status.DECLINED, BANK, "decided_on", "decided_on"
     ),
     Action.DISBURSE: Transition(
-        frozenset({Status.BANK_APPROVED}), Status.DISBURSED, frozenset({Role.BANK_LIAISON})
+        frozenset({Status.BANK_APPROVED}), Status.DISBURSED, BANK, "disbursed_on", None
     ),
-    Action.WITHDRAW: Transition(BEFORE_DISBURSEMENT, Status.WITHDRAWN, frozenset({Role.TOWNSHIP_STAFF})),
+    Action.WITHDRAW: Transition(
+        BEFORE_DISBURSEMENT, Status.WITHDRAWN, TOWNSHIP, "withdrawn_on", "withdrawn_on"
+    ),
+}
+
+# The application column with the date each state was entered on: a step out of a state may not be dated
+# before it (a draft has no such date, so a step out of it may be dated as far back as the paper goes).
+ENTERED_ON: dict[Status, str] = {
+    t.target: t.kept_in
+    for t in TRANSITIONS.values()
+    if t.kept_in is not None and t.target in BEFORE_DISBURSEMENT
+}
+
+ENTERED_ON_ZH = {
+    Status.VILLAGE_CERTIFIED: "村级证明出具日期",
+    Status.TOWNSHIP_SUBMITTED: "乡镇报送日期",
+    Status.COUNTY_RECOMMENDED: "县妇联审查日期",
+    Status.BANK_APPROVED: "银行审批日期",
 }
 
 
@@ -111,3 +148,20 @@ def require_state(action: Action, current: str) -> Status:
             state=status.value,
         )
     return transition.target
+
+
+def require_step_date(action: Action, application: Any, on: date, today: date) -> None:
+    """422 naming the step's date field when ``on`` is in the future or before the date the application entered
+    its current state (SPEC section 3, "What happened on paper")."""
+    transition = TRANSITIONS[action]
+    if on > today:
+        raise InvalidInput(transition.dated_by, f"{on} is in the future", f"日期 {on} 不能晚于今天")
+    status = Status(application.status)
+    column = ENTERED_ON.get(status)
+    entered_on = getattr(application, column) if column else None
+    if entered_on is not None and on < entered_on:
+        raise InvalidInput(
+            transition.dated_by,
+            f"{on} is before the application became {status} on {entered_on}",
+            f"日期 {on} 早于{ENTERED_ON_ZH[status]} {entered_on}",
+        )

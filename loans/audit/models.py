@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, String, func
+from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,8 @@ class AuditEvent(DefaultBase):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The date the change took effect on paper, where it has one (a workflow step); `at` is when it was entered.
+    effective_on: Mapped[date | None] = mapped_column(Date)
     actor_id: Mapped[UUID | None]
     actor: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(20))

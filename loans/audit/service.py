@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,9 +39,11 @@ def event_values(
     }
 
 
-def record_event(session: AsyncSession, actor: Actor, **event: Any) -> AuditEvent:
-    """Add an audit event (the fields of ``event_values``) to the caller's transaction: it lands exactly when
-    the change does."""
-    row = AuditEvent(**event_values(actor, **event))
+def record_event(
+    session: AsyncSession, actor: Actor, *, effective_on: date | None = None, **event: Any
+) -> AuditEvent:
+    """Add an audit event (the fields of ``event_values``, and the date the change took effect) to the caller's
+    transaction: it lands exactly when the change does."""
+    row = AuditEvent(**event_values(actor, **event), effective_on=effective_on)
     session.add(row)
     return row

@@ -241,6 +241,7 @@ def application_rows(frame: pl.DataFrame, ref: Reference, rng: Rng) -> pl.DataFr
         decision_reason=pl.when(status == "declined").then(
             pl.lit("征信报告显示近两年有多次逾期记录，暂不予授信")
         ),
+        decided_on=pl.when(approved | (status == "declined")).then(decided_on),
         decided_at=pl.when(approved | (status == "declined")).then(at_time(decided_on, 900)),
         created_at=at_time(c("created_on"), 570),
         updated_at=at_time(c("created_on"), 570),

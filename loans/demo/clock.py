@@ -15,13 +15,10 @@ from loans.audit.models import AuditEvent
 class StoryClock:
     """The demo story's "now", stamped on every row and audit event as it is flushed.
 
-    The services take the business date as an argument but stamp times with the wall clock:
-    audit events (`at`), `created_at`/`updated_at`, and the bank decision's `decided_at`. The
-    story happens over the past months, so a `before_flush` listener stamps new and changed rows
-    with the story time of the step being played (the loader flushes before it moves the clock
-    on), and `decided_at` is set after each bank decision (see `_DemoLoader._decide`). Without
-    this, disbursement would refuse a `disbursed_on` in the past (it must not precede
-    `decided_at`), and every history would read as if it had all happened today.
+    The services take each step's date as an argument but stamp times with the wall clock:
+    audit events (`at`) and `created_at`/`updated_at`. The story happens over the past months, so a
+    `before_flush` listener stamps new and changed rows with the story time of the step being played
+    (the loader flushes before it moves the clock on).
     """
 
     def __init__(self, timezone: str) -> None:

@@ -24,6 +24,7 @@ from loans.applications.schemas import (
     CountyReview,
     Disbursement,
     ProjectIn,
+    Submission,
     VillageCertification,
     Withdrawal,
 )
@@ -225,15 +226,16 @@ class _DemoLoader(CountySetup):
                 day,
             )
         elif step == "submit":
-            await service(staff).submit(application_id)
+            await service(staff).submit(application_id, Submission(submitted_on=day), self.today)
         elif step in ("recommend", "reject"):
             review = CountyReview(
                 decision="recommend" if step == "recommend" else "reject",
                 opinion=_RECOMMEND_OPINION if step == "recommend" else plan.reason or "不予推荐",
+                reviewed_on=day,
             )
-            await service(county_officer).county_review(application_id, review)
+            await service(county_officer).county_review(application_id, review, self.today)
         elif step in ("approve", "decline"):
-            await self._decide(service(liaison), application_id, plan, step)
+            await self._decide(service(liaison), application_id, plan, step, day)
         elif step == "disburse":
             bank = self.county.banks[plan.bank]
             n = self.contracts[(bank.code, day.year)] = self.contracts.get((bank.code, day.year), 0) + 1
@@ -248,7 +250,9 @@ class _DemoLoader(CountySetup):
                 day,
             )
         elif step == "withdraw":
-            await service(staff).withdraw(application_id, Withdrawal(reason=plan.reason or "申请人撤回"))
+            await service(staff).withdraw(
+                application_id, Withdrawal(reason=plan.reason or "申请人撤回", withdrawn_on=day), self.today
+            )
 
     def _application(self, plan: Plan, village: DemoVillage) -> ApplicationCreate:
         kind, investment, jobs, description = plan.project
@@ -284,7 +288,7 @@ class _DemoLoader(CountySetup):
         )
 
     async def _decide(
-        self, applications: ApplicationService, application_id: UUID, plan: Plan, step: str
+        self, applications: ApplicationService, application_id: UUID, plan: Plan, step: str, day: date
     ) -> None:
         if step == "approve":
             decision = BankDecision(
@@ -294,13 +298,11 @@ class _DemoLoader(CountySetup):
                 term_months=plan.term,
                 repayment_method=plan.method,
                 reason="核定金额低于申请金额：按项目自有资金比例核减" if plan.approved else None,
+                decided_on=day,
             )
         else:
-            decision = BankDecision(decision="decline", reason=plan.reason)
-        application = await applications.bank_decision(application_id, decision)
-        # The service stamps the decision with the wall clock; in the story it was made on the
-        # step's date, and disbursement (days later in the story) must not precede it.
-        application.decided_at = self.clock.now
+            decision = BankDecision(decision="decline", reason=plan.reason, decided_on=day)
+        await applications.bank_decision(application_id, decision, self.today)
 
     async def _repayments(self) -> None:
         """Each borrower repays what fell due by today, on the due date or her plan's days late, except the

@@ -2,7 +2,8 @@
 
 Funnel, in distinct women (an application's or loan's lead applicant and all its MEMBERS):
   trained          applicants with a training finished ≤ as_of
-  applied          women on an application created ≤ as_of
+  applied          women on an application whose first step took effect ≤ as_of (on paper: an application
+                   entered later with its steps dated back counts from their date)
   disbursed        women on a loan disbursed ≤ as_of
   still_operating  women on a disbursed loan whose latest visit ≤ as_of says operating,
                    expanding or struggling (a loan never visited is not counted)
@@ -74,7 +75,7 @@ def survival(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
 
 def entrepreneurship(frames: PortfolioFrames, as_of: date) -> Report:
     trainings = frames.trainings.filter(pl.col("finished_on") <= as_of)
-    applications = frames.applications.filter(pl.col("created_on") <= as_of)
+    applications = frames.applications.filter(pl.col("applied_on") <= as_of)
     loans = disbursed_loans(frames, as_of)
     operating = loans.join(latest_visits(frames, as_of), on="loan_id").filter(
         pl.col("business_status").is_in(OPERATING)

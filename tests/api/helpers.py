@@ -209,17 +209,17 @@ async def certify(client, world, application_id, *, who="village", **overrides):
     )
 
 
-async def submit(client, world, application_id, *, who="township"):
-    return await act(client, world[who], application_id, "submit")
+async def submit(client, world, application_id, *, who="township", **dated):
+    return await act(client, world[who], application_id, "submit", dated)
 
 
-async def recommend(client, world, application_id, *, who="county"):
-    body = {"decision": "recommend", "opinion": "同意推荐，项目可行"}
+async def recommend(client, world, application_id, *, who="county", **dated):
+    body = {"decision": "recommend", "opinion": "同意推荐，项目可行", **dated}
     return await act(client, world[who], application_id, "county-review", body)
 
 
-async def reject(client, world, application_id, *, who="county"):
-    body = {"decision": "reject", "opinion": "项目不符合扶持方向"}
+async def reject(client, world, application_id, *, who="county", **dated):
+    body = {"decision": "reject", "opinion": "项目不符合扶持方向", **dated}
     return await act(client, world[who], application_id, "county-review", body)
 
 
@@ -227,8 +227,8 @@ async def approve(client, world, application_id, *, who="bank", **overrides):
     return await act(client, world[who], application_id, "bank-decision", approval_body(**overrides))
 
 
-async def decline(client, world, application_id, *, who="bank"):
-    body = {"decision": "decline", "reason": "征信不良"}
+async def decline(client, world, application_id, *, who="bank", **dated):
+    body = {"decision": "decline", "reason": "征信不良", **dated}
     return await act(client, world[who], application_id, "bank-decision", body)
 
 
@@ -236,8 +236,8 @@ async def disburse(client, world, application_id, *, who="bank", amount="50000.0
     return await act(client, world[who], application_id, "disburse", disbursement_body(amount, **overrides))
 
 
-async def withdraw(client, world, application_id, *, who="township"):
-    return await act(client, world[who], application_id, "withdraw", {"reason": "申请人主动撤回"})
+async def withdraw(client, world, application_id, *, who="township", **dated):
+    return await act(client, world[who], application_id, "withdraw", {"reason": "申请人主动撤回", **dated})
 
 
 # The step that leads *into* each status of the happy path.

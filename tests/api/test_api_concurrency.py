@@ -305,7 +305,7 @@ async def test_service_layer_approvals_against_a_small_fund(client, engine, sett
             async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
                 service = ApplicationService(session, actor, settings)
                 decided = await service.bank_decision(
-                    UUID(application_id), BankDecision(**approval_body(amount="7000.00"))
+                    UUID(application_id), BankDecision(**approval_body(amount="7000.00")), business_today()
                 )
                 return decided.status
 

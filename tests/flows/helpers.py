@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loans.core.clock import today
 from loans.settings import get_settings
@@ -71,8 +69,9 @@ async def disbursed_loan(
     method: str = "equal_installment",
     disbursed_on: date | None = None,
     contract_no: str | None = None,
-    engine: AsyncEngine | None = None,
 ) -> dict[str, Any]:
+    """A loan disbursed on ``disbursed_on`` (default today), every step before it dated that day."""
+    on = (disbursed_on or business_today()).isoformat()
     await funded_fund(client, world)
     applicant = await expect(
         await client.post(
@@ -118,7 +117,7 @@ async def disbursed_loan(
             json={
                 "certificate_no": f"LJ-{app_id[:8]}",
                 "committee": "龙景村妇代会",
-                "issued_on": business_today().isoformat(),
+                "issued_on": on,
                 "residence_confirmed": True,
                 "credit_good": True,
                 "project_real": True,
@@ -128,12 +127,15 @@ async def disbursed_loan(
         200,
     )
     await expect(
-        await client.post(f"/api/v1/applications/{app_id}/submit", json={}, headers=world["township"]), 200
+        await client.post(
+            f"/api/v1/applications/{app_id}/submit", json={"submitted_on": on}, headers=world["township"]
+        ),
+        200,
     )
     await expect(
         await client.post(
             f"/api/v1/applications/{app_id}/county-review",
-            json={"decision": "recommend", "opinion": "同意推荐"},
+            json={"decision": "recommend", "opinion": "同意推荐", "reviewed_on": on},
             headers=world["county"],
         ),
         200,
@@ -147,20 +149,18 @@ async def disbursed_loan(
                 "annual_rate": rate,
                 "term_months": term_months,
                 "repayment_method": method,
+                "decided_on": on,
             },
             headers=world["bank"],
         ),
         200,
     )
-    if disbursed_on is not None:
-        assert engine is not None, "backdating a disbursement needs the engine"
-        await backdate_decision(engine, app_id, disbursed_on - timedelta(days=1))
     result = await expect(
         await client.post(
             f"/api/v1/applications/{app_id}/disburse",
             json={
                 "contract_no": contract_no or f"C-{app_id[:13]}",
-                "disbursed_on": (disbursed_on or business_today()).isoformat(),
+                "disbursed_on": on,
                 "amount": amount,
                 "bank_txn_ref": f"D-{app_id}",
             },
@@ -169,11 +169,3 @@ async def disbursed_loan(
         201,
     )
     return result
-
-
-async def backdate_decision(engine: AsyncEngine, application_id: str, day: date) -> None:
-    """Tests of old loans need a bank decision in the past: the API records decisions at 'now'."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE application SET decided_at = :at WHERE id = :id"), {"at": day, "id": application_id}
-        )

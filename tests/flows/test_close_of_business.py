@@ -48,7 +48,7 @@ async def loan_view(client, world, loan) -> dict:
 async def portfolio(client, world, engine):
     loans = {}
     for name in ("on_time", "late", "partial", "never"):
-        loans[name] = await disbursed_loan(client, world, engine=engine, contract_no=f"COB-{name}", **TERMS)
+        loans[name] = await disbursed_loan(client, world, contract_no=f"COB-{name}", **TERMS)
     return loans
 
 
@@ -283,7 +283,7 @@ async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, 
 
 
 async def test_late_repayment_clears_overdue_at_once(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="COB-LATE", **TERMS)
+    loan = await disbursed_loan(client, world, contract_no="COB-LATE", **TERMS)
     await close_of_business(engine, date(2026, 2, 20), date.today())
     assert (await loan_view(client, world, loan))["status"] == "overdue"
     # five days of penalty (16th–20th Feb) at 25 fen: 1.25 is owed first, then the 1000.00

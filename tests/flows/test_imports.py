@@ -22,7 +22,7 @@ async def upload(client, world, content: bytes, filename: str = "repayments.csv"
 
 
 async def test_file_rows_are_posted_reported_and_not_posted_twice(client, world, engine, run_jobs):
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="JC-IMP-1", **EQUAL_PRINCIPAL_LOAN)
+    loan = await disbursed_loan(client, world, contract_no="JC-IMP-1", **EQUAL_PRINCIPAL_LOAN)
     csv = (
         HEADER_ZH
         + "JC-IMP-1,B-001,2026-02-15,10000.00\n"
@@ -56,7 +56,6 @@ async def test_xlsx_with_english_headers(client, world, engine, run_jobs):
     await disbursed_loan(
         client,
         world,
-        engine=engine,
         amount="12000.00",
         term_months=12,
         method="equal_principal",
@@ -102,7 +101,6 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
         await disbursed_loan(
             client,
             world,
-            engine=engine,
             amount="200000.00",
             term_months=24,
             method="equal_principal",
@@ -160,7 +158,7 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
 async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, engine, run_jobs):
     from loans.cob.service import close_of_business
 
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="JC-COMP-1", **SMALL_LOAN)
+    loan = await disbursed_loan(client, world, contract_no="JC-COMP-1", **SMALL_LOAN)
     await close_of_business(engine, date(2026, 5, 20), date.today())
     await expect(
         await client.post(
@@ -197,7 +195,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
 
     contracts = [f"JC-LANE-{n}" for n in range(6)]
     for contract in contracts:
-        await disbursed_loan(client, world, engine=engine, contract_no=contract, **EQUAL_PRINCIPAL_LOAN)
+        await disbursed_loan(client, world, contract_no=contract, **EQUAL_PRINCIPAL_LOAN)
     rows = [
         f"{c},LANE-{c}-{k},{date(2026, 2, 1) + timedelta(days=k)},100.00" for c in contracts for k in range(3)
     ]

@@ -43,7 +43,7 @@ async def kept(engine, loan: dict) -> tuple[date | None, int | None]:
 
 
 async def test_a_loan_keeps_its_latest_visit_whatever_order_they_are_recorded_in(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="LV-1", **EQUAL_PRINCIPAL_LOAN)
+    loan = await disbursed_loan(client, world, contract_no="LV-1", **EQUAL_PRINCIPAL_LOAN)
     assert await kept(engine, loan) == (None, None)
     await visit(client, world, loan, "2026-03-01", 3)
     assert await kept(engine, loan) == (date(2026, 3, 1), 3)
@@ -60,8 +60,8 @@ async def test_a_loan_keeps_its_latest_visit_whatever_order_they_are_recorded_in
 
 
 async def test_the_ledger_check_finds_a_latest_visit_that_is_not_the_visits_latest(client, world, engine):
-    visited = await disbursed_loan(client, world, engine=engine, contract_no="LV-A", **EQUAL_PRINCIPAL_LOAN)
-    never = await disbursed_loan(client, world, engine=engine, contract_no="LV-B", **EQUAL_PRINCIPAL_LOAN)
+    visited = await disbursed_loan(client, world, contract_no="LV-A", **EQUAL_PRINCIPAL_LOAN)
+    never = await disbursed_loan(client, world, contract_no="LV-B", **EQUAL_PRINCIPAL_LOAN)
     await visit(client, world, visited, "2026-03-01", 3)
     async with AsyncSession(engine) as session:
         assert await ledger_drift(session) == (0, [])
@@ -86,8 +86,7 @@ async def test_the_ledger_check_finds_a_latest_visit_that_is_not_the_visits_late
 
 async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_visit(client, world, engine):
     loans = [
-        await disbursed_loan(client, world, engine=engine, contract_no=f"LV-{n}", **EQUAL_PRINCIPAL_LOAN)
-        for n in range(3)
+        await disbursed_loan(client, world, contract_no=f"LV-{n}", **EQUAL_PRINCIPAL_LOAN) for n in range(3)
     ]
     await visit(client, world, loans[0], "2026-03-01", 3)
     await visit(client, world, loans[0], "2026-02-01", 9)

@@ -42,7 +42,7 @@ async def statements_for(client, url: str, headers) -> int:
 )
 async def test_list_endpoints_do_not_query_per_row(client, world, engine, url, user):
     for n in range(4):
-        await disbursed_loan(client, world, engine=engine, contract_no=f"NPLUS1-{n}")
+        await disbursed_loan(client, world, contract_no=f"NPLUS1-{n}")
     one = await statements_for(client, url.format(n=1), world[user])
     many = await statements_for(client, url.format(n=50), world[user])
     assert one == many, (one, many)

@@ -16,7 +16,7 @@ TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 async def test_each_hot_query_has_the_indexes_it_needs(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="PLAN-1", **EQUAL_PRINCIPAL_LOAN)
+    loan = await disbursed_loan(client, world, contract_no="PLAN-1", **EQUAL_PRINCIPAL_LOAN)
     body = {"amount": "1000.00", "paid_on": "2026-02-15", "bank_txn_ref": "PLAN-1-1"}
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
     await expect(await client.post(url, json=body, headers=world["bank"]), 201)

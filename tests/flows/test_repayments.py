@@ -21,7 +21,7 @@ async def liaison_actor(client, world):
 
 
 async def test_schedule_is_frozen_at_disbursement(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     schedule = await expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
@@ -34,7 +34,7 @@ async def test_schedule_is_frozen_at_disbursement(client, world, engine):
 
 
 async def test_posting_allocates_oldest_first_and_is_idempotent(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
     body = {"amount": "15000.00", "paid_on": "2026-03-10", "bank_txn_ref": "TXN-0001"}
     first = await expect(await client.post(url, json=body, headers=world["bank"]), 201)
@@ -53,7 +53,7 @@ async def test_posting_allocates_oldest_first_and_is_idempotent(client, world, e
 
 
 async def test_invalid_repayments_are_refused(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
     early = await client.post(
         url, json={"amount": "1.00", "paid_on": "2026-01-14", "bank_txn_ref": "E"}, headers=world["bank"]
@@ -85,7 +85,6 @@ async def test_full_prepayment_settles_with_interest_to_date_and_reversal_reopen
     loan = await disbursed_loan(
         client,
         world,
-        engine=engine,
         amount="100000.00",
         rate="0.0600",
         term_months=12,
@@ -133,7 +132,7 @@ async def test_full_prepayment_settles_with_interest_to_date_and_reversal_reopen
 
 
 async def test_twenty_concurrent_postings_all_land(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
     posts = [
         client.post(
@@ -163,7 +162,7 @@ async def test_concurrent_postings_from_separate_connections_add_up(client, worl
     from loans.repayments.schemas import RepaymentCreate
     from loans.repayments.service import RepaymentService
 
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     actor = await liaison_actor(client, world)
 
     async def post(n: int) -> None:
@@ -197,8 +196,8 @@ async def test_one_bank_reference_raced_from_separate_connections_posts_once(cli
     from loans.repayments.schemas import RepaymentCreate
     from loans.repayments.service import RepaymentService
 
-    first = await disbursed_loan(client, world, engine=engine, **LOAN)
-    second = await disbursed_loan(client, world, engine=engine, **LOAN)
+    first = await disbursed_loan(client, world, **LOAN)
+    second = await disbursed_loan(client, world, **LOAN)
     actor = await liaison_actor(client, world)
     data = RepaymentCreate(amount="700.00", paid_on=date(2026, 3, 10), bank_txn_ref="RACE-1")
 
@@ -236,7 +235,7 @@ async def test_one_bank_reference_raced_from_separate_connections_posts_once(cli
 
 
 async def test_partial_prepayment_takes_principal_from_the_last_installment_backwards(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     # 35000.00 on 10 Mar: installment 1 (due 15 Feb) 10000.00, installment 2 (due 15 Mar) early 10000.00,
     # and 15000.00 prepaid: all of installment 12 and 5000.00 of installment 11.
     paid = await expect(
@@ -273,7 +272,7 @@ async def test_on_time_principal_follows_postings_and_reversals(client, world, e
 
     from loans.cob.reconcile import ledger_drift
 
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
 
     async def post(amount: str, paid_on: str, ref: str) -> dict:
@@ -330,7 +329,7 @@ async def test_a_posting_plans_its_statements_generically_for_its_transaction_on
     from loans.repayments.schemas import RepaymentCreate
     from loans.repayments.service import RepaymentService
 
-    loan = await disbursed_loan(client, world, engine=engine, **LOAN)
+    loan = await disbursed_loan(client, world, **LOAN)
     actor = await liaison_actor(client, world)
     setting = text("SELECT current_setting('plan_cache_mode')")
     async with AsyncSession(engine) as session:

@@ -15,7 +15,7 @@ from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
-    loan = await disbursed_loan(client, world, engine=engine, contract_no="LOAD-1", **SMALL_LOAN)
+    loan = await disbursed_loan(client, world, contract_no="LOAD-1", **SMALL_LOAN)
     await expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",

@@ -18,8 +18,8 @@ TERMS = {
 
 async def portfolio(client, world, engine):
     """A pays 15 Feb and 15 Mar on time, 15 Apr's installment on 20 Apr, and not 15 May; B never pays."""
-    a = await disbursed_loan(client, world, engine=engine, contract_no="RPT-A", **TERMS)
-    b = await disbursed_loan(client, world, engine=engine, contract_no="RPT-B", **TERMS)
+    a = await disbursed_loan(client, world, contract_no="RPT-A", **TERMS)
+    b = await disbursed_loan(client, world, contract_no="RPT-B", **TERMS)
     for day, ref in ((date(2026, 2, 15), "A1"), (date(2026, 3, 15), "A2"), (date(2026, 4, 20), "A3")):
         await expect(
             await client.post(

@@ -38,8 +38,7 @@ GROUPINGS = ([], ["township"], ["month"], ["bank", "category"], ["product", "mon
 async def portfolio(client, world, engine) -> None:
     """Three loans: DT-0 on time, then late, then a payment reversed; DT-1 a partial prepayment; DT-2 never paid."""
     loans = [
-        await disbursed_loan(client, world, engine=engine, contract_no=f"DT-{n}", **EQUAL_PRINCIPAL_LOAN)
-        for n in range(3)
+        await disbursed_loan(client, world, contract_no=f"DT-{n}", **EQUAL_PRINCIPAL_LOAN) for n in range(3)
     ]
 
     async def post(loan: dict, amount: str, paid_on: str, ref: str) -> dict:
@@ -184,9 +183,7 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
     await portfolio(client, world, engine)
     await close_of_business(engine, date(2026, 6, 30), TODAY)
     # disbursed after that close but dated before it: its first installments are due by 30 Jun, unpaid
-    late_entry = await disbursed_loan(
-        client, world, engine=engine, contract_no="DT-3", **EQUAL_PRINCIPAL_LOAN
-    )
+    late_entry = await disbursed_loan(client, world, contract_no="DT-3", **EQUAL_PRINCIPAL_LOAN)
     async with engine.begin() as conn:
         dt2 = await conn.scalar(text("SELECT id FROM loan WHERE contract_no = 'DT-2'"))
     body = {"amount": "12000.00", "paid_on": TODAY.isoformat(), "bank_txn_ref": "DT-2-1"}
@@ -251,8 +248,7 @@ async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_cl
     15 May itself. Then a repayment posted today recomputes its loan's kept figures, and positions as of today
     agree again; a kept date planted wrong is named by the check and moves the loan's days past due."""
     loans = [
-        await disbursed_loan(client, world, engine=engine, contract_no=f"KP-{n}", **EQUAL_PRINCIPAL_LOAN)
-        for n in range(3)
+        await disbursed_loan(client, world, contract_no=f"KP-{n}", **EQUAL_PRINCIPAL_LOAN) for n in range(3)
     ]
     schedule = (
         await expect(

@@ -101,12 +101,12 @@ def applicant(applicant_id: str, birth: date = date(1990, 1, 1), categories: lis
     }
 
 
-def application(application_id: str, applicant_id: str, created_on: date = date(2024, 12, 1)) -> dict:
+def application(application_id: str, applicant_id: str, applied_on: date = date(2024, 12, 1)) -> dict:
     return {
         "application_id": application_id,
         "applicant_id": applicant_id,
         "status": "disbursed",
-        "created_on": created_on,
+        "applied_on": applied_on,
         "county_code": COUNTY,
         "township_code": T1,
         "village_code": V1,
