@@ -22,6 +22,8 @@ from loans.applications.service import ApplicationService
 from loans.applications.workflow import TRANSITIONS, Action, Status
 from loans.audit.models import AuditEvent
 from loans.bootstrap import ensure_admin
+from loans.cob.reconcile import ledger_drift
+from loans.cob.service import close_of_business
 from loans.core.actor import Actor
 from loans.core.roles import Role
 from loans.demo import (
@@ -38,10 +40,12 @@ from loans.demo import (
 )
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.service import FundService
+from loans.imports.models import ImportRow, RepaymentImport
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import RepaymentMethod
 from loans.money import round_fen, yuan_to_fen
 from loans.regions.codes import RegionLevel, ancestor_code, level_of
+from loans.repayments.models import Repayment
 from loans.settings import Settings
 from loans.users.models import User
 from loans.users.service import UserService
@@ -205,6 +209,20 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
         )
         assert unpaid_due == 2
 
+        # Every repayment came in a bank's monthly file, uploaded and posted as a liaison does, every row posted.
+        imports = list(
+            await session.scalars(select(RepaymentImport).where(RepaymentImport.county_code == HUINING.code))
+        )
+        assert {i.bank_code for i in imports} == {b.code for b in HUINING.banks} and len(imports) > 2
+        assert all(i.status == "done" and i.posted == i.total_rows > 0 for i in imports)
+        from_files = await session.scalars(
+            select(ImportRow.repayment_id).where(ImportRow.import_id.in_([i.id for i in imports]))
+        )
+        repaid = await session.scalars(
+            select(Repayment.id).where(Repayment.loan_id.in_([x.id for x in loans]))
+        )
+        assert set(from_files) == set(repaid) != set()
+
         # A partnership of two women, and a licensed borrower submitted straight from draft.
         partnerships = [a for a in applications.values() if a.borrower_kind == "partnership"]
         assert len(partnerships) == 1
@@ -232,7 +250,8 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             for audit_event in history[1:]:
                 assert audit_event.role in TRANSITIONS[Action(audit_event.action)].roles
             assert [e.at for e in history] == sorted(e.at for e in history)
-            assert history[-1].at.astimezone(SHANGHAI).date() == loan.disbursed_on
+            # entered now, dated as it happened on paper
+            assert history[-1].effective_on == loan.disbursed_on < history[-1].at.astimezone(SHANGHAI).date()
             assert history[-1].after["contract_no"] == loan.contract_no
 
         # Guarantee funds: deposits, guaranteed outstanding and capacity agree with the rows behind them.
@@ -273,6 +292,15 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             summary.users,
         )
         assert await table_counts(session) == before
+
+    # Close of business catches up from the oldest unpaid due date to the day before TODAY, as `loans dev` does:
+    # the two loans in arrears are overdue, the rest current, and every kept figure agrees with its ledger.
+    await close_of_business(engine, TODAY - timedelta(days=1), TODAY)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        closed = list(await session.scalars(select(Loan).where(Loan.county_code == HUINING.code)))
+        assert sorted(loan.status for loan in closed).count("overdue") == 2
+        assert all(loan.days_past_due == 0 for loan in closed if loan.status != "overdue")
+        assert await ledger_drift(session) == (0, [])
 
 
 def test_generated_ids_and_codes_pass_the_validators() -> None:

@@ -1,9 +1,9 @@
-"""The demo loader's groundwork: its state, its story clock, and the county's reference data.
+"""The demo loader's groundwork: its state and the county's reference data.
 
 ``CountySetup`` holds what the loader builds up (the actors, the guarantee funds, the applicants
-and applications made so far), moves the story clock, and sets the county up ``_SETUP_DAYS_AGO``
-days before today: regions, banks, the product, the users, and the guarantee funds with their
-first deposits. The story itself (``story._DemoLoader``) builds on it.
+and applications made so far) and sets the county up: regions, banks, the product, the users, and
+the guarantee funds with their first deposits, dated ``_SETUP_DAYS_AGO`` days before today. The
+story itself (``story._DemoLoader``) builds on it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from loans.banks.service import BankService
 from loans.bootstrap import ADMIN_USERNAME
 from loans.core.actor import Actor
 from loans.core.roles import Role
-from loans.demo.clock import StoryClock
 from loans.demo.counties import DemoCounty, demo_logins
 from loans.funds.schemas import DepositCreate, FundCreate
 from loans.funds.service import FundService
@@ -39,7 +38,7 @@ _SETUP_DAYS_AGO = 600
 
 
 class CountySetup:
-    """The loader's state and clock, and the county's reference data; ``story._DemoLoader`` adds the story."""
+    """The loader's state and the county's reference data; ``story._DemoLoader`` adds the story."""
 
     def __init__(self, session: AsyncSession, settings: Settings, county: DemoCounty, today: date) -> None:
         if len(county.townships) != 4 or len(county.banks) != 2:
@@ -49,7 +48,6 @@ class CountySetup:
         self.county = county
         self.today = today
         self.rng = random.Random(SEED)
-        self.clock = StoryClock(settings.timezone)
         self.actors: dict[str, Actor] = {}
         self.fund_ids: list[UUID] = []
         self.applicants: dict[int, UUID] = {}
@@ -60,16 +58,10 @@ class CountySetup:
     def day(self, days_ago: int) -> date:
         return self.today - timedelta(days=days_ago)
 
-    async def _at(self, day: date) -> None:
-        """Move the story clock to ``day``, first flushing what the last step left pending at its time."""
-        await self.session.flush()
-        self.clock.set(day)
-
     # --- reference data: regions, banks, product, users, guarantee funds ----------------------------
 
     async def _setup(self) -> None:
         county = self.county
-        await self._at(self.day(_SETUP_DAYS_AGO))
         admin = self.actors[ADMIN_USERNAME]
         regions = RegionService(self.session, admin)
         await regions.create(RegionCreate(code=county.code, name=county.name, level="county"))
@@ -138,7 +130,6 @@ class CountySetup:
         officer = self.actors[county.county_officer]
         funds = FundService(self.session, officer)
         for i, bank in enumerate(county.banks):
-            await self._at(self.day(_SETUP_DAYS_AGO - 5))
             fund = await funds.create(
                 FundCreate(
                     county_code=county.code,
@@ -152,7 +143,6 @@ class CountySetup:
             self.fund_ids.append(fund.id)
             # The first deposit when the fund opens; any later one as the county tops the fund up.
             first = self.day(_SETUP_DAYS_AGO - 10 - 5 * i)
-            await self._at(first)
             await self._deposit(i, 0, first)
 
     async def _deposit(self, bank: int, n: int, day: date) -> None:

@@ -1,19 +1,21 @@
 """The demo story: twenty months of registrations, trainings, applications and repayments.
 
 ``_DemoLoader`` sets the county up (see ``setup``) and then plays every step of the story in
-date order through the services, acting as the user whose step it is; ``load_demo_data`` runs
-it once, unless the demo county already exists.
+date order through the services, acting as the user whose step it is and dating the step on the
+story's day; the repayments follow as the banks' files. ``load_demo_data`` runs it once, unless the
+demo county already exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from itertools import groupby
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.schemas import ApplicantCreate, TrainingCreate
@@ -37,13 +39,12 @@ from loans.demo.identities import credit_code, female_national_id
 from loans.demo.plans import CLASSES, PEOPLE, PLANS, TOWNSHIP_OF_PERSON, TRAINED, Plan
 from loans.demo.setup import CountySetup, actor_of
 from loans.demo.summary import DemoSummary, summarize
+from loans.imports.service import ImportService, process_import
 from loans.loans.models import Loan
 from loans.loans.service import LoanService
-from loans.money import fen_to_yuan
+from loans.money import fen_to_str
 from loans.products.schemas import BorrowerKind
 from loans.regions.models import Region
-from loans.repayments.schemas import RepaymentCreate
-from loans.repayments.service import RepaymentService
 from loans.settings import Settings
 from loans.users.models import User
 
@@ -78,16 +79,10 @@ class _DemoLoader(CountySetup):
         if admin is None:
             raise RuntimeError("the admin user must exist before demo data is loaded (see loans.bootstrap)")
         self.actors[ADMIN_USERNAME] = actor_of(admin)
-        listener = self.clock.stamp
-        event.listen(self.session.sync_session, "before_flush", listener)
-        try:
-            await self._setup()
-            for _when, _seq, step in sorted(self._story(), key=lambda s: (s[0], s[1])):
-                await step()
-            await self._repayments()
-            await self.session.flush()
-        finally:
-            event.remove(self.session.sync_session, "before_flush", listener)
+        await self._setup()
+        for _when, _seq, step in sorted(self._story(), key=lambda s: (s[0], s[1])):
+            await step()
+        await self.session.flush()
 
     # --- the story: registrations, trainings, applications, later deposits -------------------------
 
@@ -95,11 +90,7 @@ class _DemoLoader(CountySetup):
         steps: list[tuple[date, int, Callable[[], Awaitable[None]]]] = []
 
         def at(day: date, action: Callable[[], Awaitable[Any]]) -> None:
-            async def run() -> None:
-                await self._at(day)
-                await action()
-
-            steps.append((day, len(steps), run))
+            steps.append((day, len(steps), action))
 
         for bank, spec in enumerate(self.county.banks):
             for n in range(1, len(spec.deposits)):
@@ -167,7 +158,7 @@ class _DemoLoader(CountySetup):
                 village_code=village.code,
                 categories=list(categories),
             ),
-            day,
+            self.today,
         )
         self.applicants[person] = applicant.id
         if person not in TRAINED:
@@ -204,7 +195,7 @@ class _DemoLoader(CountySetup):
             return ApplicationService(self.session, actor, self.settings)
 
         if step == "create":
-            application = await service(staff).create(self._application(plan, village), day)
+            application = await service(staff).create(self._application(plan, village), self.today)
             self.applications[plan_index] = application.id
             return
         application_id = self.applications[plan_index]
@@ -223,7 +214,7 @@ class _DemoLoader(CountySetup):
                     credit_good=True,
                     project_real=True,
                 ),
-                day,
+                self.today,
             )
         elif step == "submit":
             await service(staff).submit(application_id, Submission(submitted_on=day), self.today)
@@ -247,7 +238,7 @@ class _DemoLoader(CountySetup):
                     amount=Decimal(plan.approved or plan.amount),
                     bank_txn_ref=f"FK{day:%Y%m%d}{self.rng.randrange(10**6):06d}{n:02d}",
                 ),
-                day,
+                self.today,
             )
         elif step == "withdraw":
             await service(staff).withdraw(
@@ -304,9 +295,11 @@ class _DemoLoader(CountySetup):
             decision = BankDecision(decision="decline", reason=plan.reason, decided_on=day)
         await applications.bank_decision(application_id, decision, self.today)
 
-    async def _repayments(self) -> None:
-        """Each borrower repays what fell due by today, on the due date or her plan's days late, except the
-        last installments her plan says she missed."""
+    async def post_bank_files(self) -> None:
+        """Each bank's repayments, a file a month, uploaded and posted as a liaison does (the story is committed:
+        the import posts in sessions of its own). Each borrower repays what fell due by today, on the due date or
+        her plan's days late, except the last installments her plan says she missed."""
+        paid: list[list[BankFileRow]] = [[] for _ in self.county.banks]
         for plan_index, plan in enumerate(PLANS):
             if plan.status != Status.DISBURSED:
                 continue
@@ -321,24 +314,55 @@ class _DemoLoader(CountySetup):
             ]
             for row in due[: len(due) - plan.missed]:
                 paid_on = min(row.due_date + timedelta(days=plan.days_late), self.today)
-                await self._at(paid_on)
-                await RepaymentService(self.session, liaison).post_repayment(
-                    loan.id,
-                    RepaymentCreate(
-                        amount=fen_to_yuan(row.principal + row.borrower_interest),
-                        paid_on=paid_on,
-                        bank_txn_ref=f"HK{paid_on:%Y%m%d}{loan.contract_no[-4:]}{row.seq:02d}",
-                    ),
-                    self.today,
+                paid[plan.bank].append(
+                    BankFileRow(
+                        loan.contract_no,
+                        f"HK{paid_on:%Y%m%d}{loan.contract_no[-4:]}{row.seq:02d}",
+                        paid_on,
+                        row.principal + row.borrower_interest,
+                    )
                 )
+        for bank, rows in zip(self.county.banks, paid, strict=True):
+            imports = ImportService(self.session, self.actors[bank.liaison])
+            by_month = groupby(
+                sorted(rows, key=lambda r: (r.paid_on, r.reference)), key=lambda r: r.paid_on.replace(day=1)
+            )
+            for month, lines in by_month:
+                batch = await imports.upload(
+                    f"{bank.code}-还款流水-{month:%Y%m}.csv", bank_file(lines), self.today
+                )
+                await self.session.commit()
+                done = await process_import(self.session, batch.id, self.today)
+                if done.posted != done.total_rows:
+                    raise RuntimeError(
+                        f"demo bank file {done.filename}: {done.posted} of {done.total_rows} posted"
+                    )
+
+
+class BankFileRow(NamedTuple):
+    contract_no: str
+    reference: str
+    paid_on: date
+    amount: int
+
+
+def bank_file(rows: Iterable[BankFileRow]) -> bytes:
+    """A bank's repayment export as the bank writes it: UTF-8 CSV with a BOM, Chinese headers."""
+    lines = ["合同编号,交易流水号,还款日期,还款金额"]
+    lines += [f"{r.contract_no},{r.reference},{r.paid_on.isoformat()},{fen_to_str(r.amount)}" for r in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8-sig")
 
 
 async def load_demo_data(
     session: AsyncSession, settings: Settings, *, today: date, county: DemoCounty = JINCHUAN
 ) -> DemoSummary:
-    """Load the demo county unless it exists; commit once at the end. The `admin` user must exist."""
+    """Load the demo county unless it exists: the story in one commit, then the banks' repayment files, each
+    posted as its import commits. The `admin` user must exist."""
     if await session.get(Region, county.code) is None:
-        await _DemoLoader(session, settings, county, today).load()
+        loader = _DemoLoader(session, settings, county, today)
+        await loader.load()
+        await session.commit()
+        await loader.post_bank_files()
         summary = await summarize(session, county, created=True)
         await session.commit()
         return summary
