@@ -36,6 +36,11 @@ class ReportScope:
     village_code: str | None = None
     bank_code: str | None = None
 
+    @property
+    def region_code(self) -> str | None:
+        """The narrowest region named (None: the whole deployment)."""
+        return self.village_code or self.township_code or self.county_code
+
     def where(self, alias: str, available: tuple[str, ...], args: list) -> str:
         """SQL conditions on ``alias`` for the scope; appends the values to ``args`` ($n placeholders).
 

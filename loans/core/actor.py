@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, func, true
 
 from loans.core.errors import Forbidden
 from loans.core.roles import ROLE_ZH, Role
-from loans.regions.codes import RegionLevel, level_of
+from loans.regions.codes import SIGNIFICANT_DIGITS, RegionLevel, level_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,21 @@ class Actor:
     def scope_filter(self, model: type) -> ColumnElement[bool]:
         """Region scope plus, for a bank liaison, the bank (rows not yet tied to a bank stay visible)."""
         return scope_condition(model, self.scope_shape, self.region_code, self.bank_code)
+
+    def covers(self, region_code: Any, bank_code: Any) -> ColumnElement[bool]:
+        """SQL condition on a row that covers one region and one bank (a job, a bank file): its region lies
+        inside the caller's and, for a bank liaison, its bank is hers. ``region_code``: the row's code at any
+        level, NULL for the whole deployment; ``bank_code``: NULL for every bank. Stricter than
+        ``scope_filter``: a row over a whole county is none of a township's, a row over every bank none of a
+        liaison's."""
+        if self.region_code is None:
+            condition: ColumnElement[bool] = true()
+        else:
+            digits = SIGNIFICANT_DIGITS[level_of(self.region_code)]
+            condition = func.substr(region_code, 1, digits) == self.region_code[:digits]
+        if self.role == Role.BANK_LIAISON:
+            condition = and_(condition, bank_code == self.bank_code)
+        return condition
 
     @property
     def scope_shape(self) -> ScopeShape:

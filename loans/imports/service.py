@@ -22,6 +22,7 @@ from loans.core.roles import Role
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import BankFileError, read_bank_file
 from loans.imports.posting import ImportKeys, post_batch
+from loans.regions.codes import RegionLevel, ancestor_code
 
 BATCH_ROWS = 5000
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -42,7 +43,7 @@ class ImportService:
             raise InvalidInput("file", exc.message_en, exc.message_zh) from exc
         batch = RepaymentImport(
             bank_code=self.actor.bank_code,
-            county_code=self.actor.region_code,
+            county_code=ancestor_code(self.actor.region_code, RegionLevel.COUNTY),
             filename=filename,
             content_sha256=hashlib.sha256(content).hexdigest(),
             content=content,
@@ -55,12 +56,14 @@ class ImportService:
         return batch
 
     async def get(self, import_id: UUID) -> RepaymentImport:
-        conditions = [RepaymentImport.id == import_id]
-        if self.actor.role == Role.BANK_LIAISON:
-            conditions.append(RepaymentImport.bank_code == self.actor.bank_code)
-        if self.actor.region_code is not None:
-            conditions.append(RepaymentImport.county_code == self.actor.region_code[:6].ljust(12, "0"))
-        batch = await self.session.scalar(select(RepaymentImport).where(*conditions))
+        """A bank's file covers the bank's loans in its county: read by that bank's liaisons and by the county's
+        officers, auditors and admins; a township or village never sees it."""
+        batch = await self.session.scalar(
+            select(RepaymentImport).where(
+                RepaymentImport.id == import_id,
+                self.actor.covers(RepaymentImport.county_code, RepaymentImport.bank_code),
+            )
+        )
         if batch is None:
             raise NotFound("import", "导入批次", import_id)
         return batch

@@ -23,5 +23,8 @@ class Job(UUIDv7AuditBase):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    # What the job's work and result cover: a region (NULL: the whole deployment) and a bank (NULL: every bank).
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    bank_code: Mapped[str | None] = mapped_column(String(32))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import structlog
 from arq import Retry
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loans.cob.service import require_day_over
@@ -45,8 +45,11 @@ class JobService:
         await self.session.flush()
         return job
 
-    async def create_report(self, params: dict[str, Any]) -> Job:
-        """A report built in the background for this caller, in her scope (kept in the job's params)."""
+    async def create_report(
+        self, params: dict[str, Any], region_code: str | None, bank_code: str | None
+    ) -> Job:
+        """A report built in the background for this caller, in her scope (kept in the job's params); the job
+        covers the report's region and bank."""
         actor = {
             "user_id": str(self.actor.user_id),
             "username": self.actor.username,
@@ -55,22 +58,37 @@ class JobService:
             "bank_code": self.actor.bank_code,
         }
         job = Job(
-            kind="report", params={**params, "actor": actor}, status="queued", created_by=self.actor.user_id
+            kind="report",
+            params={**params, "actor": actor},
+            status="queued",
+            created_by=self.actor.user_id,
+            region_code=region_code,
+            bank_code=bank_code,
         )
         self.session.add(job)
         await self.session.flush()
         return job
 
     async def get(self, job_id: UUID) -> Job:
-        """A user sees her own jobs; county officers, auditors and admins see every job."""
-        job = await self.session.get(Job, job_id)
-        if job is None or (job.created_by != self.actor.user_id and self.actor.role not in self.readers):
+        job = await self.session.scalar(select(Job).where(Job.id == job_id, self._visible()))
+        if job is None:
             raise NotFound("job", "任务", job_id)
         return job
 
     async def recent(self, limit: int) -> list[Job]:
         self.actor.require(*self.readers)
-        return list(await self.session.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit)))
+        query = select(Job).where(self._visible()).order_by(Job.created_at.desc()).limit(limit)
+        return list(await self.session.scalars(query))
+
+    def _visible(self) -> ColumnElement[bool]:
+        """A job is read inside the region and bank it covers: by its starter, and by county officers,
+        auditors and admins of that scope. One over the whole deployment (close of business, the weekly
+        checks) is its starter's and the deployment-wide readers'."""
+        in_scope = self.actor.covers(Job.region_code, Job.bank_code)
+        own = Job.created_by == self.actor.user_id
+        if self.actor.role in self.readers:
+            return in_scope | (own & Job.region_code.is_(None))
+        return own & (in_scope | Job.region_code.is_(None))
 
 
 async def run_tracked(

@@ -64,7 +64,9 @@ class ReportController(Controller):
         service.validate(report_request)
         scope = await service.scope_for(report_request)
         if run_async or await service.loans_in(scope) > SYNC_LOAN_LIMIT:
-            job = await JobService(db_session, actor).create_report(report_request.to_params())
+            job = await JobService(db_session, actor).create_report(
+                report_request.to_params(), scope.region_code, scope.bank_code
+            )
             await db_session.commit()  # the worker must find the committed row
             await request.app.state.redis.enqueue_job("build_report", str(job.id), _job_id=f"job:{job.id}")
             return Response(

@@ -114,7 +114,7 @@ class ReportKind:
 
 
 def _county_of(scope: ReportScope) -> str:
-    code = scope.county_code or scope.township_code or scope.village_code
+    code = scope.region_code
     if code is None:
         raise InvalidInput("region_code", "name the county for this report", "请指定县（区）区划代码")
     return ancestor_code(code, RegionLevel.COUNTY)
