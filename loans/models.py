@@ -1,6 +1,6 @@
 """Every mapped class, imported once so that metadata (and Alembic) sees the whole schema."""
 
-from loans.applicants.models import Applicant, Training
+from loans.applicants.models import Applicant, IdAccessLog, Training
 from loans.applications.models import Application, ApplicationMember
 from loans.audit.models import AuditEvent
 from loans.banks.models import Bank
@@ -21,6 +21,7 @@ from loans.visits.models import FollowUp
 
 __all__ = [
     "Applicant",
+    "IdAccessLog",
     "Application",
     "ApplicationMember",
     "AuditEvent",

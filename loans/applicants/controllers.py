@@ -2,16 +2,28 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loans.applicants.disclosure import Disclosure
+from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantCreate, ApplicantOut, TrainingCreate, TrainingOut
-from loans.applicants.service import ApplicantService, reveals_full_id
+from loans.applicants.service import ApplicantService
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.schemas import Page
 from loans.settings import Settings
+
+
+async def shown(
+    applicants: list[Applicant], request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
+) -> list[ApplicantOut]:
+    """The applicants as the caller may see them; the full IDs shown are logged against this endpoint."""
+    endpoint = f"{request.method} {request.scope['path_template']}"
+    full = await Disclosure(db_session, actor).full_ids_shown(applicants, endpoint)
+    day = today(settings)
+    return [ApplicantOut.of(a, today=day, full_id=a.id in full) for a in applicants]
 
 
 class ApplicantController(Controller):
@@ -20,15 +32,20 @@ class ApplicantController(Controller):
 
     @post("/")
     async def register_applicant(
-        self, data: ApplicantCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        data: ApplicantCreate,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> ApplicantOut:
-        day = today(settings)
-        applicant = await ApplicantService(db_session, actor, settings).register(data, day)
-        return ApplicantOut.of(applicant, today=day, reveal_id=reveals_full_id(actor))
+        applicant = await ApplicantService(db_session, actor, settings).register(data, today(settings))
+        return (await shown([applicant], request, db_session, actor, settings))[0]
 
     @get("/")
     async def list_applicants(
         self,
+        request: Request,
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
@@ -41,16 +58,15 @@ class ApplicantController(Controller):
         rows, total = await ApplicantService(db_session, actor, settings).search(
             q=q, region_code=region_code, category=category, limit=limit, offset=offset
         )
-        day, reveal = today(settings), reveals_full_id(actor)
-        items = [ApplicantOut.of(a, today=day, reveal_id=reveal) for a in rows]
+        items = await shown(rows, request, db_session, actor, settings)
         return Page[ApplicantOut](items=items, total=total, limit=limit, offset=offset)
 
     @get("/{applicant_id:uuid}")
     async def get_applicant(
-        self, applicant_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self, applicant_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> ApplicantOut:
         applicant = await ApplicantService(db_session, actor, settings).get(applicant_id)
-        return ApplicantOut.of(applicant, today=today(settings), reveal_id=reveals_full_id(actor))
+        return (await shown([applicant], request, db_session, actor, settings))[0]
 
     @post("/{applicant_id:uuid}/trainings")
     async def add_training(

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Identity, Index, String, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loans.core.db import UUIDv7AuditBase
+from loans.core.db import DefaultBase, UUIDv7AuditBase
 
 
 class Applicant(UUIDv7AuditBase):
@@ -38,3 +38,22 @@ class Training(UUIDv7AuditBase):
     started_on: Mapped[date] = mapped_column(Date)
     finished_on: Mapped[date] = mapped_column(Date)
     certificate_no: Mapped[str | None] = mapped_column(String(60))
+
+
+class IdAccessLog(DefaultBase):
+    """Every answer that showed an applicant's full ID number: who read whose, when, through which endpoint.
+    Append-only: the migration installs a trigger that refuses UPDATE and DELETE."""
+
+    __tablename__ = "id_access_log"
+    __table_args__ = (
+        Index("ix_id_access_log_applicant", "applicant_id", "at"),
+        Index("ix_id_access_log_user", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_id: Mapped[UUID]
+    username: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))
+    applicant_id: Mapped[UUID]
+    endpoint: Mapped[str] = mapped_column(String(200))

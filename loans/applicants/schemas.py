@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from loans.applicants.disclosure import mask_phone
 from loans.applicants.national_id import mask_national_id
 from loans.core.schemas import OutSchema, RegionCode, Schema
 
@@ -39,10 +40,15 @@ class ApplicantCreate(Schema):
 class ApplicantOut(OutSchema):
     id: UUID
     national_id_masked: str
-    national_id: str | None = Field(default=None, description="Only for roles that need the full number")
+    national_id: str | None = Field(
+        default=None, description="Only for township staff of her township and liaisons of her banks"
+    )
     name: str
-    phone: str | None
-    birth_date: date
+    phone_masked: str | None
+    phone: str | None = Field(default=None, description="Only where the full ID is shown")
+    birth_date: date | None = Field(
+        default=None, description="Only where the full ID is shown (the mask hides it)"
+    )
     age: int
     county_code: str
     township_code: str
@@ -51,16 +57,19 @@ class ApplicantOut(OutSchema):
     created_at: datetime
 
     @classmethod
-    def of(cls, applicant, *, today: date, reveal_id: bool) -> ApplicantOut:
+    def of(cls, applicant, *, today: date, full_id: bool) -> ApplicantOut:
+        """The applicant as the caller may see her: ``full_id`` from `Disclosure.full_ids_shown`."""
         birth = applicant.birth_date
         age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+        phone = applicant.phone
         return cls(
             id=applicant.id,
             national_id_masked=mask_national_id(applicant.national_id),
-            national_id=applicant.national_id if reveal_id else None,
+            national_id=applicant.national_id if full_id else None,
             name=applicant.name,
-            phone=applicant.phone,
-            birth_date=birth,
+            phone_masked=None if phone is None else mask_phone(phone),
+            phone=phone if full_id else None,
+            birth_date=birth if full_id else None,
             age=age,
             county_code=applicant.county_code,
             township_code=applicant.township_code,

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loans.applicants.disclosure import bank_applicant_ids
 from loans.applicants.models import Applicant, Training
 from loans.applicants.national_id import InvalidNationalId, validate_applicant_id
 from loans.applicants.schemas import ApplicantCreate, TrainingCreate
@@ -18,12 +19,6 @@ from loans.core.reference import require_region
 from loans.core.roles import Role
 from loans.regions.codes import RegionLevel, region_path
 from loans.settings import Settings
-
-ROLES_SEEING_FULL_ID = frozenset({Role.TOWNSHIP_STAFF, Role.BANK_LIAISON})
-
-
-def reveals_full_id(actor: Actor) -> bool:
-    return actor.role in ROLES_SEEING_FULL_ID
 
 
 @dataclass
@@ -87,9 +82,16 @@ class ApplicantService:
                 existing_id=str(existing),
             )
 
+    def _in_scope(self) -> list[ColumnElement[bool]]:
+        """The caller's region; a bank liaison sees only the applicants of her bank's applications and loans."""
+        conditions = [self.actor.region_filter(Applicant)]
+        if self.actor.role == Role.BANK_LIAISON:
+            conditions.append(Applicant.id.in_(bank_applicant_ids(self.actor)))
+        return conditions
+
     async def get(self, applicant_id: UUID) -> Applicant:
         applicant = await self.session.scalar(
-            select(Applicant).where(Applicant.id == applicant_id, self.actor.region_filter(Applicant))
+            select(Applicant).where(Applicant.id == applicant_id, *self._in_scope())
         )
         if applicant is None:
             raise NotFound("applicant", "申请人", applicant_id)
@@ -98,7 +100,7 @@ class ApplicantService:
     async def search(
         self, *, q: str | None, region_code: str | None, category: str | None, limit: int, offset: int
     ) -> tuple[list[Applicant], int]:
-        conditions = [self.actor.region_filter(Applicant)]
+        conditions = self._in_scope()
         if q:
             # autoescape: a % or _ typed into the search box is a character, not a LIKE wildcard
             name_prefix = Applicant.name.startswith(q, autoescape=True)

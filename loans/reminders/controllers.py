@@ -5,9 +5,11 @@ from uuid import UUID
 
 from litestar import Controller, get
 from litestar.params import Parameter
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loans.applicants.disclosure import mask_phone, sees_full_id
 from loans.core.actor import Actor
 from loans.core.roles import Role
 from loans.core.schemas import OutSchema, Page
@@ -25,7 +27,8 @@ class ReminderOut(OutSchema):
     business_date: date
     township_code: str
     village_code: str
-    phone: str | None
+    phone_masked: str | None
+    phone: str | None = Field(default=None, description="Only where the borrower's full ID would be shown")
     amount: str | None
     message: str
     sent_at: datetime | None
@@ -77,7 +80,12 @@ class ReminderController(Controller):
                 business_date=r.business_date,
                 township_code=r.township_code,
                 village_code=r.village_code,
-                phone=r.phone,
+                phone_masked=None if r.phone is None else mask_phone(r.phone),
+                phone=r.phone
+                if sees_full_id(
+                    actor, township_code=r.township_code, at_her_bank=r.bank_code == actor.bank_code
+                )
+                else None,
                 amount=None if r.amount is None else fen_to_str(r.amount),
                 message=r.message,
                 sent_at=r.sent_at,

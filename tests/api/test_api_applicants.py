@@ -10,6 +10,7 @@ from tests.api.helpers import (
     API,
     applicant_body,
     business_today,
+    create_application,
     expect,
     expect_conflict,
     expect_invalid,
@@ -73,15 +74,26 @@ async def test_a_lowercase_x_check_character_is_accepted_and_stored_upper_case(c
         ("admin", False),
     ],
 )
-async def test_only_township_staff_and_bank_liaisons_see_the_full_id(client, world, user, sees_full_id):
+async def test_township_staff_and_the_liaisons_of_her_bank_see_the_full_id(
+    client, world, fund_id, user, sees_full_id
+):
     applicant = await register(client, world, national_id=BORN_1990)
+    await create_application(client, world, fund_id, applicant=applicant)  # with the fund's bank
     one = expect(await client.get(f"{API}/applicants/{applicant['id']}", headers=world[user]), 200)
     page = expect(await client.get(f"{API}/applicants", headers=world[user]), 200)
     assert [a["id"] for a in page["items"]] == [applicant["id"]]
     for shown in (one, page["items"][0]):
         assert shown["national_id_masked"] == "620302********" + BORN_1990[-4:]
         assert shown["national_id"] == (BORN_1990 if sees_full_id else None)
-        assert BORN_1990 not in str(shown) or sees_full_id
+        assert shown["phone"] == ("13909350001" if sees_full_id else None)
+        assert shown["phone_masked"] == "139****0001"
+        assert shown["birth_date"] == ("1990-03-15" if sees_full_id else None)
+        assert shown["age"] == age_on(date(1990, 3, 15), business_today())
+        if (
+            not sees_full_id
+        ):  # nothing the mask hides: neither the number, nor its birth digits, nor the phone
+            for hidden in (BORN_1990, "19900315", "1990-03-15", "13909350001"):
+                assert hidden not in str(shown), (user, hidden)
 
 
 def _bad_check_digit() -> str:
