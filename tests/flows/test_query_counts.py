@@ -35,6 +35,7 @@ async def statements_for(client, url: str, headers) -> int:
     ("url", "user"),
     [
         ("/api/v1/applicants?limit={n}", "township"),
+        ("/api/v1/applicants?limit={n}", "bank"),
         ("/api/v1/applications?limit={n}", "township"),
         ("/api/v1/loans?limit={n}", "bank"),
         ("/api/v1/guarantee-funds?limit={n}", "county"),
