@@ -146,8 +146,12 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
         # Every demo login works with the demo password and has the scope it is listed with.
         for username, password, role, region_code, bank_code in summary.logins:
             assert password == DEMO_PASSWORD
-            user = await UserService(session).authenticate(username, password)
-            assert (user.role, user.region_code, user.bank_code) == (role, region_code, bank_code)
+            user = await UserService(session).verify_credentials(username, password)
+            assert user is not None and (user.role, user.region_code, user.bank_code) == (
+                role,
+                region_code,
+                bank_code,
+            )
 
         # Applicants: valid female IDs, 18–60 on TODAY, spread over the county's villages.
         applicants = list(

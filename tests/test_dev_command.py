@@ -34,7 +34,7 @@ def _token(base: str, username: str, password: str) -> str:
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["LOANS_ADMIN_PASSWORD"] = "admin-password-for-test"
+    env["LOANS_ADMIN_PASSWORD"] = "dev-command-test-secret"
     return subprocess.Popen(
         [sys.executable, "-m", "loans.cli", "dev", "--port", str(port), "--data-dir", str(data_dir)],
         env=env,
@@ -75,7 +75,7 @@ def test_dev_runs_everything_with_demo_data_and_restarts_on_the_same_data(tmp_pa
         applications = _get(f"{base}/api/v1/applications?limit=1", token)
         statuses = {a["status"] for a in _get(f"{base}/api/v1/applications?limit=100", token)["items"]}
         assert applications["total"] >= 30 and {"draft", "disbursed", "declined", "withdrawn"} <= statuses
-        assert _token(base, "admin", "admin-password-for-test")
+        assert _token(base, "admin", "dev-command-test-secret")
     finally:
         output = _stop(process)
     assert "/schema/swagger" in output and "jinguo-demo-2026" in output

@@ -19,6 +19,7 @@ class BilingualValueError(ValueError):
 
 class DomainError(Exception):
     status_code: int = 400
+    headers: dict[str, str] | None = None  # e.g. Retry-After
 
     def __init__(self, message_en: str, message_zh: str, **extra: Any) -> None:
         super().__init__(message_en)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loans.core.roles import Role
-
-DEMO_PASSWORD = "jinguo-demo-2026"
+from loans.users.password_policy import DEMO_PASSWORD
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ class CountySetup:
                 Role.BANK_LIAISON: f"{bank_names.get(bank_code or '', '')}信贷员",
                 Role.AUDITOR: f"{county.name}财政局",
             }[Role(role)]
-            user = await users.create(
+            user = await users.create_demo_user(
                 UserCreate(
                     username=username,
                     password=password,

@@ -36,7 +36,7 @@ from loans.server.errors import exception_handlers
 from loans.server.health import health
 from loans.settings import Settings, get_settings
 from loans.targets.controllers import LendingTargetController
-from loans.users.auth import build_jwt_auth
+from loans.users.auth import TokenStandings, build_jwt_auth
 from loans.users.controllers import AuthController, UserController
 from loans.users.service import token_lifetime
 from loans.visits.controllers import FollowUpController
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     jwt_auth = build_jwt_auth(secret_key(settings), token_lifetime(settings.token_ttl_minutes))
+    db_config = sqlalchemy_config(settings)
 
     @asynccontextmanager
     async def redis_pool(app: Litestar) -> AsyncIterator[None]:
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[index, health, *CONTROLLERS],
-        plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings))],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[redis_pool],
         on_startup=[freeze_startup_objects],
@@ -114,7 +115,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
         exception_handlers=exception_handlers,
-        state=State({"jwt_auth": jwt_auth, "settings": settings}),
+        state=State(
+            {
+                "jwt_auth": jwt_auth,
+                "token_standings": TokenStandings(db_config.get_engine),
+                "settings": settings,
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="Jinguo Loans 巾帼贷款",
             version="1.0.0",

@@ -36,7 +36,7 @@ def _field_name(key: str | None) -> str:
 
 
 def domain_error_handler(_: Request, exc: DomainError) -> Response:
-    return Response(exc.to_body(), status_code=exc.status_code)
+    return Response(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
 
 
 def validation_error_handler(_: Request, exc: ValidationException) -> Response:

@@ -1,17 +1,25 @@
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
-from litestar.security.jwt import JWTAuth
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.roles import Role
 from loans.settings import Settings
-from loans.users.auth import token_extras
+from loans.users.auth import issue_token
 from loans.users.models import User
-from loans.users.schemas import TokenRequest, TokenResponse, UserCreate, UserOut
+from loans.users.schemas import PasswordChange, TokenRequest, TokenResponse, UserCreate, UserOut, UserUpdate
 from loans.users.service import UserService, token_lifetime
+from loans.users.throttle import LoginThrottle, client_address_of
+
+
+def token_response(request: Request, settings: Settings, user: User) -> TokenResponse:
+    lifetime = token_lifetime(settings.token_ttl_minutes)
+    token = issue_token(request.app.state.jwt_auth, user, lifetime)
+    return TokenResponse(access_token=token, expires_in=int(lifetime.total_seconds()))
 
 
 class AuthController(Controller):
@@ -22,15 +30,31 @@ class AuthController(Controller):
     async def issue_token(
         self, data: TokenRequest, db_session: AsyncSession, request: Request, settings: Settings
     ) -> TokenResponse:
-        user = await UserService(db_session).authenticate(data.username, data.password)
-        jwt_auth: JWTAuth = request.app.state.jwt_auth
-        lifetime = token_lifetime(settings.token_ttl_minutes)
-        token = jwt_auth.create_token(
-            identifier=str(user.id),
-            token_expiration=lifetime,
-            token_extras=token_extras(user.username, user.role, user.region_code, user.bank_code),
+        """A bearer token; 429 with Retry-After after 5 failed sign-ins of the username or from the address."""
+        users = UserService(db_session, LoginThrottle(request.app.state.redis))
+        user = await users.login(data.username, data.password, client_address_of(request))
+        return token_response(request, settings, user)
+
+    @post("/password", status_code=200)
+    async def change_password(
+        self,
+        data: PasswordChange,
+        db_session: AsyncSession,
+        request: Request,
+        settings: Settings,
+        actor: Actor,
+    ) -> TokenResponse:
+        """The caller's own password. Every token she holds ends; the answer is a new one."""
+        users = UserService(db_session, LoginThrottle(request.app.state.redis))
+        user = await users.change_password(
+            actor, data.old_password, data.new_password, client_address_of(request)
         )
-        return TokenResponse(access_token=token, expires_in=int(lifetime.total_seconds()))
+        return token_response(request, settings, user)
+
+    @post("/logout", status_code=204)
+    async def log_out(self, db_session: AsyncSession, actor: Actor) -> None:
+        """Ends every token of the caller."""
+        await UserService(db_session).log_out(actor)
 
     @get("/me")
     async def me(self, db_session: AsyncSession, actor: Actor) -> UserOut:
@@ -52,3 +76,11 @@ class UserController(Controller):
         return [
             UserOut.model_validate(u) for u in await db_session.scalars(select(User).order_by(User.username))
         ]
+
+    @patch("/{user_id:uuid}")
+    async def update_user(
+        self, user_id: UUID, data: UserUpdate, db_session: AsyncSession, actor: Actor
+    ) -> UserOut:
+        """Role, region, bank, ``active``: a change of any ends the user's tokens at once."""
+        actor.require(Role.ADMIN)
+        return UserOut.model_validate(await UserService(db_session).update(user_id, data, actor))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loans.core.db import UUIDv7AuditBase
@@ -20,3 +20,5 @@ class User(UUIDv7AuditBase):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     bank_code: Mapped[str | None] = mapped_column(ForeignKey("bank.code"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Carried in every token issued to the user; raised when the user's access changes, which ends those tokens.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

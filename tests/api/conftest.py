@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loans.server.app import create_app
 from loans.settings import Settings
-from tests.api.helpers import API, deposit_into, expect, new_fund
+from tests.api.helpers import API, client_of, deposit_into, expect, new_fund
 from tests.world import World, product_body
 
 CREDIT_PRODUCT = "JC-CREDIT-TEST"
@@ -57,11 +58,11 @@ async def future_product(client: AsyncTestClient, world: World) -> str:
 
 
 @pytest.fixture(scope="session")
-async def concurrent_client(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
-    """An app served in the test's event loop through httpx's ASGI transport.
+async def served_app(settings: Settings) -> AsyncIterator[Litestar]:
+    """An app served in the test's event loop, for clients on httpx's ASGI transport.
 
     Litestar's AsyncTestClient hands each request to a blocking portal, so requests gathered on it run
-    one after another; this client awaits the app directly, so gathered requests interleave for real.
+    one after another; a client on this app awaits it directly, so gathered requests interleave for real.
     The app's lifespan is entered and left in one task of its own (anyio's scopes require it).
     """
     app = create_app(settings)
@@ -77,10 +78,13 @@ async def concurrent_client(settings: Settings, world: World) -> AsyncIterator[h
     if server.done():
         server.result()  # the lifespan failed: raise its error
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            yield client
+        yield app
     finally:
         stop.set()
         await server
+
+
+@pytest.fixture(scope="session")
+async def concurrent_client(served_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(served_app) as client:
+        yield client

@@ -13,6 +13,9 @@ from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+from litestar import Litestar
+
 from tests.ids import female_id
 from tests.world import PRODUCT, VILLAGE, World, fund_body
 
@@ -31,6 +34,13 @@ HAPPY_PATH = (
     "disbursed",
 )
 PRE_DISBURSEMENT = HAPPY_PATH[:-1]
+
+
+def client_of(app: Litestar, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of an app served in the test's loop (the ``served_app`` fixture), its requests from ``address``."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 50000)), base_url="http://testserver"
+    )
 
 
 def business_today() -> date:

@@ -12,7 +12,7 @@ SECRET = "s" * 48
 def issue(secret: str = SECRET, ttl: timedelta = timedelta(minutes=5), username: str = "liaison") -> str:
     return build_jwt_auth(secret, ttl).create_token(
         identifier="0190a4c2-0000-7000-8000-000000000001",
-        token_extras=token_extras(username, "bank_liaison", "130102", "ICBC"),
+        token_extras=token_extras(username, "bank_liaison", "130102", "ICBC", 0),
     )
 
 
