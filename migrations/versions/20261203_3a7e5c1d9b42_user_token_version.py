@@ -2,7 +2,7 @@
 change and logout, so that those end the user's tokens at once
 
 Revision ID: 3a7e5c1d9b42
-Revises: 3e7a1c9d5b42
+Revises: 4b8f6d0e2c53
 Create Date: 2026-12-03 08:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3a7e5c1d9b42"
-down_revision: str | None = "3e7a1c9d5b42"
+down_revision: str | None = "4b8f6d0e2c53"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
