@@ -20,11 +20,12 @@ trainings, post-loan visits), ``history`` (repayments, allocations, reversals, p
 and ``load`` (the COPY into PostgreSQL and the close-of-business state).
 """
 
-from loans.bulk.frames import Rng, add_months, half_up, schedule_frame
+from loans.bulk.frames import Rng
 from loans.bulk.history import History, history
 from loans.bulk.load import LoadSummary, load
 from loans.bulk.people import follow_ups, people
 from loans.bulk.portfolio import BEHAVIOURS, Reference, plan_loans, reference
+from loans.loans.schedule_frame import add_months, half_up, schedule_frame
 
 __all__ = [
     "BEHAVIOURS",

@@ -8,7 +8,8 @@ from datetime import date
 
 import polars as pl
 
-from loans.bulk.frames import Rng, add_months
+from loans.bulk.frames import Rng
+from loans.loans.schedule_frame import add_months
 
 HISTORY_DAYS = 6 * 365
 BEHAVIOURS = {
