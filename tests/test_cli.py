@@ -64,3 +64,24 @@ def test_users_create_cob_and_report(cli, world):
     assert clustered.exit_code == 0 and "loan: rewritten in county order" in clustered.output, (
         clustered.output
     )
+
+
+def test_import_book_takes_in_a_loan_book_as_a_user(cli, world, tmp_path):
+    from tests.flows.test_loan_book import HEADER, book_line
+    from tests.ids import female_id
+
+    book = tmp_path / "book.csv"
+    book.write_text(
+        HEADER + "\n" + book_line("CLI-1", female_id()) + "\n" + book_line("CLI-2", "123") + "\n",
+        encoding="gbk",
+    )
+    imported = cli.invoke(app, ["import-book", str(book), "--user", "bank"])
+    assert imported.exit_code == 0, imported.output
+    assert "2 rows, 1 created, 0 duplicates, 1 rejected" in imported.output
+    assert "national_id" in imported.output and "CLI-2" in imported.output
+    again = cli.invoke(app, ["import-book", str(book), "--user", "bank"])
+    assert "0 created, 1 duplicates, 1 rejected" in again.output
+    nobody = cli.invoke(app, ["import-book", str(book), "--user", "nobody"])
+    assert nobody.exit_code == 2 and "nobody" in nobody.output
+    refused = cli.invoke(app, ["import-book", str(book), "--user", "township"])
+    assert refused.exit_code == 2

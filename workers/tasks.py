@@ -31,11 +31,13 @@ async def ping(ctx: dict[str, Any]) -> str:
 
 
 async def process_repayment_import(ctx: dict[str, Any], import_id: str) -> dict[str, int | str]:
+    """An uploaded import: a bank's repayment file or a loan book."""
     async with ctx["sessionmaker"]() as session:
-        batch = await process_import(session, UUID(import_id), today(ctx["settings"]))
+        batch = await process_import(session, UUID(import_id), today(ctx["settings"]), ctx["settings"])
         return {
             "status": batch.status,
             "posted": batch.posted,
+            "created": batch.created,
             "duplicates": batch.duplicates,
             "rejected": batch.rejected,
         }

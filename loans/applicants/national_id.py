@@ -89,6 +89,11 @@ def validate_applicant_id(raw: str, *, today: date, min_age: int = 18, max_age: 
     return national_id
 
 
+def with_check_char(first17: str) -> str:
+    """The 18-character number whose first 17 digits are ``first17`` (for examples and templates)."""
+    return first17 + _check_char(first17)
+
+
 def mask_national_id(number: str) -> str:
     """Show the region prefix and the last four characters only: ``620302********1222``.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -98,6 +99,56 @@ def cob(
             str(day.reminders),
         )
     console.print(table if days else "nothing to close: the date is already closed")
+
+
+@app.command("import-book")
+def import_book(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The loan book, CSV or XLSX.")],
+    user: Annotated[
+        str,
+        typer.Option("--user", help="The bank liaison or county officer it is imported as (scope, bank)."),
+    ],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Take in an existing loan book (the columns of GET /api/v1/imports/loans/template) here and now, as USER
+    would upload it, and list the rows not created."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from loans.core.actor import Actor
+    from loans.core.clock import today
+    from loans.core.errors import InvalidInput
+    from loans.core.roles import Role
+    from loans.imports.models import ImportRow
+    from loans.imports.service import ImportService, process_import
+    from loans.users.models import User
+
+    async def run(engine: AsyncEngine, settings: Settings) -> tuple:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            found = await session.scalar(select(User).where(User.username == user, User.is_active))
+            if found is None:
+                raise InvalidInput("user", f"no active user {user}", f"没有启用的用户 {user}")
+            actor = Actor(found.id, found.username, Role(found.role), found.region_code, found.bank_code)
+            batch = await ImportService(session, actor).upload_book(file.name, file.read_bytes())
+            await session.commit()
+            batch = await process_import(session, batch.id, today(settings), settings)
+            refused = await session.scalars(
+                select(ImportRow)
+                .where(ImportRow.import_id == batch.id, ImportRow.outcome != "created")
+                .order_by(ImportRow.row_no)
+            )
+            return batch, list(refused)
+
+    batch, refused = on_database(data_dir, run)
+    console.print(
+        f"import {batch.id}: {batch.total_rows} rows, {batch.created} created, {batch.duplicates} duplicates, "
+        f"{batch.rejected} rejected"
+    )
+    if refused:
+        table = Table("row", "contract", "outcome", "reason", title="Rows not created")
+        for row in refused:
+            table.add_row(str(row.row_no), row.contract_no or "", row.outcome, row.reason or "")
+        console.print(table)
 
 
 @app.command()

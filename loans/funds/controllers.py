@@ -32,6 +32,7 @@ def fund_out(fund: GuaranteeFund, figures: FundFigures) -> FundOut:
         balance=fen_to_str(figures.balance),
         guaranteed_outstanding=fen_to_str(figures.guaranteed_outstanding),
         capacity_left=fen_to_str(figures.capacity_left),
+        over_capacity=figures.capacity_left < 0,
         leverage_used=str(figures.leverage_used),
         compensation_rate=str(figures.compensation_rate),
     )

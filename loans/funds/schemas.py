@@ -47,5 +47,6 @@ class FundOut(Schema):
     balance: str
     guaranteed_outstanding: str
     capacity_left: str
+    over_capacity: bool  # guarantees beyond balance × leverage: a loan book taken in over the fund's capacity
     leverage_used: str
     compensation_rate: str

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -11,11 +11,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
+from loans.core.roles import Role
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
 from loans.imports.service import ImportService
+from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
 from loans.settings import Settings
+
+
+def _row_out(row: ImportRow, kind: str) -> ImportRowOut:
+    if kind == "loans":
+        return ImportRowOut(
+            row_no=row.row_no,
+            contract_no=row.contract_no,
+            outcome=row.outcome,
+            reason=row.reason,
+            bank_code=row.bank_code,
+            loan_id=row.loan_id,
+            applicant_id=row.applicant_id,
+        )
+    return ImportRowOut(
+        row_no=row.row_no,
+        contract_no=row.contract_no,
+        outcome=row.outcome,
+        reason=row.reason,
+        bank_txn_ref=row.bank_txn_ref,
+        paid_on=row.paid_on,
+        amount=None if row.amount is None else fen_to_str(row.amount),
+        repayment_id=row.repayment_id,
+    )
 
 
 def import_out(
@@ -23,33 +48,30 @@ def import_out(
 ) -> ImportOut:
     return ImportOut(
         id=batch.id,
+        kind=batch.kind,
         status=batch.status,
         filename=batch.filename,
         bank_code=batch.bank_code,
         total_rows=batch.total_rows,
         posted=batch.posted,
+        created=batch.created,
         duplicates=batch.duplicates,
         rejected=batch.rejected,
         error=batch.error,
         created_at=batch.created_at,
         finished_at=batch.finished_at,
-        rows=None
-        if rows is None
-        else [
-            ImportRowOut(
-                row_no=r.row_no,
-                contract_no=r.contract_no,
-                bank_txn_ref=r.bank_txn_ref,
-                paid_on=r.paid_on,
-                amount=None if r.amount is None else fen_to_str(r.amount),
-                outcome=r.outcome,
-                reason=r.reason,
-                repayment_id=r.repayment_id,
-            )
-            for r in rows
-        ],
+        rows=None if rows is None else [_row_out(r, batch.kind) for r in rows],
         rows_total=rows_total,
     )
+
+
+async def _queued(request: Request, db_session: AsyncSession, batch: RepaymentImport) -> ImportOut:
+    # The job must find the committed row: commit before enqueueing (the plugin's commit comes later).
+    await db_session.commit()
+    await request.app.state.redis.enqueue_job(
+        "process_repayment_import", str(batch.id), _job_id=f"{batch.kind}-import:{batch.id}"
+    )
+    return import_out(batch)
 
 
 class ImportController(Controller):
@@ -69,12 +91,30 @@ class ImportController(Controller):
         batch = await ImportService(db_session, actor).upload(
             data.filename or "upload.csv", content, today(settings)
         )
-        # The job must find the committed row: commit before enqueueing (the plugin's commit comes later).
-        await db_session.commit()
-        await request.app.state.redis.enqueue_job(
-            "process_repayment_import", str(batch.id), _job_id=f"repayment-import:{batch.id}"
+        return await _queued(request, db_session, batch)
+
+    @post("/loans", status_code=202)
+    async def upload_loan_book(
+        self,
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+    ) -> ImportOut:
+        content = await data.read()
+        batch = await ImportService(db_session, actor).upload_book(data.filename or "book.csv", content)
+        return await _queued(request, db_session, batch)
+
+    @get("/loans/template")
+    async def loan_book_template(
+        self, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> Response:
+        actor.require(Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+        return Response(
+            await loan_book_template(db_session, actor, today(settings)),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
         )
-        return import_out(batch)
 
     @get("/{import_id:uuid}")
     async def get_import(
@@ -82,7 +122,7 @@ class ImportController(Controller):
         import_id: UUID,
         db_session: AsyncSession,
         actor: Actor,
-        outcome: str | None = Parameter(default=None, description="posted|duplicate|rejected"),
+        outcome: str | None = Parameter(default=None, description="posted|created|duplicate|rejected"),
         limit: int = Parameter(default=100, ge=1, le=1000),
         offset: int = Parameter(default=0, ge=0),
     ) -> ImportOut:

@@ -10,11 +10,13 @@ from loans.core.db import DefaultBase, UUIDv7AuditBase
 
 
 class RepaymentImport(UUIDv7AuditBase):
-    """A bank's repayment file as uploaded; processed in the background by an arq job."""
+    """An uploaded file, processed in the background by an arq job: a bank's repayment file (``kind``
+    repayments) or an existing loan book (loans; a county officer's names the bank on each row, so it has none)."""
 
     __tablename__ = "repayment_import"
 
-    bank_code: Mapped[str] = mapped_column(ForeignKey("bank.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(12), default="repayments", server_default="repayments")
+    bank_code: Mapped[str | None] = mapped_column(ForeignKey("bank.code"), index=True)
     county_code: Mapped[str] = mapped_column(String(12))
     filename: Mapped[str] = mapped_column(String(255))
     content_sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -22,6 +24,7 @@ class RepaymentImport(UUIDv7AuditBase):
     status: Mapped[str] = mapped_column(String(10), default="queued")
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     posted: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
@@ -30,7 +33,8 @@ class RepaymentImport(UUIDv7AuditBase):
 
 
 class ImportRow(DefaultBase):
-    """The outcome of one row of an import: posted, duplicate, or rejected with a reason."""
+    """The outcome of one row of an import: posted (a repayment) or created (a loan of the book), duplicate, or
+    rejected with a reason."""
 
     __tablename__ = "import_row"
 
@@ -45,3 +49,6 @@ class ImportRow(DefaultBase):
     outcome: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
     repayment_id: Mapped[UUID | None]
+    bank_code: Mapped[str | None] = mapped_column(String(32))
+    loan_id: Mapped[UUID | None]
+    applicant_id: Mapped[UUID | None]

@@ -1,6 +1,7 @@
-"""Reading a bank's repayment export (CSV or XLSX, Chinese or English headers) into a validated frame.
+"""Reading an uploaded table (CSV or XLSX, Chinese or English headers) and a bank's repayment export into a
+validated frame.
 
-Pure polars: no database. File-level problems raise BankFileError; row-level problems become a
+Pure polars: no database. File-level problems raise ImportFileError; row-level problems become a
 ``reason`` on the row, so one bad row never sinks the file.
 """
 
@@ -22,78 +23,96 @@ COLUMNS = {
 _AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
 
 
-class BankFileError(BilingualValueError):
-    """A bank file that cannot be read as a repayment list."""
+class ImportFileError(BilingualValueError):
+    """An uploaded file that cannot be read as the table it should hold."""
 
 
-def _decode(content: bytes) -> str:
+def _decode(content: bytes, *, gbk: bool) -> str:
+    """UTF-8 (a BOM or none); with ``gbk``, GBK/GB18030 too (what Excel saves as CSV on a Chinese Windows)."""
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
-            content.decode("gb18030")
+            text = content.decode("gb18030")
         except UnicodeDecodeError:
-            raise BankFileError("the file is not UTF-8 text", "文件不是 UTF-8 编码的文本") from None
-        raise BankFileError(
+            if gbk:
+                raise ImportFileError(
+                    "the file is neither UTF-8 nor GBK/GB18030 text", "文件不是 UTF-8 或 GBK 编码的文本"
+                ) from None
+            raise ImportFileError("the file is not UTF-8 text", "文件不是 UTF-8 编码的文本") from None
+        if gbk:
+            return text
+        raise ImportFileError(
             "the file is encoded as GBK/GB18030; save it as UTF-8 CSV or as XLSX",
             "文件为 GBK 编码，请另存为 UTF-8 编码的 CSV 或 XLSX 文件",
         ) from None
 
 
-def _read(content: bytes, filename: str) -> pl.DataFrame:
+def read_table(content: bytes, filename: str, *, gbk: bool = False) -> pl.DataFrame:
+    """Every cell as a string, the header row's names as the columns."""
     if not content.strip():
-        raise BankFileError("the file is empty", "文件为空")
+        raise ImportFileError("the file is empty", "文件为空")
     if filename.lower().endswith((".xlsx", ".xls")) or content[:4] == b"PK\x03\x04":
         try:
             return pl.read_excel(io.BytesIO(content), engine="calamine", infer_schema_length=0)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed workbook
-            raise BankFileError(
+            raise ImportFileError(
                 f"the workbook cannot be read ({exc.__class__.__name__})", "无法读取该 Excel 文件"
             ) from exc
-    text = _decode(content)
+    text = _decode(content, gbk=gbk)
     try:
         return pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:
-        raise BankFileError(f"the CSV cannot be read: {exc}", "CSV 文件格式错误，无法读取") from exc
+        raise ImportFileError(f"the CSV cannot be read: {exc}", "CSV 文件格式错误，无法读取") from exc
 
 
-def _rename(frame: pl.DataFrame) -> pl.DataFrame:
+def named_columns(
+    frame: pl.DataFrame, columns: dict[str, tuple[str, ...]], optional: frozenset[str] = frozenset()
+) -> pl.DataFrame:
+    """The ``columns`` found by any of their headers (the first is the Chinese one), renamed to their API names;
+    an ``optional`` column that is absent comes back null. A missing required column refuses the file."""
     by_header = {str(c).strip().lower(): c for c in frame.columns}
     mapping, missing = {}, []
-    for name, aliases in COLUMNS.items():
+    for name, aliases in columns.items():
         found = next((by_header[a.lower()] for a in aliases if a.lower() in by_header), None)
-        if found is None:
-            missing.append(f"{name} ({aliases[0]})")
+        if found is not None:
+            mapping[name] = pl.col(found).cast(pl.String)
+        elif name in optional:
+            mapping[name] = pl.lit(None, pl.String)
         else:
-            mapping[found] = name
+            missing.append(f"{name} ({aliases[0]})")
     if missing:
-        raise BankFileError(
+        raise ImportFileError(
             f"missing columns: {', '.join(missing)}; found: {', '.join(map(str, frame.columns))}",
             f"缺少列：{'、'.join(m.split(' (')[1].rstrip(')') for m in missing)}",
         )
-    return frame.select([pl.col(source).cast(pl.String).alias(target) for source, target in mapping.items()])
+    return frame.select(expr.alias(name) for name, expr in mapping.items())
+
+
+def yuan_to_fen_column(amount: pl.Expr) -> pl.Expr:
+    """A yuan amount with at most two decimals (commas stripped before) in fen; null when it is not one."""
+    parts = amount.str.split_exact(".", 1)
+    fen = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100 + parts.struct.field(
+        "field_1"
+    ).fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
+    return pl.when(amount.str.contains(_AMOUNT)).then(fen).otherwise(None)
 
 
 def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
     """Rows with ``row_no`` (1 = first data row), the raw fields, parsed ``paid_on`` and ``amount`` (fen),
     and ``reason`` (null when the row is well formed)."""
-    frame = _rename(_read(content, filename))
+    frame = named_columns(read_table(content, filename), COLUMNS)
     if frame.height == 0:
-        raise BankFileError("the file has a header but no rows", "文件只有表头，没有数据行")
+        raise ImportFileError("the file has a header but no rows", "文件只有表头，没有数据行")
     cleaned = frame.with_row_index("row_no", offset=1).with_columns(
         pl.col("contract_no").str.strip_chars(),
         pl.col("bank_txn_ref").str.strip_chars(),
         pl.col("paid_on").str.strip_chars().str.slice(0, 10).str.replace_all("/", "-"),
         pl.col("amount").str.strip_chars().str.replace_all(",", ""),
     )
-    amount_ok = pl.col("amount").str.contains(_AMOUNT)
-    parts = pl.col("amount").str.split_exact(".", 1)
-    fen = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100 + parts.struct.field(
-        "field_1"
-    ).fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
     parsed = cleaned.with_columns(
         pl.col("paid_on").str.to_date("%Y-%m-%d", strict=False).alias("paid_on_date"),
-        pl.when(amount_ok).then(fen).otherwise(None).alias("amount_fen"),
+        yuan_to_fen_column(pl.col("amount")).alias("amount_fen"),
     )
     reason = (
         pl.when(pl.col("contract_no").is_null() | (pl.col("contract_no") == ""))

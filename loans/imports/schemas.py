@@ -9,21 +9,28 @@ from loans.core.schemas import OutSchema
 class ImportRowOut(OutSchema):
     row_no: int
     contract_no: str | None
-    bank_txn_ref: str | None
-    paid_on: date | None
-    amount: str | None
     outcome: str
     reason: str | None
-    repayment_id: UUID | None
+    # a bank file's row
+    bank_txn_ref: str | None = None
+    paid_on: date | None = None
+    amount: str | None = None
+    repayment_id: UUID | None = None
+    # a loan book's row
+    bank_code: str | None = None
+    loan_id: UUID | None = None
+    applicant_id: UUID | None = None
 
 
 class ImportOut(OutSchema):
     id: UUID
+    kind: str
     status: str
     filename: str
-    bank_code: str
+    bank_code: str | None
     total_rows: int
     posted: int
+    created: int
     duplicates: int
     rejected: int
     error: str | None
