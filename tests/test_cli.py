@@ -72,7 +72,12 @@ def test_import_book_takes_in_a_loan_book_as_a_user(cli, world, tmp_path):
 
     book = tmp_path / "book.csv"
     book.write_text(
-        HEADER + "\n" + book_line("CLI-1", female_id()) + "\n" + book_line("CLI-2", "123") + "\n",
+        HEADER
+        + "\n"
+        + book_line("CLI-1", female_id(), world.fund_id)
+        + "\n"
+        + book_line("CLI-2", "123", "")
+        + "\n",
         encoding="gbk",
     )
     imported = cli.invoke(app, ["import-book", str(book), "--user", "bank"])

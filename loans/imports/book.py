@@ -104,6 +104,8 @@ class BookRow:
 
 
 class RowRefused(Exception):
+    """A row refused, for the reason its message gives: the field, then English / Chinese."""
+
     def __init__(self, field: str, message_en: str, message_zh: str) -> None:
         super().__init__(f"{field}: {message_en} / {message_zh}")
 

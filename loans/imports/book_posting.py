@@ -26,7 +26,7 @@ from loans.core.actor import Actor
 from loans.core.driver import driver_connection
 from loans.core.errors import DomainError
 from loans.funds.models import GuaranteeFund
-from loans.imports.book import BookRow
+from loans.imports.book import BookRow, RowRefused
 from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan
 from loans.loans.schedule import maturity_date
@@ -55,15 +55,8 @@ class BookOutcome:
     applicant_id: UUID | None = None
 
 
-class Refused(Exception):
-    """A row that the reference data refuses: its reason names the field."""
-
-    def __init__(self, field: str, message_en: str, message_zh: str) -> None:
-        super().__init__(f"{field}: {message_en} / {message_zh}")
-
-
-def _refused_by(exc: DomainError) -> Refused:
-    return Refused(
+def _refused_by(exc: DomainError) -> RowRefused:
+    return RowRefused(
         getattr(exc, "field", None) or exc.extra.get("field", "row"), exc.message_en, exc.message_zh
     )
 
@@ -182,7 +175,7 @@ def _check(row: BookRow, ref: _Reference, actor: Actor, taken: _Taken) -> _NewLo
     """The row against the reference rows and the rows before it in the batch (``taken``), as the API checks an
     application (scope, product), its bank decision (limits, borrowings, training) and its disbursement."""
     if row.village_code not in ref.villages:
-        raise Refused(
+        raise RowRefused(
             "village_code",
             f"no village with code {row.village_code}",
             f"村（社区）代码 {row.village_code} 未登记",
@@ -191,27 +184,27 @@ def _check(row: BookRow, ref: _Reference, actor: Actor, taken: _Taken) -> _NewLo
     if registered is not None:
         applicant_id, name, *region = registered
         if name != row.name:
-            raise Refused(
+            raise RowRefused(
                 "name",
                 "differs from the name registered with this ID number",
                 "与该身份证号已登记的姓名不一致",
             )
         if region[2] != row.village_code:
-            raise Refused(
+            raise RowRefused(
                 "village_code", "she is registered in another village", "该借款人登记在其他村（社区）"
             )
     else:
         applicant_id, region = uuid7(), list(region_path(row.village_code))
     county, township, village = region
     if not actor.covers_region(county, township, village):
-        raise Refused("village_code", "the village is outside your area", "该村不在您的辖区内")
+        raise RowRefused("village_code", "the village is outside your area", "该村不在您的辖区内")
     if ref.banks.get(row.bank_code) != county:
-        raise Refused(
+        raise RowRefused(
             "bank_code", "not a partner bank of the borrower's county", "不是借款人所在县的合作银行"
         )
     product = ref.products.get(row.product_code)
     if product is None or product.county_code != county:
-        raise Refused(
+        raise RowRefused(
             "product_code",
             f"no product {row.product_code} in the borrower's county",
             f"本县没有贷款产品 {row.product_code}",
@@ -219,7 +212,7 @@ def _check(row: BookRow, ref: _Reference, actor: Actor, taken: _Taken) -> _NewLo
     if product.effective_from > row.disbursed_on or (
         product.effective_to is not None and product.effective_to < row.disbursed_on
     ):
-        raise Refused(
+        raise RowRefused(
             "product_code",
             f"product {row.product_code} was not in effect on the disbursement date",
             f"放款日期不在贷款产品 {row.product_code} 的有效期内",
@@ -238,20 +231,20 @@ def _check(row: BookRow, ref: _Reference, actor: Actor, taken: _Taken) -> _NewLo
         raise _refused_by(exc) from exc
     borrowed = ref.borrowed.get(applicant_id, 0) + taken.borrowed[applicant_id]
     if borrowed >= product.max_borrowings:
-        raise Refused(
+        raise RowRefused(
             "national_id",
             f"she has borrowed {borrowed} times; the product allows {product.max_borrowings}",
             f"借款人已贷款 {borrowed} 次，超过产品允许的 {product.max_borrowings} 次",
         )
     if product.requires_training and applicant_id not in ref.trained:
-        raise Refused(
+        raise RowRefused(
             "national_id", "the product requires a training certificate", "该产品要求创业培训合格证书"
         )
     if (row.bank_code, row.bank_txn_ref) in ref.references or (
         row.bank_code,
         row.bank_txn_ref,
     ) in taken.references:
-        raise Refused("bank_txn_ref", "already used by another loan", "放款流水号已被其他贷款使用")
+        raise RowRefused("bank_txn_ref", "already used by another loan", "放款流水号已被其他贷款使用")
     return _NewLoan(
         row,
         applicant_id,
@@ -269,16 +262,22 @@ def _fund(row: BookRow, ref: _Reference, product: LoanProduct, county: str) -> U
     if row.guarantee_fund is not None:
         named = [f for f in at_bank if row.guarantee_fund in (str(f.id), f.name)]
         if not named:
-            raise Refused(
+            raise RowRefused(
                 "guarantee_fund",
                 "no such guarantee fund of the county at this bank",
                 "本县在该银行没有此担保基金",
+            )
+        if len(named) > 1:
+            raise RowRefused(
+                "guarantee_fund",
+                "several funds go by this name: give the fund's id",
+                "有多个同名担保基金，请填写基金编号",
             )
         return named[0].id
     if product.guarantee_mode != GuaranteeMode.FUND:
         return None
     if len(at_bank) != 1:
-        raise Refused(
+        raise RowRefused(
             "guarantee_fund",
             "this product is guaranteed by a fund: name it",
             "该产品由担保基金担保，须填写担保基金",
@@ -324,7 +323,7 @@ async def post_book_batch(
             continue
         try:
             new = _check(row, ref, keys.actor, taken)
-        except Refused as refused:
+        except RowRefused as refused:
             outcomes[row.row_no] = BookOutcome(row.row_no, "rejected", str(refused))
             continue
         taken.take(new)

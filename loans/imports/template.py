@@ -50,12 +50,16 @@ async def loan_book_template(session: AsyncSession, actor: Actor, today: date) -
     bank = actor.bank_code or await session.scalar(
         select(Bank.code).where(Bank.county_code == county).order_by(Bank.code).limit(1)
     )
-    fund = await session.scalar(
-        select(GuaranteeFund.name)
-        .where(GuaranteeFund.county_code == county, GuaranteeFund.bank_code == bank)
-        .order_by(GuaranteeFund.created_at)
-        .limit(1)
+    funds = list(
+        await session.scalars(
+            select(GuaranteeFund)
+            .where(GuaranteeFund.county_code == county, GuaranteeFund.bank_code == bank)
+            .order_by(GuaranteeFund.created_at)
+        )
     )
+    names = [f.name for f in funds]
+    # by its name, unless another of the county's funds at the bank shares it
+    fund = None if not funds else funds[0].name if names.count(funds[0].name) == 1 else str(funds[0].id)
     disbursed_on = max(today - timedelta(days=180), product.effective_from) if product else today
     method = product.repayment_methods[0] if product else RepaymentMethod.QUARTERLY_INTEREST_BULLET.value
     example = {

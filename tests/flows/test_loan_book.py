@@ -3,11 +3,13 @@ outcome, the re-upload, the template, scope, and a fund-guaranteed book over the
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
+import pytest
 import xlsxwriter
 from sqlalchemy import text
 
@@ -19,11 +21,12 @@ from tests.world import BANK, COUNTY, OTHER_BANK, OTHER_COUNTY_VILLAGE, PRODUCT,
 
 HEADER = (
     "合同编号,身份证号码,姓名,联系电话,村（社区）代码,贷款产品代码,借款人类型,贷款金额,年利率,期限（月）,还款方式,"
-    "放款日期,项目类型,带动就业人数"
+    "放款日期,项目类型,带动就业人数,担保基金"
 )
 
 
-def book_line(contract: str, national_id: str, **overrides: str) -> str:
+def book_line(contract: str, national_id: str, fund: str, **overrides: str) -> str:
+    """A row of HEADER; ``fund``: the guarantee fund's id (other tests add funds of the same name)."""
     row = {
         "contract": contract,
         "id": national_id,
@@ -39,8 +42,15 @@ def book_line(contract: str, national_id: str, **overrides: str) -> str:
         "disbursed": "2025-03-10",
         "project": "养殖",
         "jobs": "3",
+        "fund": fund,
     } | overrides
     return ",".join(row.values())
+
+
+@pytest.fixture
+def line(world):
+    """``book_line`` with the world's fund."""
+    return functools.partial(book_line, fund=world.fund_id)
 
 
 async def upload(client, headers, content: bytes, filename: str = "book.csv"):
@@ -73,7 +83,7 @@ async def counts(engine) -> tuple[int, int, int, int]:
 
 
 async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
-    client, world, engine, run_jobs
+    client, world, line, engine, run_jobs
 ):
     registered = female_id(date(1980, 5, 5))
     existing = await expect(
@@ -89,8 +99,8 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
     old_at_disbursement = female_id(date(1960, 1, 1))
     fifty_nine_then = female_id(date(1965, 6, 1))  # 59 on 2025-03-10, over 60 today: her age then counts
     lines = [
-        book_line("BK-1", new_woman),  # 1 created: a new woman, the method by its Chinese name
-        book_line(
+        line("BK-1", new_woman),  # 1 created: a new woman, the method by its Chinese name
+        line(
             "BK-2",
             registered,
             name="王秀英",
@@ -100,19 +110,19 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
             term="12",
             amount="120000",
         ),  # 2 created: she is registered already  # fmt: skip
-        book_line("BK-3", bad_check),  # 3 check digit
-        book_line("BK-4", male_id(date(1985, 1, 1))),  # 4 a man
-        book_line("BK-5", old_at_disbursement),  # 5 65 at disbursement
-        book_line("BK-6", fifty_nine_then, name="赵兰英"),  # 6 created
-        book_line("BK-7", female_id(), amount="300000.01"),  # 7 over the product's limit
-        book_line("BK-8", female_id(), term="48"),  # 8 over the product's term
-        book_line("BK-9", female_id(), rate="7%"),  # 9 over the rate ceiling
-        book_line("BK-10", female_id(), village=OTHER_COUNTY_VILLAGE),  # 10 outside her county
-        book_line("BK-11", female_id(), disbursed="2022-06-01"),  # 11 before the product took effect
-        book_line("BK-1", new_woman),  # 12 repeated in the file
-        book_line("BK-13", female_id(), method="每月还"),  # 13 unknown method
-        book_line("BK-14", female_id(), disbursed=(business_today() + timedelta(days=2)).isoformat()),  # 14
-        book_line("BK-15", registered, name="王小英", village=VILLAGE_2),  # 15 not her registered name
+        line("BK-3", bad_check),  # 3 check digit
+        line("BK-4", male_id(date(1985, 1, 1))),  # 4 a man
+        line("BK-5", old_at_disbursement),  # 5 65 at disbursement
+        line("BK-6", fifty_nine_then, name="赵兰英"),  # 6 created
+        line("BK-7", female_id(), amount="300000.01"),  # 7 over the product's limit
+        line("BK-8", female_id(), term="48"),  # 8 over the product's term
+        line("BK-9", female_id(), rate="7%"),  # 9 over the rate ceiling
+        line("BK-10", female_id(), village=OTHER_COUNTY_VILLAGE),  # 10 outside her county
+        line("BK-11", female_id(), disbursed="2022-06-01"),  # 11 before the product took effect
+        line("BK-1", new_woman),  # 12 repeated in the file
+        line("BK-13", female_id(), method="每月还"),  # 13 unknown method
+        line("BK-14", female_id(), disbursed=(business_today() + timedelta(days=2)).isoformat()),  # 14
+        line("BK-15", registered, name="王小英", village=VILLAGE_2),  # 15 not her registered name
     ]
     content = ("\ufeff" + HEADER + "\n" + "\n".join(lines) + "\n").encode()  # UTF-8 with a BOM
     report = await imported(client, world, run_jobs, content)
@@ -191,14 +201,13 @@ async def _application_of(engine, loan_id: str) -> str:
         )
 
 
-async def test_a_county_officers_gbk_book_names_the_bank_on_each_row(client, world, engine, run_jobs):
+async def test_a_county_officers_gbk_book_names_the_bank_on_each_row(client, world, line, engine, run_jobs):
     header = HEADER + ",银行代码\n"
     lines = [
-        book_line("GBK-1", female_id(), name="张桂芳")
-        + f",{BANK}",  # created: the fund is the county's at BANK
-        book_line("GBK-2", female_id()) + f",{OTHER_BANK}",  # no fund of the county at that bank
-        book_line("GBK-3", female_id()) + ",NO-SUCH-BANK",
-        book_line("GBK-4", female_id()) + ",",  # no bank named
+        line("GBK-1", female_id(), name="张桂芳") + f",{BANK}",  # created: the fund is the county's at BANK
+        line("GBK-2", female_id()) + f",{OTHER_BANK}",  # no fund of the county at that bank
+        line("GBK-3", female_id()) + ",NO-SUCH-BANK",
+        line("GBK-4", female_id()) + ",",  # no bank named
     ]
     content = (header + "\n".join(lines) + "\n").encode("gbk")
     report = await imported(client, world, run_jobs, content, user="county")
@@ -218,7 +227,7 @@ async def test_a_county_officers_gbk_book_names_the_bank_on_each_row(client, wor
     assert name == "张桂芳" and str(fund) == world.fund_id  # decoded from GBK
     # a county officer's file must name the bank: without the column it is refused at upload
     refused = await upload(
-        client, world["county"], (HEADER + "\n" + book_line("GBK-5", female_id()) + "\n").encode()
+        client, world["county"], (HEADER + "\n" + line("GBK-5", female_id()) + "\n").encode()
     )
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "file"
     assert "bank_code" in refused.json()["errors"][0]["message"]
@@ -276,8 +285,8 @@ async def test_files_that_cannot_be_read_are_refused_at_upload(client, world):
         assert error["field"] == "file" and error["message_zh"], name
 
 
-async def test_who_may_import_and_see_a_book(client, world, run_jobs):
-    content = (HEADER + "\n" + book_line("SC-1", female_id()) + "\n").encode()
+async def test_who_may_import_and_see_a_book(client, world, line, run_jobs):
+    content = (HEADER + "\n" + line("SC-1", female_id()) + "\n").encode()
     assert (await upload(client, world["township"], content)).status_code == 403
     assert (await upload(client, world["auditor"], content)).status_code == 403
     template = await client.get("/api/v1/imports/loans/template", headers=world["township"])
@@ -287,7 +296,7 @@ async def test_who_may_import_and_see_a_book(client, world, run_jobs):
         client,
         world,
         run_jobs,
-        (HEADER + ",银行代码\n" + book_line("SC-2", female_id()) + f",{OTHER_BANK}\n").encode(),
+        (HEADER + ",银行代码\n" + line("SC-2", female_id()) + f",{OTHER_BANK}\n").encode(),
     )
     assert other["rows"][0]["outcome"] == "rejected" and other["rows"][0]["reason"].startswith("bank_code: ")
     # another bank's liaison, and another county's officer, do not see the import
@@ -299,7 +308,7 @@ async def test_who_may_import_and_see_a_book(client, world, run_jobs):
     ).status_code == 404
     # a county officer's book reaches only her county's villages
     county_book = (
-        HEADER + ",银行代码\n" + book_line("SC-3", female_id(), village=OTHER_COUNTY_VILLAGE) + f",{BANK}\n"
+        HEADER + ",银行代码\n" + line("SC-3", female_id(), village=OTHER_COUNTY_VILLAGE) + f",{BANK}\n"
     )
     report = await imported(client, world, run_jobs, county_book.encode(), user="county")
     assert report["rows"][0]["reason"].startswith("village_code: ")
@@ -318,7 +327,7 @@ async def test_the_template_downloads_and_imports_as_it_is(client, world, run_jo
     assert report["created"] == 1, report["rows"]
 
 
-async def test_a_fund_book_over_capacity_is_taken_in_and_flagged(client, world, engine, run_jobs):
+async def test_a_fund_book_over_capacity_is_taken_in_and_flagged(client, world, line, engine, run_jobs):
     fund_url = f"/api/v1/guarantee-funds/{world.fund_id}"
     await expect(
         await client.post(
@@ -328,7 +337,7 @@ async def test_a_fund_book_over_capacity_is_taken_in_and_flagged(client, world, 
         ),
         201,
     )  # 10,000 × 5 = 50,000 of capacity; the book guarantees 100,000
-    lines = [book_line(f"CAP-{n}", female_id(), amount="50000") for n in range(2)]
+    lines = [line(f"CAP-{n}", female_id(), amount="50000") for n in range(2)]
     report = await imported(client, world, run_jobs, (HEADER + "\n" + "\n".join(lines) + "\n").encode())
     assert report["created"] == 2
     fund = await expect(await client.get(fund_url, headers=world["county"]), 200)
