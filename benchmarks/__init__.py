@@ -4,6 +4,6 @@ Each run starts its own embedded PostgreSQL (fsync on, as in production) and Val
 generated loans with loans.bulk, then measures every benchmark against a baseline that does the same
 work the obvious way, in the same run. Results go to benchmarks/out/results-<date>.json.
 
-Modules: cob.py, reports.py, posting.py, imports.py (one benchmark and its baseline each); environment.py
+Modules: cob.py, reports.py, posting.py, imports.py, books.py (one benchmark and its baseline each); environment.py
 (servers, the API subprocess, bank liaisons).
 """

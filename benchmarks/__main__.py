@@ -1,4 +1,4 @@
-"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import]`: see __init__.py."""
+"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import,book]`: see __init__.py."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import psutil
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-from benchmarks import cob, imports, plans, posting, reports  # noqa: E402
+from benchmarks import books, cob, imports, plans, posting, reports  # noqa: E402
 from benchmarks.environment import POSTGRES_SETTINGS, Api, engine_for, servers  # noqa: E402
 from loans import bulk  # noqa: E402
 from loans.core.clock import today as business_today  # noqa: E402
@@ -96,6 +96,7 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
             ("reports", _reports),
             ("posting", _posting),
             ("import", _import),
+            ("book", _book),
         ):
             if benchmark in args.only:
                 try:
@@ -210,6 +211,20 @@ async def _import(
     )
     return [
         Row("bank file import", n, "seconds", r["seconds"], r["baseline_seconds"], how, "≤ 30 s for 100k", r)
+    ]
+
+
+async def _book(
+    _servers: Any, _url: str, engine: Any, today: Any, args: argparse.Namespace, _log: Path, n: int
+) -> list[Row]:
+    say(f"N={n:,}: import of a {args.book_rows:,}-row loan book")
+    r = await books.run(engine, today, args.book_rows, args.book_baseline_cap)
+    how = (
+        f"the API's services loan by loan (7 transactions each), {r['baseline_rows']:,} loans "
+        f"({r['baseline_seconds_measured']:.1f} s), extrapolated to {r['rows']:,}"
+    )
+    return [
+        Row("loan book import", n, "seconds", r["seconds"], r["baseline_seconds"], how, "≤ 60 s for 100k", r)
     ]
 
 
@@ -399,9 +414,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="cob,reports,posting,import",
+        default="cob,reports,posting,import,book",
         type=lambda s: set(s.split(",")),
-        help="benchmarks to run: cob,reports,posting,import (default all)",
+        help="benchmarks to run: cob,reports,posting,import,book (default all)",
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--requests", type=int, default=3000, help="postings measured (after 200 to warm up)")
@@ -413,6 +428,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="postings sent per second in the latency run (the target's rate)",
     )
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--book-rows", type=int, default=100_000, help="rows of the loan book imported")
+    parser.add_argument(
+        "--book-baseline-cap", type=int, default=200, help="loans the one-by-one baseline brings in"
+    )
     parser.add_argument("--cob-baseline-cap", type=int, default=20_000, help="loans the ORM baseline closes")
     parser.add_argument(
         "--import-baseline-cap", type=int, default=2000, help="rows the row-by-row baseline posts"
