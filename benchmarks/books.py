@@ -24,6 +24,7 @@ from loans.applications.schemas import (
     CountyReview,
     Disbursement,
     ProjectIn,
+    Submission,
     VillageCertification,
 )
 from loans.applications.service import ApplicationService
@@ -169,9 +170,8 @@ async def run(engine: AsyncEngine, today: date, rows: int, baseline_cap: int) ->
 async def baseline(
     engine: AsyncEngine, liaison_actor: Actor, fund_id: Any, lines: list[dict[str, str]], today: date
 ) -> float:
-    """Each loan through the services behind the API's seven requests, each step its own transaction. The
-    disbursement is dated today: the API dates a bank decision when it is typed, and refuses a disbursement
-    before it."""
+    """Each loan through the services behind the API's seven requests, each step its own transaction and dated the
+    book's disbursement date, as staff entering the loan after the fact would."""
     settings = Settings()
     county = liaison_actor.region_code
     township = Actor(liaison_actor.user_id, liaison_actor.username, Role.TOWNSHIP_STAFF, county)
@@ -226,21 +226,23 @@ async def baseline(
                 today,
             ),
         )
-        app_id = application.id
+        app_id, on = application.id, date.fromisoformat(line["disbursed_on"])
         certificate = VillageCertification(
             certificate_no=f"C-{line['contract_no']}",
             committee="妇代会",
-            issued_on=today,
+            issued_on=on,
             residence_confirmed=True,
             credit_good=True,
             project_real=True,
         )
         await step(township, lambda s, _, app_id=app_id, c=certificate: s.certify_village(app_id, c, today))
-        await step(township, lambda s, _, app_id=app_id: s.submit(app_id))
+        await step(
+            township, lambda s, _, app_id=app_id, on=on: s.submit(app_id, Submission(submitted_on=on), today)
+        )
         await step(
             officer,
-            lambda s, _, app_id=app_id: s.county_review(
-                app_id, CountyReview(decision="recommend", opinion="同意推荐")
+            lambda s, _, app_id=app_id, on=on: s.county_review(
+                app_id, CountyReview(decision="recommend", opinion="同意推荐", reviewed_on=on), today
             ),
         )
         decision = BankDecision(
@@ -249,11 +251,12 @@ async def baseline(
             annual_rate=Decimal(line["annual_rate"]),
             term_months=int(line["term_months"]),
             repayment_method=line["repayment_method"],
+            decided_on=on,
         )
-        await step(liaison_actor, lambda s, _, app_id=app_id, d=decision: s.bank_decision(app_id, d))
+        await step(liaison_actor, lambda s, _, app_id=app_id, d=decision: s.bank_decision(app_id, d, today))
         disbursement = Disbursement(
             contract_no=line["contract_no"],
-            disbursed_on=today,
+            disbursed_on=on,
             amount=Decimal(line["amount"]),
             bank_txn_ref=line["bank_txn_ref"],
         )

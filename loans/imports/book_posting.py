@@ -367,8 +367,8 @@ APPLICATION_COLUMNS = (
     "id", "applicant_id", "product_id", "borrower_kind", "credit_code", "amount_requested", "term_months",
     "repayment_method", "has_business_licence", "guarantee_fund_id", "bank_code", "status", "county_code",
     "township_code", "village_code", "project_type", "project_description", "project_investment", "jobs_expected",
-    "approved_amount", "approved_rate", "approved_term_months", "approved_method", "decided_at", "created_by",
-    "created_at", "updated_at",
+    "approved_amount", "approved_rate", "approved_term_months", "approved_method", "decided_at", "submitted_on",
+    "reviewed_on", "decided_on", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 LOAN_COLUMNS = (
     "id", "application_id", "applicant_id", "product_id", "bank_code", "guarantee_fund_id", "county_code",
@@ -382,7 +382,9 @@ INSTALLMENT_COLUMNS = (
     "paid_principal", "paid_interest", "paid_penalty", "penalty_accrued", "cancelled_interest", "cancelled_subsidy",
     "on_time_principal", "status",
 )  # fmt: skip
-AUDIT_COLUMNS = ("actor_id", "actor", "role", "entity_type", "entity_id", "action", "to_status", "after")
+AUDIT_COLUMNS = (
+    "actor_id", "actor", "role", "entity_type", "entity_id", "action", "to_status", "after", "effective_on"
+)  # fmt: skip
 _RATE_UNITS, _SHARE_UNITS = 10**6, 10**4  # schedule_frame's integer rate and subsidy share
 
 
@@ -435,6 +437,10 @@ async def _write(raw: Any, keys: BookKeys, created: list[_NewLoan]) -> None:
                 n.row.term_months,
                 n.row.repayment_method,
                 now,
+                # the steps on paper, of which the book tells only the last: each dated the disbursement's date
+                n.row.disbursed_on,
+                n.row.disbursed_on,
+                n.row.disbursed_on,
                 actor.user_id,
                 now,
                 now,
@@ -521,14 +527,14 @@ def _installments(created: list[_NewLoan]) -> list[tuple[Any, ...]]:
 
 
 def _events(keys: BookKeys, created: list[_NewLoan], women: list[_NewLoan]) -> list[tuple[Any, ...]]:
-    """An applicant registered for each new woman; for each loan, its application recorded as imported, disbursed
-    on the book's date."""
+    """An applicant registered for each new woman; for each loan, its application recorded as imported, in effect
+    on the book's disbursement date."""
     actor = keys.actor
     who = (actor.user_id, actor.username, actor.role.value)
     registered = [
         (*who, "applicant", str(n.applicant_id), "register_applicant", None,
          msgspec.json.encode({"name": n.row.name, "village_code": n.region[2], "categories": [],
-                              "import_id": keys.id}).decode())
+                              "import_id": keys.id}).decode(), None)
         for n in women
     ]  # fmt: skip
     imported = [
@@ -537,7 +543,7 @@ def _events(keys: BookKeys, created: list[_NewLoan], women: list[_NewLoan]) -> l
              "import_id": keys.id, "row_no": n.row.row_no, "loan_id": n.loan_id, "contract_no": n.row.contract_no,
              "disbursed_on": n.row.disbursed_on, "amount": n.row.amount, "annual_rate": str(n.row.annual_rate),
              "term_months": n.row.term_months, "repayment_method": n.row.repayment_method,
-         }).decode())
+         }).decode(), n.row.disbursed_on)
         for n in created
     ]  # fmt: skip
     return registered + imported

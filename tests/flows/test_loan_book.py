@@ -172,7 +172,15 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
     history = await expect(
         await client.get(f"/api/v1/applications/{application_id}/history", headers=world["bank"]), 200
     )
-    assert [(h["action"], h["to_status"]) for h in history] == [("import_loan_book", "disbursed")]
+    assert [(h["action"], h["to_status"], h["effective_on"]) for h in history] == [
+        ("import_loan_book", "disbursed", "2025-03-10")
+    ]
+    application = await expect(
+        await client.get(f"/api/v1/applications/{application_id}", headers=world["bank"]), 200
+    )
+    assert (application["status"], application["decided_on"], application["submitted_on"]) == (
+        "disbursed", "2025-03-10", "2025-03-10"
+    )  # fmt: skip
     assert (
         history[0]["after"]["disbursed_on"] == "2025-03-10"
         and history[0]["after"]["import_id"] == report["id"]
