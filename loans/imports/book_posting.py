@@ -183,6 +183,12 @@ def _check(row: BookRow, ref: _Reference, actor: Actor, taken: _Taken) -> _NewLo
     registered = ref.applicants.get(row.national_id) or taken.applicants.get(row.national_id)
     if registered is not None:
         applicant_id, name, *region = registered
+        if not actor.covers_region(
+            *region
+        ):  # before her name is compared: no answer about a woman out of scope
+            raise RowRefused(
+                "national_id", "she is registered outside your area", "该借款人登记在您的辖区以外"
+            )
         if name != row.name:
             raise RowRefused(
                 "name",

@@ -245,6 +245,7 @@ async def test_an_xlsx_book_with_english_headers(client, world, engine, run_jobs
     headers = (
         "contract_no", "national_id", "name", "village_code", "product_code", "borrower_kind", "amount",
         "annual_rate", "term_months", "repayment_method", "disbursed_on", "project_type", "jobs_expected",
+        "guarantee_fund",
     )  # fmt: skip
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer)
@@ -268,6 +269,7 @@ async def test_an_xlsx_book_with_english_headers(client, world, engine, run_jobs
         sheet.write_datetime(row, 10, datetime(2025, 9, 1), dates)
         sheet.write_string(row, 11, project)
         sheet.write_number(row, 12, 2)
+        sheet.write_string(row, 13, world.fund_id)
     workbook.close()
     report = await imported(client, world, run_jobs, buffer.getvalue(), filename="book.xlsx")
     rows = {r["row_no"]: r for r in report["rows"]}
@@ -320,6 +322,19 @@ async def test_who_may_import_and_see_a_book(client, world, line, run_jobs):
     )
     report = await imported(client, world, run_jobs, county_book.encode(), user="county")
     assert report["rows"][0]["reason"].startswith("village_code: ")
+    # a woman registered in another county is not compared with the row: her name is not the officer's to learn
+    elsewhere = female_id()
+    await expect(
+        await client.post(
+            "/api/v1/applicants",
+            json={"national_id": elsewhere, "name": "孙丽", "village_code": OTHER_COUNTY_VILLAGE},
+            headers=world["other_county"],
+        ),
+        201,
+    )
+    probe = HEADER + ",银行代码\n" + line("SC-4", elsewhere, name="猜名字") + f",{BANK}\n"
+    report = await imported(client, world, run_jobs, probe.encode(), user="county")
+    assert report["rows"][0]["reason"].startswith("national_id: she is registered outside your area")
 
 
 async def test_the_template_downloads_and_imports_as_it_is(client, world, run_jobs):
