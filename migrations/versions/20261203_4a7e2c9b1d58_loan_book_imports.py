@@ -2,7 +2,7 @@
 the bank, the loan and the applicant they created or found
 
 Revision ID: 4a7e2c9b1d58
-Revises: 4b8f6d0e2c53
+Revises: 3a7e5c1d9b42
 Create Date: 2026-12-03 08:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4a7e2c9b1d58"
-down_revision: str | None = "4b8f6d0e2c53"
+down_revision: str | None = "3a7e5c1d9b42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
