@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loans.core.actor import ScopeShape
+from loans.core.region_codes import RegionLevel
 from loans.loans.models import Loan
-from loans.regions.codes import RegionLevel
 from loans.repayments.models import Repayment
 from loans.repayments.service import INSTALLMENT_STATES, lock_query
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS

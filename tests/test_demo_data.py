@@ -25,6 +25,7 @@ from loans.bootstrap import ensure_admin
 from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
 from loans.core.actor import Actor
+from loans.core.region_codes import RegionLevel, ancestor_code, level_of
 from loans.core.roles import Role
 from loans.demo import (
     DEMO_PASSWORD,
@@ -44,7 +45,6 @@ from loans.imports.models import ImportRow, RepaymentImport
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import RepaymentMethod
 from loans.money import round_fen, yuan_to_fen
-from loans.regions.codes import RegionLevel, ancestor_code, level_of
 from loans.repayments.models import Repayment
 from loans.settings import Settings
 from loans.users.models import User

@@ -21,8 +21,8 @@ from loans.applicants.models import Applicant, IdAccessLog
 from loans.applications.models import Application, ApplicationMember
 from loans.applications.workflow import Status
 from loans.core.actor import Actor
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
-from loans.regions.codes import RegionLevel, ancestor_code
 
 
 def sees_full_id(actor: Actor, *, township_code: str, at_her_bank: bool) -> bool:

@@ -15,9 +15,9 @@ from loans.applicants.schemas import ApplicantCreate, TrainingCreate
 from loans.audit.service import record_event
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, InvalidInput, NotFound
-from loans.core.reference import require_region
+from loans.core.region_codes import RegionLevel, region_path
 from loans.core.roles import Role
-from loans.regions.codes import RegionLevel, region_path
+from loans.regions.service import require_region
 from loans.settings import Settings
 
 

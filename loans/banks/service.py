@@ -9,10 +9,10 @@ from loans.audit.service import record_event
 from loans.banks.models import Bank
 from loans.banks.schemas import BankCreate
 from loans.core.actor import Actor
-from loans.core.errors import Conflict, NotFound
-from loans.core.reference import require_region
+from loans.core.errors import Conflict, InvalidInput, NotFound
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
-from loans.regions.codes import RegionLevel, ancestor_code
+from loans.regions.service import require_region
 
 
 @dataclass
@@ -51,3 +51,11 @@ class BankService:
         if bank is None:
             raise NotFound("bank", "银行", code)
         return bank
+
+
+async def require_bank(session: AsyncSession, field: str, code: str) -> Bank:
+    """The registered bank ``code``; otherwise 422 on ``field``."""
+    bank = await session.get(Bank, code)
+    if bank is None:
+        raise InvalidInput(field, f"unknown bank {code}", f"银行 {code} 不存在")
+    return bank

@@ -9,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, func, true
 
 from loans.core.errors import Forbidden
+from loans.core.region_codes import SIGNIFICANT_DIGITS, RegionLevel, level_of
 from loans.core.roles import ROLE_ZH, Role
-from loans.regions.codes import SIGNIFICANT_DIGITS, RegionLevel, level_of
 
 
 @dataclass(frozen=True, slots=True)

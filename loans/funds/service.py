@@ -12,16 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applications.models import Application
 from loans.audit.service import record_event
+from loans.banks.service import require_bank
 from loans.core.actor import Actor
 from loans.core.db import locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
-from loans.core.reference import require_bank, require_region
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.schemas import DepositCreate, FundCreate
 from loans.loans.models import Loan
 from loans.money import round_fen, yuan_to_fen
-from loans.regions.codes import RegionLevel, ancestor_code
+from loans.regions.service import require_region
 
 RATIO_PLACES = Decimal("0.0001")
 LIVE_LOAN_STATUSES = ("active", "overdue")

@@ -25,6 +25,7 @@ from loans.banks.models import Bank
 from loans.core.actor import Actor
 from loans.core.driver import driver_connection
 from loans.core.errors import DomainError
+from loans.core.region_codes import RegionLevel, region_path
 from loans.funds.models import GuaranteeFund
 from loans.imports.book import BookRow, RowRefused
 from loans.loans.delinquency import refresh_loans
@@ -34,7 +35,6 @@ from loans.loans.schedule_frame import schedule_frame
 from loans.products.limits import check_product_terms
 from loans.products.models import LoanProduct
 from loans.products.schemas import GuaranteeMode
-from loans.regions.codes import RegionLevel, region_path
 from loans.regions.models import Region
 
 

@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.actor import Actor
 from loans.core.errors import InvalidInput, NotFound
 from loans.core.lanes import in_lanes
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
 from loans.imports.book import BookRow, book_rows, read_book
 from loans.imports.book_posting import BookKeys, BookOutcome, post_book_batch
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import ImportFileError, read_bank_file
 from loans.imports.posting import ImportKeys, post_batch
-from loans.regions.codes import RegionLevel, ancestor_code
 from loans.settings import Settings
 from loans.users.models import User
 

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.applicants.national_id import with_check_char
 from loans.banks.models import Bank
 from loans.core.actor import Actor
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.funds.models import GuaranteeFund
 from loans.imports.book import BOOK_COLUMNS, OPTIONAL_COLUMNS
 from loans.loans.schedule import RepaymentMethod
 from loans.products.models import LoanProduct
 from loans.products.schemas import GuaranteeMode
-from loans.regions.codes import RegionLevel, ancestor_code
 from loans.regions.models import Region
 from reports.render.labels import REPAYMENT_METHOD_LABELS
 

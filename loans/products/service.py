@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.audit.service import record_event
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, NotFound
-from loans.core.reference import require_region
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
 from loans.money import yuan_to_fen
 from loans.products.models import LoanProduct
 from loans.products.schemas import BorrowerKind, ProductCreate
-from loans.regions.codes import RegionLevel, ancestor_code
+from loans.regions.service import require_region
 
 
 @dataclass

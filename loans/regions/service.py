@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.audit.service import record_event
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, InvalidInput, NotFound
+from loans.core.region_codes import PARENT_LEVEL, SIGNIFICANT_DIGITS, RegionLevel, ancestor_code, level_of
 from loans.core.roles import Role
-from loans.regions.codes import PARENT_LEVEL, SIGNIFICANT_DIGITS, RegionLevel, ancestor_code, level_of
 from loans.regions.models import Region
 from loans.regions.schemas import RegionCreate
 
@@ -92,3 +92,11 @@ class RegionService:
         if region is None:
             raise NotFound("region", "区划", code)
         return region
+
+
+async def require_region(session: AsyncSession, field: str, code: str, level: RegionLevel) -> Region:
+    """The registered region ``code`` at ``level``; otherwise 422 on ``field``."""
+    region = await session.get(Region, code)
+    if region is None or region.level != level:
+        raise InvalidInput(field, f"no {level} with code {code}", f"区划代码 {code} 不是已登记的{level}")
+    return region

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.errors import InvalidInput, NotFound
+from loans.core.region_codes import RegionLevel, ancestor_code, is_region_code, level_of
 from loans.core.roles import Role
 from loans.loans.models import Loan
-from loans.regions.codes import RegionLevel, ancestor_code, is_region_code, level_of
 from loans.regions.models import Region
 from reports.builders import (
     GROUP_KEYS,

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.audit.service import record_event
 from loans.core.actor import Actor
 from loans.core.errors import InvalidInput
+from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
 from loans.core.schemas import Amount, OutSchema, RegionCode, Schema
 from loans.money import fen_to_str, yuan_to_fen
-from loans.regions.codes import RegionLevel, ancestor_code
 from loans.targets.models import LendingTarget
 
 
