@@ -25,8 +25,9 @@ from loans.loans.models import Loan
 from loans.repayments.models import Repayment
 from loans.repayments.service import INSTALLMENT_STATES, lock_query
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
-from reports.loader import STANDS_CHECK, loan_reads
-from reports.queries import KEPT_DUE_SELECT, KEPT_SELECT, KEPT_VISIT_SELECT, ReportScope, frame_queries
+from reports.loader import STANDS_CHECK
+from reports.plan import loan_reads
+from reports.queries import KEPT_DUE_SELECT, KEPT_SELECT, KEPT_VISIT_SELECT, FrameQueries, ReportScope
 
 _DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
 
@@ -59,14 +60,10 @@ def _county_read(name: str) -> Callable[[Sample], tuple[str, list[Any]]]:
     def build(sample: Sample) -> tuple[str, list[Any]]:
         _, loan_read, _ = loan_reads(frozenset(COUNTY_RISK_LOAN_COLUMNS))
         riders = [*KEPT_SELECT, *KEPT_DUE_SELECT, *KEPT_VISIT_SELECT]
-        queries = frame_queries(
-            ReportScope(county_code=sample.largest_county),
-            sample.today,
-            False,
-            sample.closed,
-            loan_read + riders,
+        queries = FrameQueries(
+            ReportScope(county_code=sample.largest_county), sample.today, sample.closed, (*loan_read, *riders)
         )
-        return queries[name]
+        return queries.query(name)
 
     return build
 

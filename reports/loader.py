@@ -11,57 +11,33 @@ import io
 import re
 from contextlib import AsyncExitStack
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reports import frames as f
 from reports.frames import SCHEMAS
-from reports.queries import (
-    FROM_PARTS,
-    IDENTITY_SELECT,
-    KEPT_DUE_SELECT,
-    KEPT_SELECT,
-    KEPT_VISIT_SELECT,
-    LOAN_PARTS,
-    PART_COLUMNS,
-    PART_KEYS,
-    ReportScope,
-    frame_queries,
-)
+from reports.plan import FrameWants, ReadPlan, Stands, plan_reads
+from reports.queries import IDENTITY_SELECT, LOAN_PARTS, PART_KEYS, FrameQueries, ReportScope
 
 _READ_SCHEMAS = {
     **SCHEMAS,
-    "loans": pl.Schema({name: dtype for name, dtype in f.LOANS.items() if name not in FROM_PARTS}),
     **LOAN_PARTS,
     "due_totals": f.DUE_TOTALS,
     "standing_installments": f.STANDING_INSTALLMENTS,
-    "loan_paid": f.LOAN_PAID,
     "last_visits": f.LAST_VISITS,
 }
+_RIDDEN_SCHEMA = f.LOANS | f.LOAN_KEPT | f.DUE_TOTALS | f.LAST_VISITS
 
 
-# The longest reads first, and the loans' parts right after the loans, so that neither reader is left with a
-# long one at the end.
-_LONGEST_FIRST = list(
-    dict.fromkeys(
-        [
-            "allocations",
-            "installments",
-            "standing_installments",
-            "due_totals",
-            "penalties",
-            "loans",
-            *LOAN_PARTS,
-            "follow_ups",
-            "members",
-            "last_visits",
-            "loan_paid",
-            *SCHEMAS,
-        ]
-    )
-)
+def _schema(plan: ReadPlan, frame: str) -> pl.Schema:
+    """The columns ``frame`` is read with under ``plan``."""
+    if frame == "loans":
+        return pl.Schema({c: _RIDDEN_SCHEMA[c] for c in plan.loan_read + plan.rider_columns})
+    if frame == "loan_paid":
+        return f.LOAN_KEPT if plan.kept_through is not None else f.LOAN_PAID
+    return _READ_SCHEMAS[frame]
 
 
 def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns: list[str]) -> pl.DataFrame:
@@ -70,17 +46,9 @@ def _assemble_loans(loans: pl.DataFrame, parts: dict[str, pl.DataFrame], columns
     return loans.select(columns)
 
 
-# The frames of what each loan keeps (by the query they would be read by on their own), and their columns: for a
-# scope they ride along with the loans read (`_unload_riders` takes them off), which then need not be found again.
-_KEPT_RIDERS = {
-    "loan_paid": ("loan_kept", list(KEPT_SELECT)),
-    "due_totals": ("kept_due_totals", list(KEPT_DUE_SELECT)),
-    "last_visits": ("kept_last_visits", list(KEPT_VISIT_SELECT)),
-}
-_RIDDEN_SCHEMA = f.LOANS | f.LOAN_KEPT | f.DUE_TOTALS | f.LAST_VISITS
-
-
-def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str]) -> dict[str, pl.DataFrame]:
+def _unload_riders(
+    loans: pl.DataFrame, loan_read: list[str], riders: tuple[str, ...]
+) -> dict[str, pl.DataFrame]:
     """The loans read and the frames that rode along with it, each with its own columns and rows."""
     unloaded = {"loans": loans.select(loan_read)}
     if "loan_paid" in riders:
@@ -96,15 +64,6 @@ def _unload_riders(loans: pl.DataFrame, loan_read: list[str], riders: list[str])
             f.LAST_VISITS.names()
         )
     return unloaded
-
-
-def loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
-    """(the loans frame's columns, those read by the loans query, the parts read beside it) for the columns a
-    report reads (None: all)."""
-    columns = [c for c in f.LOANS.names() if loan_columns is None or c in loan_columns or c == "loan_id"]
-    parts = [name for name, part in PART_COLUMNS.items() if part & set(columns)]
-    keys = {PART_KEYS[name] for name in parts}
-    return columns, [c for c in _READ_SCHEMAS["loans"] if c in columns or c in keys], parts
 
 
 def _parse(schema: pl.Schema, content: bytes) -> pl.DataFrame:
@@ -145,117 +104,50 @@ SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
        COALESCE((SELECT max(accrual_date) FROM penalty_accrual), '-infinity') <= $1 AS penalties,
        (SELECT max(business_date) FROM business_day WHERE status = 'done') AS due_through,
        COALESCE((SELECT max(visited_on) FROM follow_up), '-infinity') <= $1 AS visits"""
-_HISTORY = {"installments", "allocations", "penalties"}
 
 
 async def load_frames(
-    session: AsyncSession,
-    scope: ReportScope,
-    until: date,
-    only: frozenset[str] | None = None,
-    *,
-    due_totals: Literal["loan", "loan_month"] | None = None,
-    positions: bool = False,
-    loan_columns: frozenset[str] | None = None,
-    last_visits: bool = False,
+    session: AsyncSession, scope: ReportScope, until: date, wants: FrameWants = FrameWants()
 ) -> f.PortfolioFrames:
-    """The input frames for ``scope``, loans disbursed up to ``until`` (the latest date a report looks at);
-    with ``only``, the other frames stay empty (with their schemas) and are not read; with ``loan_columns``, the
-    loans frame holds only those columns (and `loan_id`), and the borrowers (applicants) are read for it only when it
-    holds their columns.
-
-    With ``due_totals``, a report that needs only the repayment-rate sums of the installments due by ``until``
-    (per loan, or per loan and due month) gets them summed by the database from the running sums kept on the
-    installments — when those stand on ``until`` (nothing paid or reversed with a later date). Then the
-    installments and allocations are not read; otherwise they are, and the builder sums them as of ``until``.
-    Per loan, the database adds the sums each loan keeps for its installments due by the last closed business date
-    (when that is not after ``until``) to those of the installments due since, instead of summing every installment.
-    With ``positions``, a report that reads the repayment history only through the positions on ``until``
-    (`asof.installment_positions`, `asof.loan_positions`) gets the installments with their running sums
-    (`standing`) instead of the installments, allocation lines and penalty ledger, when nothing was paid,
-    reversed or accrued after ``until`` — the ledger grows by every overdue installment every day; when the last
-    closed business date is not after ``until``, only the installments due from that date on, with what each loan
-    keeps of the earlier ones (`Standing.kept_through`). A report may ask for both (the due totals are then read
-    beside the positions, not derived from them). With ``last_visits``, a report that reads the visits only through
-    `asof.last_visits` on ``until`` gets what each loan keeps of its latest visit instead of the visits, when no
-    visit is dated after ``until``. What each loan keeps comes as more columns of the loans read
-    (`_KEPT_RIDERS`), so the loans are found once; the whole portfolio's, in two halves (`_loans_in_halves`).
+    """The input frames ``wants`` names for ``scope``, loans disbursed up to ``until`` (the latest date a report
+    looks at), read as `reports.plan.plan_reads` plans; the frames not read stay empty (with their schemas).
 
     The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
     frames agree with each other even while repayments are being posted."""
+    whole_portfolio = scope == ReportScope()
     async with AsyncExitStack() as stack:
-        connections = await _readers(stack, session.bind, parallel=scope == ReportScope())
-        stand = {"payments": False, "penalties": False, "due_through": None, "visits": False}
-        if due_totals is not None or positions or last_visits:
+        connections = await _readers(stack, session.bind, parallel=whole_portfolio)
+        stands = Stands()
+        if wants.asks_what_stands:
             raw = (await connections[0].get_raw_connection()).driver_connection
-            stand = dict(await raw.fetchrow(STANDS_CHECK, until))
-        columns, loan_read, parts = loan_reads(loan_columns)
-        closed = stand["due_through"]
-        kept_stand = closed is not None and closed <= until  # what the loans keep stands for a date not after
-        totals_stand = due_totals is not None and stand["payments"]
-        positions_stand = positions and stand["payments"] and stand["penalties"]
-        kept_positions = positions_stand and kept_stand
-        wanted = set(SCHEMAS if only is None else only)
-        if "loans" in wanted:
-            wanted |= set(parts)
-        if positions_stand:
-            wanted = wanted - _HISTORY | {"standing_installments", "loan_paid"}
-        if totals_stand:
-            wanted |= {"due_totals"}
-            if not positions:
-                wanted -= {"installments", "allocations"}
-        visits_stand = last_visits and stand["visits"] and "follow_ups" in wanted
-        if visits_stand:
-            wanted = wanted - {"follow_ups"} | {"last_visits"}
-        # What the loans keep is read under the name of what it stands for.
-        source: dict[str, str] = {}
-        if totals_stand and due_totals == "loan" and kept_stand:
-            source["due_totals"] = "kept_due_totals"
-        if kept_positions:
-            source |= {"standing_installments": "standing_since_closed", "loan_paid": "loan_kept"}
-        if visits_stand:
-            source["last_visits"] = "kept_last_visits"
-        # The loans are found once: what they keep comes as more columns of the loans read (formatting a few more
-        # integers costs the read next to nothing; a read of its own scanned the loans again).
-        riders = [
-            name
-            for name, (query, _) in _KEPT_RIDERS.items()
-            if "loans" in wanted and source.get(name) == query
-        ]
-        wanted -= set(riders)
-        rider_columns = [c for name in riders for c in _KEPT_RIDERS[name][1]]
-        queries = frame_queries(scope, until, due_totals == "loan_month", closed, loan_read + rider_columns)
-        schemas = {
-            **_READ_SCHEMAS,
-            "loans": pl.Schema({c: _RIDDEN_SCHEMA[c] for c in loan_read + rider_columns}),
-            "loan_paid": f.LOAN_KEPT if kept_positions else f.LOAN_PAID,
-        }
-        reads = [
-            (name, *queries[source.get(name, name)], schemas[name])
-            for name in sorted(wanted, key=_LONGEST_FIRST.index)
-        ]
-        if scope == ReportScope() and "loans" in wanted:
+            stands = Stands(**await raw.fetchrow(STANDS_CHECK, until))
+        plan = plan_reads(wants, stands, until, whole_portfolio)
+        queries = FrameQueries(
+            scope, until, plan.due_through, plan.loan_read + plan.rider_columns, plan.by_month
+        )
+        reads = [(frame, *queries.query(query), _schema(plan, frame)) for frame, query in plan.reads]
+        if plan.halves:
             reads = await _loans_in_halves(connections[0], reads)
         read = await _read_all(connections, reads)
-    if riders:
-        read |= _unload_riders(read.pop("loans"), loan_read, riders)
+    return await asyncio.to_thread(_frames, plan, until, read)
+
+
+def _frames(plan: ReadPlan, until: date, read: dict[str, pl.DataFrame]) -> f.PortfolioFrames:
+    """The frames read under ``plan``, put together: the riders taken off the loans, the parts joined to them."""
+    if plan.riders:
+        read |= _unload_riders(read.pop("loans"), list(plan.loan_read), plan.riders)
     frames = {name: read.get(name, pl.DataFrame(schema=schema)) for name, schema in SCHEMAS.items()}
     if "loans" in read:
-        frames["loans"] = await asyncio.to_thread(
-            _assemble_loans, read["loans"], {name: read[name] for name in parts}, columns
+        frames["loans"] = _assemble_loans(
+            read["loans"], {name: read[name] for name in plan.parts}, list(plan.columns)
         )
     return f.PortfolioFrames(
         **frames,
-        due_totals=f.DueTotals(until, due_totals == "loan_month", read["due_totals"])
-        if "due_totals" in read
-        else None,
+        due_totals=f.DueTotals(until, plan.by_month, read["due_totals"]) if "due_totals" in read else None,
         standing=f.Standing(
-            until,
-            read["standing_installments"],
-            read["loan_paid"],
-            kept_through=closed if kept_positions else None,
+            until, read["standing_installments"], read["loan_paid"], kept_through=plan.kept_through
         )
-        if positions_stand
+        if plan.standing
         else None,
         last_visits=f.LastVisits(until, read["last_visits"]) if "last_visits" in read else None,
     )

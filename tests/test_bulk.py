@@ -21,6 +21,7 @@ from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule
 from loans.money import round_fen
 from loans.repayments.allocation import InstallmentState, allocate, apply_allocation
 from reports.loader import load_frames
+from reports.plan import FrameWants
 from reports.queries import ReportScope
 
 SCHEDULE_FIELDS = (
@@ -280,7 +281,9 @@ async def test_bulk_load_is_consistent(engine: AsyncEngine, client, world) -> No
     # the sums it keeps riding along.
     async with AsyncSession(engine) as session:
         pages = await _scalar(session, "SELECT pg_relation_size('loan') / current_setting('block_size')::int")
-        frames = await load_frames(session, ReportScope(), today, frozenset({"loans"}), due_totals="loan")
+        frames = await load_frames(
+            session, ReportScope(), today, FrameWants(frozenset({"loans"}), due_totals="loan")
+        )
         ids = (
             await session.execute(
                 text("SELECT id::text FROM loan WHERE disbursed_on <= :day"), {"day": today}

@@ -61,11 +61,10 @@ class ReportController(Controller):
             format=format,
         )
         service = ReportService(db_session, actor)
-        service.validate(report_request)
-        scope = await service.scope_for(report_request)
-        if run_async or await service.loans_in(scope) > SYNC_LOAN_LIMIT:
+        target = await service.target(report_request)
+        if run_async or await service.loans_in(target.scope) > SYNC_LOAN_LIMIT:
             job = await JobService(db_session, actor).create_report(
-                report_request.to_params(), scope.region_code, scope.bank_code
+                report_request.to_params(), target.scope.region_code, target.scope.bank_code
             )
             await db_session.commit()  # the worker must find the committed row
             await request.app.state.redis.enqueue_job("build_report", str(job.id), _job_id=f"job:{job.id}")
@@ -74,7 +73,7 @@ class ReportController(Controller):
                 status_code=202,
                 headers={"Location": f"/api/v1/jobs/{job.id}"},
             )
-        rendered = await service.build(report_request)
+        rendered = await service.build_for(report_request, target)
         if report_request.format == "json":
             return Response(rendered.content, media_type=rendered.media_type)
         return Response(

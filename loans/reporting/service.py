@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-import msgspec
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,6 @@ from loans.loans.models import Loan
 from loans.regions.models import Region
 from reports.builders import (
     GROUP_KEYS,
-    Report,
     beneficiaries,
     county_risk,
     entrepreneurship,
@@ -35,19 +33,15 @@ from reports.builders import (
     portfolio_at_risk,
     repayment,
 )
-from reports.builders.county_risk import COUNTY_RISK_TABLES
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.frames import PortfolioFrames
-from reports.loader import ReportScope, load_frames, load_identity
+from reports.loader import load_frames, load_identity
+from reports.plan import FrameWants
+from reports.queries import ReportScope
+from reports.render.formats import RenderedReport, render
 
 SYNC_LOAN_LIMIT = 50_000
 MATURITY_HORIZON_DAYS = 90
-FORMATS = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html; charset=utf-8",
-}
 
 
 @dataclass(frozen=True)
@@ -89,6 +83,32 @@ class ReportRequest:
 
 
 @dataclass(frozen=True)
+class ReportReads:
+    """What a report's builder reads, for `FrameWants`: ``frames`` (None: all); ``due_totals``, only the
+    repayment-rate sums of installments due by as_of; ``positions``, the repayment history only through the
+    positions on as_of; ``loan_columns``, the loans frame's columns for the request's groups (None: all);
+    ``last_visits``, the visits only through each loan's latest on as_of."""
+
+    frames: frozenset[str] | None = None
+    due_totals: bool = False
+    positions: bool = False
+    loan_columns: Callable[[Sequence[str]], frozenset[str]] | None = None
+    last_visits: bool = False
+
+    def wants(self, group_by: Sequence[str]) -> FrameWants:
+        frames = self.frames
+        if frames is not None:
+            frames = frames.union(*(GROUPING_FRAMES.get(key, ()) for key in group_by))
+        return FrameWants(
+            frames=frames,
+            due_totals=("loan_month" if "month" in group_by else "loan") if self.due_totals else None,
+            positions=self.positions,
+            loan_columns=self.loan_columns(group_by) if self.loan_columns else None,
+            last_visits=self.last_visits,
+        )
+
+
+@dataclass(frozen=True)
 class ReportKind:
     build: Callable[[PortfolioFrames, ReportRequest, ReportScope], Any]
     formats: tuple[str, ...] = ("json", "csv", "xlsx")
@@ -96,18 +116,7 @@ class ReportKind:
     period: bool = False
     title_zh: str = ""
     needs_county: bool = False
-    frames: frozenset[str] | None = None  # the input frames the builder reads (None: all)
-    # The builder reads only the repayment-rate sums of installments due by as_of, which the database can sum
-    # from the installments' running sums (see `load_frames`) when nothing was paid or reversed after as_of.
-    due_totals: bool = False
-    # The builder reads the repayment history only through the positions on as_of (`asof.installment_positions`,
-    # `asof.loan_positions`), which the running sums on the installments give when nothing happened after as_of.
-    positions: bool = False
-    # The columns of the loans frame the builder reads for the request's groups (None: all).
-    loan_columns: Callable[[Sequence[str]], frozenset[str]] | None = None
-    # The builder reads the visits only through each loan's latest on as_of (`asof.last_visits`), which the loans
-    # keep when no visit is dated after as_of.
-    last_visits: bool = False
+    reads: ReportReads = ReportReads()
     # The builder lists loans by id only (a `loan_id` column in its tables); this names them from frames whose
     # loans are the listed ones' identity (`frames.IDENTITY`), read for them alone after the build.
     name_listed: Callable[[Any, PortfolioFrames], Any] | None = None
@@ -140,16 +149,13 @@ KINDS: dict[str, ReportKind] = {
     "repayment-rate": ReportKind(
         lambda f, r, s: repayment.repayment_rate_figures(f, r.as_of, list(r.group_by)),
         title_zh="还贷率",
-        frames=REPAYMENT_FRAMES,
-        due_totals=True,
-        loan_columns=repayment.loan_columns,
+        reads=ReportReads(REPAYMENT_FRAMES, due_totals=True, loan_columns=repayment.loan_columns),
         name_listed=repayment.name_below_full,
     ),
     "portfolio-at-risk": ReportKind(
         lambda f, r, s: portfolio_at_risk(f, r.as_of, list(r.group_by)),
         title_zh="风险贷款率（PAR）",
-        frames=REPAYMENT_FRAMES | {"penalties"},
-        positions=True,
+        reads=ReportReads(REPAYMENT_FRAMES | {"penalties"}, positions=True),
     ),
     "beneficiaries": ReportKind(
         lambda f, r, s: beneficiaries(f, r.date_from, r.date_to, list(r.group_by)),
@@ -169,7 +175,7 @@ KINDS: dict[str, ReportKind] = {
         lambda f, r, s: guarantee_fund_status(f, r.as_of),
         grouped=False,
         title_zh="担保基金运行状况",
-        positions=True,
+        reads=ReportReads(positions=True),
     ),
     "subsidy": ReportKind(
         lambda f, r, s: interest_subsidy(f, r.date_from, r.date_to),
@@ -183,20 +189,21 @@ KINDS: dict[str, ReportKind] = {
         grouped=False,
         title_zh="县妇联风险报告",
         needs_county=True,
-        frames=COUNTY_RISK_FRAMES,
-        due_totals=True,
-        positions=True,
-        loan_columns=lambda group_by: COUNTY_RISK_LOAN_COLUMNS,
-        last_visits=True,
+        reads=ReportReads(
+            COUNTY_RISK_FRAMES,
+            due_totals=True,
+            positions=True,
+            loan_columns=lambda group_by: COUNTY_RISK_LOAN_COLUMNS,
+            last_visits=True,
+        ),
     ),
 }
 
 
-@dataclass
-class RenderedReport:
-    content: bytes
-    media_type: str
-    filename: str
+@dataclass(frozen=True)
+class ReportTarget:
+    kind: ReportKind
+    scope: ReportScope
 
 
 @dataclass
@@ -254,32 +261,34 @@ class ReportService:
         ]
         return int(await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions)) or 0)
 
+    async def target(self, request: ReportRequest) -> ReportTarget:
+        """The request checked and its scope resolved, once for the whole build."""
+        return ReportTarget(self.validate(request), await self.scope_for(request))
+
     async def build(self, request: ReportRequest) -> RenderedReport:
-        kind = self.validate(request)
-        scope = await self.scope_for(request)
+        return await self.build_for(request, await self.target(request))
+
+    async def build_for(self, request: ReportRequest, target: ReportTarget) -> RenderedReport:
+        kind, scope = target.kind, target.scope
         if kind.needs_county:
             _county_of(scope)
         until = max(d for d in (request.as_of, request.date_to) if d is not None)
-        due_totals = ("loan_month" if "month" in request.group_by else "loan") if kind.due_totals else None
-        needed = kind.frames
-        if needed is not None:
-            needed = needed.union(*(GROUPING_FRAMES.get(key, ()) for key in request.group_by))
-        frames = await load_frames(
-            self.session,
-            scope,
-            until,
-            needed,
-            due_totals=due_totals,
-            positions=kind.positions,
-            loan_columns=kind.loan_columns(request.group_by) if kind.loan_columns else None,
-            last_visits=kind.last_visits,
-        )
+        frames = await load_frames(self.session, scope, until, kind.reads.wants(request.group_by))
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         if kind.name_listed is not None:
             listed = [table["loan_id"] for table in report.tables.values() if "loan_id" in table.columns]
             identity = await load_identity(self.session, pl.concat(listed).unique())
             report = await asyncio.to_thread(kind.name_listed, report, replace(frames, loans=identity))
-        return await asyncio.to_thread(render, request, kind, report, frames)
+        return await asyncio.to_thread(
+            render,
+            report,
+            request.format,
+            f"{request.name}-{request.as_of.isoformat()}",
+            report_head(request),
+            list(request.group_by),
+            kind.title_zh,
+            frames.regions,
+        )
 
 
 def _within(code: str, container: str) -> bool:
@@ -287,37 +296,9 @@ def _within(code: str, container: str) -> bool:
     return code[:digits] == container[:digits]
 
 
-def report_body(request: ReportRequest, report: Any) -> dict[str, Any]:
+def report_head(request: ReportRequest) -> dict[str, Any]:
+    """The report's name and dates, heading its JSON body."""
     head = {"report": request.name, "as_of": request.as_of.isoformat()}
     if request.date_from is not None:
         head |= {"from": request.date_from.isoformat(), "to": request.date_to.isoformat()}
-    if isinstance(report, Report):
-        return head | {
-            "group_by": list(request.group_by),
-            "rows": msgspec.Raw(report.records_json()),
-            "total": report.total_record(),
-            "tables": {name: msgspec.Raw(report.records_json(name)) for name in report.tables},
-        }
-    return head | {
-        "county_code": report.county_code,
-        "headline": report.headline_record(),
-        **{name: msgspec.Raw(report.records_json(name)) for name in COUNTY_RISK_TABLES},
-    }
-
-
-def render(request: ReportRequest, kind: ReportKind, report: Any, frames: PortfolioFrames) -> RenderedReport:
-    from reports.render import county_risk_html, county_risk_xlsx, report_csv, report_xlsx
-    from reports.render.labels import region_name
-
-    stem = f"{request.name}-{request.as_of.isoformat()}"
-    media_type = FORMATS[request.format]
-    if request.format == "json":
-        return RenderedReport(msgspec.json.encode(report_body(request, report)), media_type, f"{stem}.json")
-    if request.format == "csv":
-        return RenderedReport(report_csv(report).encode("utf-8"), media_type, f"{stem}.csv")
-    if isinstance(report, Report):
-        return RenderedReport(report_xlsx(report, kind.title_zh), media_type, f"{stem}.xlsx")
-    county_name = region_name(frames.regions, report.county_code)
-    if request.format == "html":
-        return RenderedReport(county_risk_html(report, county_name).encode(), media_type, f"{stem}.html")
-    return RenderedReport(county_risk_xlsx(report, county_name), media_type, f"{stem}.xlsx")
+    return head

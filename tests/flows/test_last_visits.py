@@ -16,6 +16,7 @@ from reports.builders.asof import jobs_created, last_visits
 from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk, restrict_to_county
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.loader import ReportScope, load_frames
+from reports.plan import FrameWants
 from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
 from tests.world import COUNTY
 
@@ -95,15 +96,17 @@ async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_v
     scope = ReportScope(county_code=COUNTY)
     declared = {"positions": True, "due_totals": "loan", "loan_columns": COUNTY_RISK_LOAN_COLUMNS}
     async with AsyncSession(engine) as session:
-        from_visits = await load_frames(session, scope, TODAY, COUNTY_RISK_FRAMES, **declared)
+        from_visits = await load_frames(session, scope, TODAY, FrameWants(COUNTY_RISK_FRAMES, **declared))
         from_loans = await load_frames(
-            session, scope, TODAY, COUNTY_RISK_FRAMES, last_visits=True, **declared
+            session, scope, TODAY, FrameWants(COUNTY_RISK_FRAMES, last_visits=True, **declared)
         )
         # a visit is dated 1 Apr: as of 15 Mar what the loans keep does not stand, the visits are read
         earlier = await load_frames(
-            session, scope, date(2026, 3, 15), COUNTY_RISK_FRAMES, last_visits=True, **declared
+            session, scope, date(2026, 3, 15), FrameWants(COUNTY_RISK_FRAMES, last_visits=True, **declared)
         )
-        whole = await load_frames(session, ReportScope(), TODAY, COUNTY_RISK_FRAMES, last_visits=True)
+        whole = await load_frames(
+            session, ReportScope(), TODAY, FrameWants(COUNTY_RISK_FRAMES, last_visits=True)
+        )
 
     assert from_visits.last_visits is None and from_visits.follow_ups.height == 4
     assert from_loans.last_visits is not None and from_loans.follow_ups.is_empty()  # not read at all

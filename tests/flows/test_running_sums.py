@@ -19,7 +19,7 @@ from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
 from loans.core.actor import Actor
 from loans.core.roles import Role
-from loans.reporting.service import COUNTY_RISK_FRAMES, ReportRequest, ReportService, report_body
+from loans.reporting.service import COUNTY_RISK_FRAMES, ReportRequest, ReportService, report_head
 from reports.builders.asof import installment_positions, loan_positions
 from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk, restrict_to_county
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
@@ -27,6 +27,8 @@ from reports.builders.funds import guarantee_fund_status
 from reports.builders.par import portfolio_at_risk
 from reports.builders.repayment import repayment_rate
 from reports.loader import ReportScope, load_frames
+from reports.plan import FrameWants
+from reports.render.formats import report_body
 from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
 from tests.world import COUNTY
 
@@ -73,9 +75,11 @@ async def test_the_service_names_the_listed_loans_as_the_builder_does_from_every
             )
             async with AsyncSession(engine) as session:
                 served = await ReportService(session, admin).build(request)
-                frames = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES)
+                frames = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES))
             built = repayment_rate(frames, TODAY, keys)
-            assert served.content == msgspec.json.encode(report_body(request, built)), (region_code, keys)
+            assert served.content == msgspec.json.encode(
+                report_body(report_head(request), list(keys), built)
+            ), (region_code, keys)
             listed = built.tables["below_full"]  # all three loans, named: the comparison compared names
             assert listed.height == 3 and listed["borrower_name"].is_not_null().all(), keys
 
@@ -84,12 +88,16 @@ async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocati
     await portfolio(client, world, engine)
     scope = ReportScope(county_code=COUNTY)
     async with AsyncSession(engine) as session:
-        rebuilt = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES)
-        by_loan = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan")
-        by_month = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan_month")
-        earlier = await load_frames(session, scope, date(2026, 4, 5), REPAYMENT_FRAMES, due_totals="loan")
+        rebuilt = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES))
+        by_loan = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan"))
+        by_month = await load_frames(
+            session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan_month")
+        )
+        earlier = await load_frames(
+            session, scope, date(2026, 4, 5), FrameWants(REPAYMENT_FRAMES, due_totals="loan")
+        )
         # no business date closed yet: the positions from every installment's running sums
-        standing = await load_frames(session, scope, TODAY, positions=True)
+        standing = await load_frames(session, scope, TODAY, FrameWants(positions=True))
 
     assert standing.standing is not None and standing.standing.kept_through is None
     assert installment_positions(standing, TODAY).equals(installment_positions(rebuilt, TODAY))
@@ -130,17 +138,16 @@ async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_hist
     scope = ReportScope(county_code=COUNTY)
     async with AsyncSession(engine) as session:
         rebuilt = await load_frames(session, scope, TODAY)
-        summed = await load_frames(session, scope, TODAY, positions=True, due_totals="loan")
-        earlier = await load_frames(session, scope, date(2026, 4, 19), positions=True)
+        summed = await load_frames(session, scope, TODAY, FrameWants(positions=True, due_totals="loan"))
+        earlier = await load_frames(session, scope, date(2026, 4, 19), FrameWants(positions=True))
         # what the county risk kind reads: no applicants, applications or trainings, not every loan column
         declared = await load_frames(
             session,
             scope,
             TODAY,
-            COUNTY_RISK_FRAMES,
-            positions=True,
-            due_totals="loan",
-            loan_columns=COUNTY_RISK_LOAN_COLUMNS,
+            FrameWants(
+                COUNTY_RISK_FRAMES, positions=True, due_totals="loan", loan_columns=COUNTY_RISK_LOAN_COLUMNS
+            ),
         )
 
     assert rebuilt.standing is None and summed.standing is not None and summed.standing.as_of == TODAY
@@ -213,8 +220,8 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
 
     async def both() -> tuple:
         async with AsyncSession(engine) as session:
-            rebuilt = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES)
-            kept = await load_frames(session, scope, TODAY, REPAYMENT_FRAMES, due_totals="loan")
+            rebuilt = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES))
+            kept = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan"))
             return rebuilt, kept
 
     rebuilt, kept_frames = await both()
@@ -278,7 +285,7 @@ async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_cl
     async def both(as_of: date) -> tuple:
         async with AsyncSession(engine) as session:
             rebuilt = await load_frames(session, scope, as_of)
-            kept = await load_frames(session, scope, as_of, positions=True)
+            kept = await load_frames(session, scope, as_of, FrameWants(positions=True))
             return loan_positions(rebuilt, as_of), loan_positions(kept, as_of), kept.standing
 
     async def kept_oldest(contract_no: str) -> date | None:

@@ -10,8 +10,7 @@ from render_factory import AS_OF, COUNTY, COUNTY_NAME, FULL_ID, MASKED_ID, reali
 
 from reports.builders import county_risk
 from reports.frames import PortfolioFrames
-from reports.render import county_risk_html
-from reports.render.html import RED
+from reports.render.html import RED, county_risk_html
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

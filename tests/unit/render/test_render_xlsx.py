@@ -16,8 +16,7 @@ from render_factory import AS_OF, COUNTY, COUNTY_NAME, FULL_ID, MASKED_ID, T1, r
 
 from reports.builders import county_risk, portfolio_at_risk, repayment_rate
 from reports.frames import PortfolioFrames
-from reports.render import county_risk_xlsx, report_csv, report_xlsx
-from reports.render.xlsx import display_width, ordered_columns
+from reports.render.xlsx import county_risk_xlsx, display_width, ordered_columns, report_csv, report_xlsx
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 BUILTIN_FORMATS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%"}
