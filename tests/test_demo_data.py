@@ -215,7 +215,11 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
 
         # Every repayment came in a bank's monthly file, uploaded and posted as a liaison does, every row posted.
         imports = list(
-            await session.scalars(select(RepaymentImport).where(RepaymentImport.county_code == HUINING.code))
+            await session.scalars(
+                select(RepaymentImport).where(
+                    RepaymentImport.county_code == HUINING.code, RepaymentImport.kind == "repayments"
+                )
+            )
         )
         assert {i.bank_code for i in imports} == {b.code for b in HUINING.banks} and len(imports) > 2
         assert all(i.status == "done" and i.posted == i.total_rows > 0 for i in imports)
@@ -242,10 +246,18 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             if application.credit_code:
                 assert validate_credit_code(application.credit_code) == application.credit_code
 
-        # Every disbursed application's history is the whole workflow, by the right roles, in order.
+        # The loans of the county's book before it took the system up came in through the loan-book import, the
+        # later ones through the whole workflow, by the right roles, in order; each entered now, dated on paper.
+        imported, worked = [], []
         for loan in loans:
             history = await ApplicationService(session, auditor, settings).history(loan.application_id)
             actions = [e.action for e in history]
+            assert history[-1].effective_on == loan.disbursed_on < history[-1].at.astimezone(SHANGHAI).date()
+            if actions == ["import_loan_book"]:
+                imported.append(loan)
+                assert history[0].after["contract_no"] == loan.contract_no
+                continue
+            worked.append(loan)
             assert actions[0] == "create" and actions[-3:] == [
                 Action.RECOMMEND,
                 Action.APPROVE,
@@ -254,9 +266,10 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             for audit_event in history[1:]:
                 assert audit_event.role in TRANSITIONS[Action(audit_event.action)].roles
             assert [e.at for e in history] == sorted(e.at for e in history)
-            # entered now, dated as it happened on paper
-            assert history[-1].effective_on == loan.disbursed_on < history[-1].at.astimezone(SHANGHAI).date()
             assert history[-1].after["contract_no"] == loan.contract_no
+        assert len(imported) >= 3 and len(worked) >= 8
+        assert max(loan.disbursed_on for loan in imported) < min(loan.disbursed_on for loan in worked)
+        assert {loan.bank_code for loan in imported} == {b.code for b in HUINING.banks}
 
         # Guarantee funds: deposits, guaranteed outstanding and capacity agree with the rows behind them.
         county_officer = actor_of(users[HUINING.county_officer])

@@ -53,6 +53,8 @@ class CountySetup:
         self.applicants: dict[int, UUID] = {}
         self.applications: dict[int, UUID] = {}
         self.contracts: dict[tuple[str, int], int] = {}
+        self.contract_of: dict[int, str] = {}  # plan index → its loan's contract number
+        self.books: list[list[dict[str, str]]] = [[] for _ in county.banks]  # each bank's loan book rows
         self.certificates: dict[tuple[str, int], int] = {}
 
     def day(self, days_ago: int) -> date:

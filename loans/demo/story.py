@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantCreate, TrainingCreate
 from loans.applicants.service import ApplicantService
 from loans.applications.schemas import (
@@ -35,10 +36,14 @@ from loans.applications.workflow import Status
 from loans.bootstrap import ADMIN_USERNAME
 from loans.core.actor import Actor
 from loans.demo.counties import JINCHUAN, DemoCounty, DemoTownship, DemoVillage
+from loans.demo.files import csv_text, xlsx_bytes
 from loans.demo.identities import credit_code, female_national_id
 from loans.demo.plans import CLASSES, PEOPLE, PLANS, TOWNSHIP_OF_PERSON, TRAINED, Plan
 from loans.demo.setup import CountySetup, actor_of
 from loans.demo.summary import DemoSummary, summarize
+from loans.funds.models import GuaranteeFund
+from loans.imports.book import BOOK_COLUMNS
+from loans.imports.models import RepaymentImport
 from loans.imports.service import ImportService, process_import
 from loans.loans.models import Loan
 from loans.loans.service import LoanService
@@ -47,6 +52,7 @@ from loans.products.schemas import BorrowerKind
 from loans.regions.models import Region
 from loans.settings import Settings
 from loans.users.models import User
+from reports.render.labels import PROJECT_TYPE_LABELS, REPAYMENT_METHOD_LABELS
 
 # The workflow steps each final status went through, and the days between consecutive steps.
 _STEPS: dict[Status, tuple[str, ...]] = {
@@ -70,7 +76,15 @@ _GAP_DAYS = {
     "withdraw": 7,
 }
 _SECOND_DEPOSIT_DAYS_AGO = 240
+# The county took the system up a year before today: the loans disbursed before then were running on its books,
+# and come in as each bank's loan book (存量贷款) - the applications and loans after it go through the workflow.
+_BOOK_BEFORE_DAYS_AGO = 365
 _RECOMMEND_OPINION = "经审核，申请人符合妇女创业担保贷款条件，村级证明齐全，项目真实可行，同意推荐。"
+
+
+def on_the_books(plan: Plan) -> bool:
+    """Disbursed before the county took the system up: brought in by the loan-book import."""
+    return plan.status == Status.DISBURSED and plan.days_ago > _BOOK_BEFORE_DAYS_AGO
 
 
 class _DemoLoader(CountySetup):
@@ -110,6 +124,10 @@ class _DemoLoader(CountySetup):
             day = registered_on.get(person) or self.day(200 + (17 * person) % 150)
             at(day, lambda person=person, day=day: self._register(person, identities[person], day))
         for plan_index, plan in enumerate(PLANS):
+            if on_the_books(plan):
+                day = self.day(plan.days_ago)
+                at(day, lambda plan_index=plan_index, day=day: self._write_in_book(plan_index, day))
+                continue
             for step, day in self._step_dates(plan):
                 at(day, lambda plan_index=plan_index, step=step, day=day: self._play(plan_index, step, day))
         return steps
@@ -228,21 +246,87 @@ class _DemoLoader(CountySetup):
         elif step in ("approve", "decline"):
             await self._decide(service(liaison), application_id, plan, step, day)
         elif step == "disburse":
-            bank = self.county.banks[plan.bank]
-            n = self.contracts[(bank.code, day.year)] = self.contracts.get((bank.code, day.year), 0) + 1
+            contract_no, bank_txn_ref = self._contract(plan_index, day)
             await service(liaison).disburse(
                 application_id,
                 Disbursement(
-                    contract_no=f"{bank.code}-{day.year}-{n:04d}",
+                    contract_no=contract_no,
                     disbursed_on=day,
                     amount=Decimal(plan.approved or plan.amount),
-                    bank_txn_ref=f"FK{day:%Y%m%d}{self.rng.randrange(10**6):06d}{n:02d}",
+                    bank_txn_ref=bank_txn_ref,
                 ),
                 self.today,
             )
         elif step == "withdraw":
             await service(staff).withdraw(
                 application_id, Withdrawal(reason=plan.reason or "申请人撤回", withdrawn_on=day), self.today
+            )
+
+    def _contract(self, plan_index: int, day: date) -> tuple[str, str]:
+        """The next contract number of the plan's bank in ``day``'s year, and the disbursement's transaction
+        reference."""
+        bank = self.county.banks[PLANS[plan_index].bank]
+        n = self.contracts[(bank.code, day.year)] = self.contracts.get((bank.code, day.year), 0) + 1
+        contract_no = self.contract_of[plan_index] = f"{bank.code}-{day.year}-{n:04d}"
+        return contract_no, f"FK{day:%Y%m%d}{self.rng.randrange(10**6):06d}{n:02d}"
+
+    async def _write_in_book(self, plan_index: int, day: date) -> None:
+        """The loan's row in its bank's book, as the bank exports it (the woman is registered already)."""
+        plan = PLANS[plan_index]
+        contract_no, bank_txn_ref = self._contract(plan_index, day)
+        woman = await self.session.get_one(Applicant, self.applicants[plan.person])
+        fund = await self.session.get_one(GuaranteeFund, self.fund_ids[plan.bank])
+        kind, investment, jobs, description = plan.project
+        self.books[plan.bank].append(
+            {
+                "contract_no": contract_no,
+                "national_id": woman.national_id,
+                "name": woman.name,
+                "phone": woman.phone or "",
+                "village_code": woman.village_code,
+                "product_code": self.county.product_code,
+                "borrower_kind": "个人",
+                "amount": plan.approved or plan.amount,
+                "annual_rate": plan.rate or "0.0435",
+                "term_months": str(plan.term),
+                "repayment_method": REPAYMENT_METHOD_LABELS[plan.method],
+                "disbursed_on": day.isoformat(),
+                "bank_txn_ref": bank_txn_ref,
+                "project_type": PROJECT_TYPE_LABELS[kind],
+                "project_description": description,
+                "project_investment": investment,
+                "jobs_expected": str(jobs),
+                "guarantee_fund": fund.name,
+            }
+        )
+
+    async def post_loan_books(self) -> None:
+        """Each bank's book of the loans it disbursed before the county took the system up, uploaded by its liaison
+        and posted by process_import (the story is committed: the import posts in sessions of its own). One bank
+        exports XLSX, the other a CSV saved by a Chinese Excel (GBK)."""
+        for bank, rows in zip(self.county.banks, self.books, strict=True):
+            if not rows:
+                continue
+            header = [BOOK_COLUMNS[column][0] for column in rows[0]]
+            lines = [list(row.values()) for row in rows]
+            if bank is self.county.banks[0]:
+                filename, content = f"{bank.code}-存量贷款.xlsx", xlsx_bytes(header, lines)
+            else:
+                filename, content = f"{bank.code}-存量贷款.csv", csv_text(header, lines).encode("gb18030")
+            imports = ImportService(self.session, self.actors[bank.liaison])
+            await self._post(imports, await imports.upload_book(filename, content), "created")
+
+    async def _post(self, imports: ImportService, batch: RepaymentImport, outcome: str) -> None:
+        """Post an uploaded file as the worker would (after a commit: the import posts in sessions of its own);
+        every row must come out ``outcome``, else the load stops naming the file and the first reasons."""
+        await self.session.commit()
+        await process_import(self.session, batch.id, self.today, self.settings)
+        _, taken = await imports.rows(batch.id, outcome, 1, 0)
+        if taken != batch.total_rows:
+            others = [r for r in (await imports.rows(batch.id, None, 5, 0))[0] if r.outcome != outcome]
+            reasons = "; ".join(f"row {r.row_no} {r.outcome}: {r.reason}" for r in others)
+            raise RuntimeError(
+                f"demo file {batch.filename}: {taken} of {batch.total_rows} {outcome}; {reasons}"
             )
 
     def _application(self, plan: Plan, village: DemoVillage) -> ApplicationCreate:
@@ -300,11 +384,11 @@ class _DemoLoader(CountySetup):
         the import posts in sessions of its own). Each borrower repays what fell due by today, on the due date or
         her plan's days late, except the last installments her plan says she missed."""
         paid: list[list[BankFileRow]] = [[] for _ in self.county.banks]
-        for plan_index, plan in enumerate(PLANS):
-            if plan.status != Status.DISBURSED:
-                continue
+        for plan_index, contract_no in self.contract_of.items():
+            plan = PLANS[plan_index]
+            bank_code = self.county.banks[plan.bank].code
             loan = await self.session.scalar(
-                select(Loan).where(Loan.application_id == self.applications[plan_index])
+                select(Loan).where(Loan.bank_code == bank_code, Loan.contract_no == contract_no)
             )
             liaison = self.actors[self.county.banks[plan.bank].liaison]
             due = [
@@ -328,15 +412,10 @@ class _DemoLoader(CountySetup):
                 sorted(rows, key=lambda r: (r.paid_on, r.reference)), key=lambda r: r.paid_on.replace(day=1)
             )
             for month, lines in by_month:
-                batch = await imports.upload(
-                    f"{bank.code}-还款流水-{month:%Y%m}.csv", bank_file(lines), self.today
+                filename = f"{bank.code}-还款流水-{month:%Y%m}.csv"
+                await self._post(
+                    imports, await imports.upload(filename, bank_file(lines), self.today), "posted"
                 )
-                await self.session.commit()
-                done = await process_import(self.session, batch.id, self.today)
-                if done.posted != done.total_rows:
-                    raise RuntimeError(
-                        f"demo bank file {done.filename}: {done.posted} of {done.total_rows} posted"
-                    )
 
 
 class BankFileRow(NamedTuple):
@@ -347,21 +426,20 @@ class BankFileRow(NamedTuple):
 
 
 def bank_file(rows: Iterable[BankFileRow]) -> bytes:
-    """A bank's repayment export as the bank writes it: UTF-8 CSV with a BOM, Chinese headers."""
-    lines = ["合同编号,交易流水号,还款日期,还款金额"]
-    lines += [f"{r.contract_no},{r.reference},{r.paid_on.isoformat()},{fen_to_str(r.amount)}" for r in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8-sig")
+    """A bank's repayment export: UTF-8 CSV with a BOM, Chinese headers."""
+    lines = [(r.contract_no, r.reference, r.paid_on.isoformat(), fen_to_str(r.amount)) for r in rows]
+    return csv_text(("合同编号", "交易流水号", "还款日期", "还款金额"), lines).encode("utf-8-sig")
 
 
 async def load_demo_data(
     session: AsyncSession, settings: Settings, *, today: date, county: DemoCounty = JINCHUAN
 ) -> DemoSummary:
-    """Load the demo county unless it exists: the story in one commit, then the banks' repayment files, each
-    posted as its import commits. The `admin` user must exist."""
+    """Load the demo county unless it exists: the story in one commit, then the banks' loan books and repayment
+    files, each posted as its import commits. The `admin` user must exist."""
     if await session.get(Region, county.code) is None:
         loader = _DemoLoader(session, settings, county, today)
         await loader.load()
-        await session.commit()
+        await loader.post_loan_books()
         await loader.post_bank_files()
         summary = await summarize(session, county, created=True)
         await session.commit()
