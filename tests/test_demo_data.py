@@ -44,7 +44,7 @@ from loans.funds.service import FundService
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import RepaymentMethod
-from loans.money import round_fen, yuan_to_fen
+from loans.money import parse_amount, round_fen
 from loans.repayments.models import Repayment
 from loans.settings import Settings
 from loans.users.models import User
@@ -185,7 +185,7 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             assert re.fullmatch(
                 rf"{re.escape(loan.bank_code)}-{loan.disbursed_on.year}-\d{{4}}", loan.contract_no
             )
-            assert yuan_to_fen("30000") <= loan.principal <= yuan_to_fen("200000")
+            assert parse_amount("30000") <= loan.principal <= parse_amount("200000")
             assert loan.principal == application.approved_amount
             assert Decimal("0.0435") <= loan.annual_rate <= Decimal("0.0500")
             assert application.decided_on is not None
@@ -294,7 +294,7 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
             )
             assert figures.capacity_left > 0
             balances += figures.balance
-        assert balances == yuan_to_fen("4000000.00")
+        assert balances == parse_amount("4000000.00")
 
         before = await table_counts(session)
 

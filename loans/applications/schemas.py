@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from loans.core.schemas import Amount, OutSchema, Rate, Schema
+from loans.core.schemas import Amount, AmountOrZero, AnnualRate, OutSchema, Schema
 from loans.loans.schedule import RepaymentMethod
 from loans.products.schemas import BorrowerKind
 
@@ -27,7 +26,7 @@ class ProjectType(StrEnum):
 class ProjectIn(Schema):
     type: ProjectType
     description: str = Field(min_length=1, max_length=2000)
-    investment: Decimal = Field(ge=0, le=Decimal("1000000000"), decimal_places=2)
+    investment: AmountOrZero
     jobs_expected: int = Field(ge=0, le=10000)
 
 
@@ -72,7 +71,7 @@ class CountyReview(Schema):
 class BankDecision(Schema):
     decision: Literal["approve", "decline"]
     amount: Amount | None = None
-    annual_rate: Rate | None = None
+    annual_rate: AnnualRate | None = None
     term_months: int | None = Field(default=None, ge=1, le=120)
     repayment_method: RepaymentMethod | None = None
     reason: str | None = Field(default=None, max_length=4000)

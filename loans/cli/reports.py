@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -87,16 +86,16 @@ def schedule(
 ) -> None:
     """Print a repayment schedule — a loan officer's calculator, no database needed."""
     from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, schedule_table_rows
-    from loans.money import yuan_to_fen
+    from loans.money import parse_amount, parse_decimal
 
     try:
         terms = LoanTerms(
-            principal=yuan_to_fen(amount),
-            annual_rate=Decimal(rate),
+            principal=parse_amount(amount),
+            annual_rate=parse_decimal(rate, 6, 1, example="0.0435"),
             term_months=term,
             method=RepaymentMethod(method),
             disbursed_on=date.fromisoformat(disbursed_on),
-            subsidy_share=Decimal(subsidy_share),
+            subsidy_share=parse_decimal(subsidy_share, 4, 1, example="0.5"),
         )
         rows = build_schedule(terms)
     except (ValueError, ArithmeticError) as exc:

@@ -67,3 +67,9 @@ class InvalidInput(DomainError):
             errors=[{"field": field, "message": message_en, "message_zh": message_zh}],
         )
         self.field = field
+
+
+class MalformedInput(InvalidInput):
+    """Input HTTP itself refuses (a body nested beyond reading, a form without its file): 400, naming the part."""
+
+    status_code = 400

@@ -1,31 +1,128 @@
-"""Shared API shapes: money and rates as decimal strings, pagination."""
+"""Shared API shapes: money and rates as decimal strings, region codes, pagination, text without NUL bytes.
+
+An amount or a rate is read by the grammar of loans/money.py and nothing else: a string of ASCII digits with
+at most as many decimals as its column keeps (more would be rounded away silently), never a JSON number.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from loans.money import yuan_to_fen
+from loans.core.errors import BilingualValueError
+from loans.money import AMOUNT_INTEGER_DIGITS, AMOUNT_PLACES, decimal_pattern, parse_decimal
+
+MAX_AMOUNT = Decimal("1000000000")
+REGION_CODE_PATTERN = r"^[0-9]{12}$"
 
 
-def _exact_fen(value: Decimal) -> Decimal:
-    yuan_to_fen(value)
-    return value
+@dataclass(frozen=True)
+class SentAsText:
+    """Marks a field that travels as a string of this pattern: the OpenAPI document says so (loans/server/openapi)
+    wherever the field appears, optional or not."""
+
+    pattern: str
+    example: str
 
 
-Amount = Annotated[
-    Decimal,
-    Field(gt=0, le=Decimal("1000000000"), description='Yuan as a decimal string, e.g. "50000.00"'),
-    AfterValidator(_exact_fen),
+# Far beyond any list, and inside the BIGINT an OFFSET takes.
+MAX_OFFSET = 1_000_000_000
+Offset = Annotated[int, Ge(0), Le(MAX_OFFSET)]
+
+
+def decimal_string(
+    places: int,
+    maximum: Decimal,
+    *,
+    positive: bool,
+    example: str,
+    description: str,
+    integer_digits: int | None = None,
+) -> Any:
+    """A Decimal field sent as a string of at most ``places`` decimals, within (0 or above 0, ``maximum``].
+
+    A Decimal given in code (demo data, the command line) is read by the same grammar; JSON never gives one."""
+    digits = integer_digits or len(str(int(maximum)))
+
+    def read(value: object) -> Decimal:
+        text = format(value, "f") if isinstance(value, Decimal) else value
+        number = parse_decimal(text, places, digits, example=example)
+        if positive and number == 0:
+            raise BilingualValueError("must be greater than 0", "必须大于 0")
+        if number > maximum:
+            raise BilingualValueError(f"must be at most {maximum}", f"不能大于 {maximum}")
+        return number
+
+    return Annotated[
+        Decimal,
+        BeforeValidator(read),
+        SentAsText(decimal_pattern(places, digits), example),
+        Field(description=description),
+    ]
+
+
+Amount = decimal_string(
+    AMOUNT_PLACES,
+    MAX_AMOUNT,
+    positive=True,
+    example="50000.00",
+    description='Yuan as a decimal string with at most two decimals, e.g. "50000.00"; not a JSON number',
+    integer_digits=AMOUNT_INTEGER_DIGITS,
+)
+AmountOrZero = decimal_string(
+    AMOUNT_PLACES,
+    MAX_AMOUNT,
+    positive=False,
+    example="80000.00",
+    description='Yuan as a decimal string with at most two decimals, e.g. "80000.00"; may be "0"',
+    integer_digits=AMOUNT_INTEGER_DIGITS,
+)
+AnnualRate = decimal_string(
+    6,
+    Decimal(1),
+    positive=False,
+    example="0.0435",
+    description='A yearly rate as a fraction: "0.0435" = 4.35 %',
+)
+Share = decimal_string(
+    4,
+    Decimal(1),
+    positive=False,
+    example="0.5",
+    description='A fraction with at most 4 decimals: "0.5" = 50 %',
+)
+RegionCode = Annotated[
+    str,
+    StringConstraints(pattern=REGION_CODE_PATTERN),
+    SentAsText(REGION_CODE_PATTERN, "620302000000"),
+    Field(description="12-digit 统计用区划代码"),
 ]
-Rate = Annotated[Decimal, Field(ge=0, le=1, description='A fraction as a decimal string: "0.0435" = 4.35 %')]
-RegionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit 统计用区划代码")]
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_bytes(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold a NUL byte: refused here, naming the field, instead of failing the write."""
+        if _holds_nul(value):
+            raise BilingualValueError("must not contain a NUL byte (\\u0000)", "不能包含空字符（\\u0000）")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
 
 
 class OutSchema(BaseModel):

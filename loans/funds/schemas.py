@@ -6,17 +6,21 @@ from uuid import UUID
 
 from pydantic import Field
 
-from loans.core.schemas import Amount, OutSchema, Rate, RegionCode, Schema
+from loans.core.schemas import Amount, OutSchema, RegionCode, Schema, Share, decimal_string
+
+Leverage = decimal_string(
+    2, Decimal(20), positive=True, example="5", description='Guaranteed loans allowed per yuan in the fund: "5"'
+)
 
 
 class FundCreate(Schema):
     county_code: RegionCode
     bank_code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=1, max_length=200)
-    leverage: Decimal = Field(gt=0, le=20)
+    leverage: Leverage
     compensation_after_days: int = Field(ge=1, le=720)
-    compensation_share: Rate = Decimal(1)
-    risk_threshold: Rate
+    compensation_share: Share = Decimal(1)
+    risk_threshold: Share
 
 
 class DepositCreate(Schema):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import polars as pl
 
 from loans.applicants.national_id import InvalidNationalId, validate_applicant_id
 from loans.applications.credit_code import InvalidCreditCode, validate_credit_code
 from loans.applications.schemas import ProjectType
-from loans.imports.parsing import ImportFileError, named_columns, read_table, yuan_to_fen_column
+from loans.core.errors import BilingualValueError
+from loans.imports.parsing import ImportFileError, named_columns, read_table
 from loans.loans.schedule import RepaymentMethod
+from loans.money import amount_column, parse_decimal
 from loans.products.schemas import BorrowerKind
 from reports.render.labels import PROJECT_TYPE_LABELS, REPAYMENT_METHOD_LABELS
 
@@ -119,9 +121,13 @@ def book_rows(
     stripped = frame.with_columns(
         pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c) for c in text
     )
+    amount_fen, amount_problem = amount_column(pl.col("amount"), grouped=True)
+    investment_fen, investment_problem = amount_column(pl.col("project_investment"), grouped=True)
     typed = stripped.with_columns(
-        amount_fen=yuan_to_fen_column(pl.col("amount").str.replace_all(",", "")),
-        investment_fen=yuan_to_fen_column(pl.col("project_investment").str.replace_all(",", "")),
+        amount_fen=amount_fen,
+        amount_problem=amount_problem,
+        investment_fen=investment_fen,
+        investment_problem=investment_problem,
         disbursed=pl.col("disbursed_on").str.slice(0, 10).str.replace_all("/", "-").str.to_date(strict=False),
         term=pl.col("term_months").str.replace(r"\.0+$", "").cast(pl.Int32, strict=False),
         jobs=pl.col("jobs_expected").str.replace(r"\.0+$", "").cast(pl.Int32, strict=False),
@@ -177,8 +183,12 @@ def _checked(raw: dict, today: date, own_bank: str | None, min_age: int, max_age
         except InvalidCreditCode as exc:
             raise RowRefused("credit_code", exc.message_en, exc.message_zh) from exc
     amount = raw["amount_fen"]
-    if amount is None or amount <= 0:
-        raise RowRefused("amount", "not a positive yuan amount with at most two decimals", "贷款金额格式错误")
+    if raw["amount"] is None:
+        raise RowRefused("amount", "missing", "缺少贷款金额")
+    if raw["amount_problem"] is not None:
+        raise RowRefused("amount", *raw["amount_problem"].split(" / ", 1))
+    if amount <= 0:
+        raise RowRefused("amount", "must be positive", "贷款金额须大于零")
     term = raw["term"]
     if term is None or not 1 <= term <= _MAX_TERM_MONTHS:
         raise RowRefused("term_months", "not a number of months", "期限（月）须为月数")
@@ -187,8 +197,8 @@ def _checked(raw: dict, today: date, own_bank: str | None, min_age: int, max_age
         raise RowRefused("jobs_expected", "not a number of people", "带动就业人数须为非负整数")
     project_type = _named(raw, "project_type", "项目类型", PROJECT_NAMES, set(ProjectType))
     investment = raw["investment_fen"]
-    if raw["project_investment"] is not None and investment is None:
-        raise RowRefused("project_investment", "not a yuan amount", "项目总投资格式错误")
+    if raw["investment_problem"] is not None:
+        raise RowRefused("project_investment", *raw["investment_problem"].split(" / ", 1))
     return BookRow(
         row_no=raw["row_no"],
         contract_no=contract_no,
@@ -243,14 +253,19 @@ def _rate(text: str | None) -> Decimal:
     """A fraction (0.0435) or a percentage (4.35%)."""
     if text is None:
         raise RowRefused("annual_rate", "missing", "缺少年利率")
-    try:
-        rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
-    except InvalidOperation:
-        rate = Decimal("NaN")
-    if not rate.is_finite() or not 0 <= rate < 1:
+    try:  # the API's grammar of a rate (loans/money.py), as a fraction or as a percentage
+        if text.endswith("%"):
+            rate = parse_decimal(text[:-1], _RATE_PLACES - 2, 2, example="4.35") / 100
+        else:
+            rate = parse_decimal(text, _RATE_PLACES, 1, example="0.0435")
+    except BilingualValueError as exc:
+        raise RowRefused(
+            "annual_rate",
+            f"write the rate as a fraction (0.0435) or a percentage (4.35%): {exc.message_en}",
+            f"年利率格式错误：{exc.message_zh}",
+        ) from exc
+    if not rate < 1:
         raise RowRefused(
             "annual_rate", "write the rate as a fraction (0.0435) or a percentage (4.35%)", "年利率格式错误"
         )
-    if rate != rate.quantize(Decimal(1).scaleb(-_RATE_PLACES)):
-        raise RowRefused("annual_rate", f"more than {_RATE_PLACES} decimal places", "年利率小数位过多")
     return rate.normalize() if rate else Decimal(0)

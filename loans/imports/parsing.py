@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 
 from loans.core.errors import BilingualValueError
+from loans.money import amount_column
 
 COLUMNS = {
     "contract_no": ("合同编号", "合同号", "借款合同编号", "contract_no", "contract number"),
@@ -20,7 +21,6 @@ COLUMNS = {
     "paid_on": ("还款日期", "交易日期", "paid_on", "date"),
     "amount": ("还款金额", "交易金额", "金额", "amount"),
 }
-_AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
 
 
 class ImportFileError(BilingualValueError):
@@ -89,15 +89,6 @@ def named_columns(
     return frame.select(expr.alias(name) for name, expr in mapping.items())
 
 
-def yuan_to_fen_column(amount: pl.Expr) -> pl.Expr:
-    """A yuan amount with at most two decimals (commas stripped before) in fen; null when it is not one."""
-    parts = amount.str.split_exact(".", 1)
-    fen = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 100 + parts.struct.field(
-        "field_1"
-    ).fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
-    return pl.when(amount.str.contains(_AMOUNT)).then(fen).otherwise(None)
-
-
 def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
     """Rows with ``row_no`` (1 = first data row), the raw fields, parsed ``paid_on`` and ``amount`` (fen),
     and ``reason`` (null when the row is well formed)."""
@@ -108,11 +99,13 @@ def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
         pl.col("contract_no").str.strip_chars(),
         pl.col("bank_txn_ref").str.strip_chars(),
         pl.col("paid_on").str.strip_chars().str.slice(0, 10).str.replace_all("/", "-"),
-        pl.col("amount").str.strip_chars().str.replace_all(",", ""),
+        pl.col("amount").str.strip_chars(),
     )
+    amount_fen, amount_problem = amount_column(pl.col("amount"), grouped=True)
     parsed = cleaned.with_columns(
         pl.col("paid_on").str.to_date("%Y-%m-%d", strict=False).alias("paid_on_date"),
-        yuan_to_fen_column(pl.col("amount")).alias("amount_fen"),
+        amount_fen.alias("amount_fen"),
+        amount_problem.alias("amount_problem"),
     )
     reason = (
         pl.when(pl.col("contract_no").is_null() | (pl.col("contract_no") == ""))
@@ -123,8 +116,10 @@ def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
         .then(pl.lit("paid_on is not a YYYY-MM-DD date / 还款日期格式错误"))
         .when(pl.col("paid_on_date") > today)
         .then(pl.lit("paid_on is in the future / 还款日期晚于今天"))
-        .when(pl.col("amount_fen").is_null())
-        .then(pl.lit("amount is not a positive yuan amount with at most two decimals / 还款金额格式错误"))
+        .when(pl.col("amount").is_null() | (pl.col("amount") == ""))
+        .then(pl.lit("missing amount / 缺少还款金额"))
+        .when(pl.col("amount_problem").is_not_null())
+        .then(pl.format("amount {} / 还款金额{}", *_split(pl.col("amount_problem"))))
         .when(pl.col("amount_fen") <= 0)
         .then(pl.lit("amount must be positive / 还款金额须大于零"))
         .otherwise(None)
@@ -137,3 +132,9 @@ def read_bank_file(content: bytes, filename: str, today: date) -> pl.DataFrame:
         pl.col("amount_fen").alias("amount"),
         reason.alias("reason"),
     )
+
+
+def _split(bilingual: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """An "English / 中文" reason as its two halves."""
+    halves = bilingual.str.split_exact(" / ", 1)
+    return halves.struct.field("field_0"), halves.struct.field("field_1")

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from loans.core.schemas import Amount, OutSchema, Rate, RegionCode, Schema
+from loans.core.schemas import Amount, AnnualRate, OutSchema, RegionCode, Schema, Share
 from loans.loans.schedule import RepaymentMethod
 from loans.money import fen_to_str, rate_str
 
@@ -38,9 +38,9 @@ class ProductCreate(Schema):
     max_amount: MaxAmounts
     max_term_months: int = Field(ge=1, le=120)
     repayment_methods: list[RepaymentMethod] = Field(min_length=1)
-    max_annual_rate: Rate
-    subsidy_share: Rate
-    penalty_markup: Rate
+    max_annual_rate: AnnualRate
+    subsidy_share: Share
+    penalty_markup: Share
     guarantee_mode: GuaranteeMode
     max_borrowings: int = Field(ge=1, le=20)
     requires_training: bool = False

@@ -2,11 +2,13 @@
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loans.money import round_fen, round_ratio
+from loans.core.errors import BilingualValueError
+from loans.money import amount_column, parse_amount, round_fen, round_ratio, yuan_to_fen
 
 
 @pytest.mark.parametrize(
@@ -48,3 +50,89 @@ def test_round_ratio_equals_decimal_half_up_of_the_exact_quotient(numerator, den
     with localcontext(prec=80):
         exact = Decimal(numerator) / Decimal(denominator)
         assert round_ratio(numerator, denominator) == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# --- the one amount parser ----------------------------------------------------------------------------------
+
+AMOUNT_TEXT = st.one_of(
+    st.from_regex(r"\A-?[0-9]{1,14}(\.[0-9]{0,4})?\Z"),
+    st.from_regex(r"\A[0-9]{1,3}(,[0-9]{3}){0,4}(\.[0-9]{1,3})?\Z"),
+    st.text(alphabet="0123456789.,-+eE_ １２３", max_size=16),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("0", 0), ("1", 100), ("1000.5", 100050), ("0.01", 1), ("999999999999.99", 99999999999999)],
+)
+def test_parse_amount_reads_a_plain_decimal_string_exactly(text, fen):
+    assert parse_amount(text) == fen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e3",
+        "1_000",
+        "１０００",
+        "1,000.00",
+        "1.001",
+        "-5",
+        "+5",
+        " 5",
+        "5\n",
+        ".5",
+        "5.",
+        "",
+        "NaN",
+        "1000000000000",
+    ],
+)
+def test_parse_amount_refuses_anything_but_a_plain_decimal_string(text):
+    with pytest.raises(BilingualValueError):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize("value", [1000, 1000.5, None, True, Decimal("5")])
+def test_parse_amount_refuses_what_is_not_text(value):
+    with pytest.raises(BilingualValueError):
+        parse_amount(value)
+
+
+def test_thousands_separators_only_where_grouped_and_only_every_three_digits():
+    assert parse_amount("1,234,567.89", grouped=True) == 123456789
+    for text in ("1,00", "1,0000", ",100", "1,000,00", "1.000,00"):
+        with pytest.raises(BilingualValueError):
+            parse_amount(text, grouped=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("-5", "negative"),
+        ("1.234", "more than 2 decimal places"),
+        ("1234567890123", "digits before the point"),
+    ],
+)
+def test_a_refused_amount_says_why(text, english):
+    with pytest.raises(BilingualValueError) as error:
+        parse_amount(text)
+    assert english in error.value.message_en and error.value.message_zh
+
+
+@given(st.lists(AMOUNT_TEXT, min_size=1, max_size=30), st.booleans())
+def test_the_column_parser_agrees_with_the_value_parser_on_every_text(texts, grouped):
+    fen, why = amount_column(pl.col("text"), grouped=grouped)
+    frame = pl.DataFrame({"text": texts}).select(fen.alias("fen"), why.alias("why"))
+    for text, column_fen, column_why in zip(texts, frame["fen"], frame["why"], strict=True):
+        try:
+            expected, reason = parse_amount(text, grouped=grouped), None
+        except BilingualValueError as error:
+            expected, reason = None, f"{error.message_en} / {error.message_zh}"
+        assert (column_fen, column_why) == (expected, reason), text
+
+
+def test_yuan_to_fen_takes_no_text():
+    with pytest.raises(TypeError):
+        yuan_to_fen("1e3")
+    assert yuan_to_fen(Decimal("12.34")) == 1234
