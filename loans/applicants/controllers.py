@@ -12,7 +12,7 @@ from loans.applicants.schemas import ApplicantCreate, ApplicantOut, TrainingCrea
 from loans.applicants.service import ApplicantService
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.schemas import Page
+from loans.core.schemas import Offset, Page
 from loans.settings import Settings
 
 
@@ -53,7 +53,7 @@ class ApplicantController(Controller):
         region_code: str | None = None,
         category: str | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        offset: Offset = 0,
     ) -> Page[ApplicantOut]:
         rows, total = await ApplicantService(db_session, actor, settings).search(
             q=q, region_code=region_code, category=category, limit=limit, offset=offset

@@ -25,7 +25,7 @@ from loans.applications.service import ApplicationService, ApplicationView
 from loans.audit.models import AuditEvent
 from loans.core.actor import Actor
 from loans.core.clock import business_date_of, today
-from loans.core.schemas import Page
+from loans.core.schemas import Offset, Page
 from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
 
@@ -127,7 +127,7 @@ class ApplicationController(Controller):
         region_code: str | None = None,
         applicant_id: UUID | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        offset: Offset = 0,
     ) -> Page[ApplicationOut]:
         views, total = await ApplicationService(db_session, actor, settings).search(
             status=status, region_code=region_code, applicant_id=applicant_id, limit=limit, offset=offset

@@ -1,22 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.roles import Role
+from loans.core.schemas import Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
 from loans.imports.service import ImportService
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
+from loans.server.uploads import UploadedFile
 from loans.settings import Settings
 
 
@@ -81,28 +80,28 @@ class ImportController(Controller):
     @post("/repayments", status_code=202)
     async def upload_repayments(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: UploadedFile,
         request: Request,
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
     ) -> ImportOut:
-        content = await data.read()
+        content = await data.data.read()
         batch = await ImportService(db_session, actor).upload(
-            data.filename or "upload.csv", content, today(settings)
+            data.data.filename or "upload.csv", content, today(settings)
         )
         return await _queued(request, db_session, batch)
 
     @post("/loans", status_code=202)
     async def upload_loan_book(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: UploadedFile,
         request: Request,
         db_session: AsyncSession,
         actor: Actor,
     ) -> ImportOut:
-        content = await data.read()
-        batch = await ImportService(db_session, actor).upload_book(data.filename or "book.csv", content)
+        content = await data.data.read()
+        batch = await ImportService(db_session, actor).upload_book(data.data.filename or "book.csv", content)
         return await _queued(request, db_session, batch)
 
     @get("/loans/template")
@@ -124,7 +123,7 @@ class ImportController(Controller):
         actor: Actor,
         outcome: str | None = Parameter(default=None, description="posted|created|duplicate|rejected"),
         limit: int = Parameter(default=100, ge=1, le=1000),
-        offset: int = Parameter(default=0, ge=0),
+        offset: Offset = 0,
     ) -> ImportOut:
         service = ImportService(db_session, actor)
         batch = await service.get(import_id)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.schemas import Page
+from loans.core.schemas import Offset, Page
 from loans.funds.compensation import CompensationService
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schemas import CompensationCreate, InstallmentOut, LoanOut, ScheduleOut, WriteOffCreate
@@ -90,7 +90,7 @@ class LoanController(Controller):
         region_code: str | None = None,
         bank_code: str | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        offset: Offset = 0,
     ) -> Page[LoanOut]:
         conditions = [actor.scope_filter(Loan)]
         if status:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.applicants.disclosure import mask_phone, sees_full_id
 from loans.core.actor import Actor
 from loans.core.roles import Role
-from loans.core.schemas import OutSchema, Page
+from loans.core.schemas import Offset, OutSchema, Page
 from loans.money import fen_to_str
 from loans.reminders.models import Reminder
 from loans.reminders.outbox import EVENTS_ZH
@@ -47,7 +47,7 @@ class ReminderController(Controller):
         business_date: date | None = None,
         event: str | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        offset: Offset = 0,
     ) -> Page[ReminderOut]:
         actor.require(
             Role.TOWNSHIP_STAFF,

@@ -239,6 +239,8 @@ class ReportService:
             raise InvalidInput(
                 "format", f"one of {', '.join(kind.formats)}", f"格式须为 {'、'.join(kind.formats)}"
             )
+        if len(set(request.group_by)) < len(request.group_by):
+            raise InvalidInput("group_by", "names a grouping twice", "分组维度重复")
         unknown = [key for key in request.group_by if key not in GROUP_KEYS]
         if unknown or (request.group_by and not kind.grouped):
             raise InvalidInput(
@@ -252,6 +254,12 @@ class ReportService:
         ):
             raise InvalidInput(
                 "from", "give from and to, from on or before to", "请指定起止日期（from ≤ to）"
+            )
+        if request.date_to is not None and request.date_to > request.as_of:
+            raise InvalidInput(
+                "to",
+                "must not be later than as_of (today by default)",
+                "截止日期不能晚于统计日期 as_of（默认今天）",
             )
         return kind
 

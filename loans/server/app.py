@@ -14,7 +14,6 @@ from litestar import Litestar, Request, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.applicants.controllers import ApplicantController
@@ -33,7 +32,11 @@ from loans.reminders.controllers import ReminderController
 from loans.repayments.controllers import LoanRepaymentController, RepaymentController
 from loans.reporting.controllers import JobDownloadController, ReportController
 from loans.server.errors import exception_handlers
+from loans.server.guards import GuardedRequest, refuse_nul_bytes
+from loans.server.headers import security_headers
 from loans.server.health import health
+from loans.server.openapi import SentAsTextPlugin, document_errors
+from loans.server.swagger import SelfHostedSwagger
 from loans.settings import Settings, get_settings
 from loans.targets.controllers import LendingTargetController
 from loans.users.auth import TokenStandings, build_jwt_auth
@@ -104,9 +107,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await app.state.redis.aclose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[index, health, *CONTROLLERS],
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[SQLAlchemyPlugin(config=db_config), SentAsTextPlugin()],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[redis_pool],
         on_startup=[freeze_startup_objects],
@@ -115,6 +118,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
         exception_handlers=exception_handlers,
+        request_class=GuardedRequest,
+        before_request=refuse_nul_bytes,
+        before_send=[security_headers],
         state=State(
             {
                 "jwt_auth": jwt_auth,
@@ -126,6 +132,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Jinguo Loans 巾帼贷款",
             version="1.0.0",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SelfHostedSwagger()],
         ),
     )
+    document_errors(app)
+    return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from pydantic import BaseModel
 
 from loans.core.errors import DomainError
 
@@ -22,6 +25,35 @@ _ZH_BY_EN_START = (
     ("Decimal input should be", "须为十进制数"),
     ("Input should be a valid date", "须为 YYYY-MM-DD 日期"),
 )
+
+
+_ZH_BY_STATUS = {
+    400: "请求格式错误",
+    401: "未登录或令牌无效",
+    403: "无权执行此操作",
+    404: "未找到",
+    405: "不支持该请求方法",
+    409: "与当前状态冲突",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    429: "请求过于频繁，请稍后再试",
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    message_zh: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: its status, what went wrong in English and Chinese, and for bad input the fields.
+    A 409 may add what it is about (``state``, ``existing_id``)."""
+
+    status_code: int
+    detail: str
+    detail_zh: str
+    errors: list[FieldError] | None = None
 
 
 def _zh(message: str) -> str:
@@ -42,7 +74,7 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response:
 def validation_error_handler(_: Request, exc: ValidationException) -> Response:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        message = str(item.get("message", "invalid"))
+        message = str(item.get("message", "invalid")).removeprefix("Value error, ")
         if " / " in message:
             message, message_zh = message.split(" / ", 1)
         else:
@@ -57,9 +89,11 @@ def validation_error_handler(_: Request, exc: ValidationException) -> Response:
 
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response:
-    body = {"status_code": exc.status_code, "detail": exc.detail}
-    if isinstance(exc, NotAuthorizedException):
-        body["detail_zh"] = "未登录或令牌无效"
+    body = {
+        "status_code": exc.status_code,
+        "detail": exc.detail or HTTPStatus(exc.status_code).phrase,
+        "detail_zh": _ZH_BY_STATUS.get(exc.status_code, "请求无法处理"),
+    }
     return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
