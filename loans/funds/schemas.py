@@ -9,7 +9,11 @@ from pydantic import Field
 from loans.core.schemas import Amount, OutSchema, RegionCode, Schema, Share, decimal_string
 
 Leverage = decimal_string(
-    2, Decimal(20), positive=True, example="5", description='Guaranteed loans allowed per yuan in the fund: "5"'
+    2,
+    Decimal(20),
+    positive=True,
+    example="5",
+    description='Guaranteed loans allowed per yuan in the fund: "5"',
 )
 
 

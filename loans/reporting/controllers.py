@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +16,11 @@ from loans.jobs.schemas import JobOut
 from loans.jobs.service import JobService
 from loans.reporting.models import ReportFile
 from loans.reporting.service import SYNC_LOAN_LIMIT, ReportRequest, ReportService
+from loans.server.openapi import answering_files
 from loans.settings import Settings
+from reports.render.formats import FORMATS
+
+ReportFormat = Literal["json", "csv", "xlsx", "html"]
 
 
 def _group_by(value: str | None) -> tuple[str, ...]:
@@ -25,7 +31,13 @@ class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]
 
-    @get("/{name:str}")
+    @get(
+        "/{name:str}",
+        operation_class=answering_files(*(kind for kind in FORMATS.values() if kind != "application/json")),
+        responses={
+            202: ResponseSpec(JobOut, description="Built in the background: the job / 后台生成，见任务")
+        },
+    )
     async def report(
         self,
         name: str,
@@ -43,7 +55,9 @@ class ReportController(Controller):
         region_code: str | None = Parameter(default=None, description="narrow the scope to a region"),
         county_code: str | None = Parameter(default=None, description="the county (county-risk)"),
         bank_code: str | None = None,
-        format: str = Parameter(default="json", description="json|csv|xlsx (county-risk: json|xlsx|html)"),
+        format: ReportFormat = Parameter(
+            default="json", description="csv and xlsx: tables; county-risk: json|xlsx|html"
+        ),
         run_async: bool = Parameter(query="async", default=False, description="build in the background"),
     ) -> Response:
         if region_code and county_code and region_code != county_code:
@@ -87,7 +101,7 @@ class JobDownloadController(Controller):
     path = "/api/v1/jobs"
     tags = ["jobs"]
 
-    @get("/{job_id:uuid}/download")
+    @get("/{job_id:uuid}/download", operation_class=answering_files(*FORMATS.values()))
     async def download(self, job_id: UUID, db_session: AsyncSession, actor: Actor) -> Response:
         await JobService(db_session, actor).get(job_id)
         file = await db_session.get(ReportFile, job_id)

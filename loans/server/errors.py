@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from pydantic import BaseModel
 
-from loans.core.errors import DomainError
+from loans.core.errors import DomainError, MalformedInput
 
 log = structlog.get_logger()
 
@@ -97,6 +97,13 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response:
     return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
+def undecodable_text_handler(request: Request, exc: UnicodeDecodeError) -> Response:
+    """A text part of a request (a form field, a header) that is not UTF-8: the decoder's error reached no handler."""
+    return domain_error_handler(
+        request, MalformedInput("body", "a text part is not UTF-8", "请求中的文本不是 UTF-8 编码")
+    )
+
+
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path, error=str(exc))
     return Response(
@@ -108,5 +115,6 @@ exception_handlers = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
+    UnicodeDecodeError: undecodable_text_handler,
     Exception: unexpected_error_handler,
 }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 
 from loans.core.schemas import SentAsText
@@ -54,3 +55,20 @@ def document_errors(app: Litestar) -> None:
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             handler.responses = {**responses, **(handler.responses or {})}
+
+
+def answering_files(*media_types: str) -> type[Operation]:
+    """The OpenAPI operation of a handler whose 200 may also be a file of these media types (a report, a download):
+    Litestar documents one media type per answer."""
+
+    @dataclass
+    class FileAnswer(Operation):
+        def __post_init__(self) -> None:
+            answer = self.responses["200"]
+            files = {
+                kind: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+                for kind in media_types
+            }
+            answer.content = {**(answer.content or {}), **files}
+
+    return FileAnswer
