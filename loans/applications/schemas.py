@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from loans.core.schemas import Amount, AmountOrZero, AnnualRate, OutSchema, Schema
+from loans.core.schemas import Amount, AmountOrZero, AmountText, AnnualRate, OutSchema, Schema
 from loans.loans.schedule import RepaymentMethod
 from loans.products.schemas import BorrowerKind
 
@@ -109,7 +109,7 @@ class Withdrawal(Schema):
 class ProjectOut(OutSchema):
     type: str
     description: str
-    investment: str
+    investment: AmountText
     jobs_expected: int
 
 
@@ -120,7 +120,7 @@ class VillageCertificateOut(OutSchema):
 
 
 class BankTermsOut(OutSchema):
-    amount: str
+    amount: AmountText
     annual_rate: str
     term_months: int
     repayment_method: str
@@ -135,7 +135,7 @@ class ApplicationOut(OutSchema):
     borrower_kind: str
     enterprise_name: str | None
     credit_code: str | None
-    amount_requested: str
+    amount_requested: AmountText
     term_months: int
     repayment_method: str
     has_business_licence: bool
@@ -164,7 +164,7 @@ class DisbursementOut(Schema):
     application_id: UUID
     status: str
     contract_no: str
-    principal: str
+    principal: AmountText
     disbursed_on: date
     maturity_date: date
 

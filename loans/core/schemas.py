@@ -95,6 +95,8 @@ Share = decimal_string(
     example="0.5",
     description='A fraction with at most 4 decimals: "0.5" = 50 %',
 )
+# An amount answered: yuan with exactly two decimals, negative where a balance can be (fen_to_str).
+AmountText = Annotated[str, SentAsText(r"^-?[0-9]+\.[0-9]{2}$", "50000.00")]
 RegionCode = Annotated[
     str,
     StringConstraints(pattern=REGION_CODE_PATTERN),

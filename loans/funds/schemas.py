@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from loans.core.schemas import Amount, OutSchema, RegionCode, Schema, Share, decimal_string
+from loans.core.schemas import Amount, AmountText, OutSchema, RegionCode, Schema, Share, decimal_string
 
 Leverage = decimal_string(
     2,
@@ -37,7 +37,7 @@ class FundEntryOut(OutSchema):
     id: UUID
     fund_id: UUID
     kind: str
-    amount: str
+    amount: AmountText
     occurred_on: date
     reference: str
     loan_id: UUID | None
@@ -52,9 +52,9 @@ class FundOut(Schema):
     compensation_after_days: int
     compensation_share: str
     risk_threshold: str
-    balance: str
-    guaranteed_outstanding: str
-    capacity_left: str
+    balance: AmountText
+    guaranteed_outstanding: AmountText
+    capacity_left: AmountText
     over_capacity: bool  # guarantees beyond balance × leverage: a loan book taken in over the fund's capacity
     leverage_used: str
     compensation_rate: str

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from loans.core.schemas import OutSchema
+from loans.core.schemas import AmountText, OutSchema
 
 
 class ImportRowOut(OutSchema):
@@ -14,7 +14,7 @@ class ImportRowOut(OutSchema):
     # a bank file's row
     bank_txn_ref: str | None = None
     paid_on: date | None = None
-    amount: str | None = None
+    amount: AmountText | None = None
     repayment_id: UUID | None = None
     # a loan book's row
     bank_code: str | None = None

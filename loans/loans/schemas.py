@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from loans.core.schemas import OutSchema, Schema
+from loans.core.schemas import AmountText, OutSchema, Schema
 
 
 class LoanOut(OutSchema):
@@ -19,10 +19,10 @@ class LoanOut(OutSchema):
     township_code: str
     village_code: str
     status: str
-    principal: str
-    outstanding_principal: str
-    outstanding_interest: str
-    outstanding_penalty: str
+    principal: AmountText
+    outstanding_principal: AmountText
+    outstanding_interest: AmountText
+    outstanding_penalty: AmountText
     annual_rate: str
     subsidy_share: str
     penalty_markup: str
@@ -34,16 +34,16 @@ class LoanOut(OutSchema):
     project_type: str
     jobs_expected: int
     next_due_date: date | None
-    next_due_amount: str | None
+    next_due_amount: AmountText | None
     days_past_due: int
     bucket: str
     five_class: str
-    overdue_principal: str
+    overdue_principal: AmountText
     settled_on: date | None
     claimable_since: date | None
     compensated_on: date | None
-    compensated_amount: str
-    recovered_amount: str
+    compensated_amount: AmountText
+    recovered_amount: AmountText
     written_off_on: date | None
 
 
@@ -51,15 +51,15 @@ class InstallmentOut(OutSchema):
     seq: int
     period_start: date
     due_date: date
-    principal: str
-    interest: str
-    subsidy_interest: str
-    borrower_interest: str
-    cancelled_interest: str
-    penalty: str
-    paid_principal: str
-    paid_interest: str
-    paid_penalty: str
+    principal: AmountText
+    interest: AmountText
+    subsidy_interest: AmountText
+    borrower_interest: AmountText
+    cancelled_interest: AmountText
+    penalty: AmountText
+    paid_principal: AmountText
+    paid_interest: AmountText
+    paid_penalty: AmountText
     status: str
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.applicants.disclosure import mask_phone, sees_full_id
 from loans.core.actor import Actor
 from loans.core.roles import Role
-from loans.core.schemas import Offset, OutSchema, Page
+from loans.core.schemas import AmountText, Offset, OutSchema, Page
 from loans.money import fen_to_str
 from loans.reminders.models import Reminder
 from loans.reminders.outbox import EVENTS_ZH
@@ -29,7 +29,7 @@ class ReminderOut(OutSchema):
     village_code: str
     phone_masked: str | None
     phone: str | None = Field(default=None, description="Only where the borrower's full ID would be shown")
-    amount: str | None
+    amount: AmountText | None
     message: str
     sent_at: datetime | None
     channel: str | None

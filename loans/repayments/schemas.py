@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from loans.core.schemas import Amount, OutSchema, Schema
+from loans.core.schemas import Amount, AmountText, OutSchema, Schema
 
 
 class RepaymentCreate(Schema):
@@ -20,10 +20,10 @@ class ReversalCreate(Schema):
 
 class AllocationOut(OutSchema):
     seq: int
-    penalty: str
-    interest: str
-    principal: str
-    cancelled_interest: str
+    penalty: AmountText
+    interest: AmountText
+    principal: AmountText
+    cancelled_interest: AmountText
     cancelled_subsidy: str
 
 
@@ -31,12 +31,12 @@ class RepaymentOut(OutSchema):
     id: UUID
     loan_id: UUID
     bank_txn_ref: str
-    amount: str
+    amount: AmountText
     paid_on: date
     settles: bool
     reversed: bool
     source: str
     allocations: list[AllocationOut]
     loan_status: str
-    outstanding_principal: str
+    outstanding_principal: AmountText
     created_at: datetime

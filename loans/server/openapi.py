@@ -45,6 +45,15 @@ ERROR_ANSWERS = {
 }
 
 
+THROTTLED = {
+    429: ResponseSpec(
+        data_container=ErrorBody,
+        description="Too many failed sign-ins: wait Retry-After seconds / 登录失败次数过多，请稍后再试",
+        generate_examples=False,
+    )
+}
+
+
 def document_errors(app: Litestar) -> None:
     """Every operation documents the error answers it can give, with the one error body (loans/server/errors):
     Litestar alone lists a 400 of its own shape, which this API never answers."""

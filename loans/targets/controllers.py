@@ -10,7 +10,7 @@ from loans.core.actor import Actor
 from loans.core.errors import InvalidInput
 from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
-from loans.core.schemas import Amount, OutSchema, RegionCode, Schema
+from loans.core.schemas import Amount, AmountText, OutSchema, RegionCode, Schema
 from loans.money import fen_to_str, yuan_to_fen
 from loans.targets.models import LendingTarget
 
@@ -24,7 +24,7 @@ class TargetIn(Schema):
 class TargetOut(OutSchema):
     county_code: str
     year: int
-    amount: str
+    amount: AmountText
 
 
 class LendingTargetController(Controller):

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.roles import Role
+from loans.server.openapi import THROTTLED
 from loans.settings import Settings
 from loans.users.auth import issue_token
 from loans.users.models import User
@@ -26,7 +27,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/token", status_code=200)
+    @post("/token", status_code=200, responses=THROTTLED)
     async def issue_token(
         self, data: TokenRequest, db_session: AsyncSession, request: Request, settings: Settings
     ) -> TokenResponse:
@@ -35,7 +36,7 @@ class AuthController(Controller):
         user = await users.login(data.username, data.password, client_address_of(request))
         return token_response(request, settings, user)
 
-    @post("/password", status_code=200)
+    @post("/password", status_code=200, responses=THROTTLED)
     async def change_password(
         self,
         data: PasswordChange,

@@ -16,7 +16,9 @@ def counting():
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
-        if "app_user.token_version" not in statement:  # the caller's token standing, read once a second at most
+        if (
+            "app_user.token_version" not in statement
+        ):  # the caller's token standing, read once a second at most
             statements.append(statement)
 
     event.listen(Engine, "before_cursor_execute", count)
