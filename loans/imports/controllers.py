@@ -15,6 +15,7 @@ from loans.imports.schemas import ImportOut, ImportRowOut
 from loans.imports.service import ImportService
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
+from loans.server.openapi import answering_files
 from loans.server.uploads import UploadedFile
 from loans.settings import Settings
 
@@ -104,7 +105,7 @@ class ImportController(Controller):
         batch = await ImportService(db_session, actor).upload_book(data.data.filename or "book.csv", content)
         return await _queued(request, db_session, batch)
 
-    @get("/loans/template")
+    @get("/loans/template", operation_class=answering_files(XLSX_MEDIA_TYPE))
     async def loan_book_template(
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
