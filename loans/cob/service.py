@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from loans.cob.models import BusinessDay
 from loans.core.errors import Conflict, InvalidInput
 from loans.core.lanes import in_lanes
-from loans.loans.delinquency import BORROWER_OWED, advance_due_figures, refresh_loan_range
+from loans.loans.delinquency import BORROWER_OWED, advance_due_figures, penalty_per_day, refresh_loan_range
 from loans.reminders.outbox import write_reminders
 
 BATCH_LOANS = 20_000
@@ -31,11 +31,10 @@ REMINDER_HORIZON_DAYS = 1  # catch-up dates older than this send no reminders
 # added, so a rerun adds nothing (the ledger's key keeps it exactly once), and the work is the day's overdue
 # installments, not a re-sum of the whole ledger (which grows by that many rows every day). The range is
 # repeated on the installment side, as in delinquency.py: without it the plan reads every installment due.
-_ACCRUE_PENALTY = """
+_ACCRUE_PENALTY = f"""
 WITH accrued AS (
     INSERT INTO penalty_accrual (loan_id, seq, accrual_date, base, amount)
-    SELECT i.loan_id, i.seq, :day, b.base,
-           round(b.base * l.annual_rate * (1 + l.penalty_markup) / 360)
+    SELECT i.loan_id, i.seq, :day, b.base, {penalty_per_day("b.base")}
     FROM installment i
     JOIN loan l ON l.id = i.loan_id
     CROSS JOIN LATERAL (SELECT (i.principal - i.paid_principal)

@@ -74,6 +74,13 @@ def _due_figures_of(alias: str) -> str:
     return ", ".join(f"{alias}.{name}" for name in DUE_FIGURES)
 
 
+def penalty_per_day(base: str) -> str:
+    """SQL for one day's penalty interest of loan `l` on ``base`` fen overdue (principal and borrower interest):
+    the contract rate × (1 + the penalty markup), ACT/360, rounded half-up to the fen (SPEC section 4). Close of
+    business books it; a value-dated replay books it again for the days it recomputes."""
+    return f"round({base} * l.annual_rate * (1 + l.penalty_markup) / 360)"
+
+
 INSTALLMENT_STATUS = f"""CASE
         WHEN {BORROWER_OWED} <= 0 THEN 'paid'
         WHEN i.due_date < {{as_of}} THEN 'overdue'
