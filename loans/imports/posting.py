@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,9 +25,18 @@ from loans.funds.compensation import record_recovery
 from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan
 from loans.money import fen_to_str
-from loans.repayments.allocation import InstallmentState, Overpayment, allocate, apply_allocation
+from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, apply_allocation
 from loans.repayments.models import Repayment
 from loans.repayments.service import POSTABLE_STATUSES
+from loans.repayments.value_dating import (
+    Author,
+    LoanReplay,
+    Payment,
+    last_business_date,
+    needing_replay,
+    replay,
+    write_replays,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +218,8 @@ async def _allocate_and_write(
 ) -> dict[int, Outcome]:
     """Lock the batch's loans (one statement), allocate each loan's rows in date order in memory (in a thread, so
     that the other batch in flight is written meanwhile), then write repayments, allocations, audit events,
-    installments and loans in bulk."""
+    installments and loans in bulk. The loans whose rows are dated on or before the last business date, where a
+    replay could change anything, are replayed from their first row's date instead (value_dating.py)."""
     loan_ids = sorted(postable, key=str)
     loans = {
         loan_id: (status, subsidy_share)
@@ -219,13 +230,41 @@ async def _allocate_and_write(
             .with_for_update()
         )
     }
+    through = await last_business_date(raw)
+    starts = {}
+    if through is not None:
+        for loan_id, (status, _share) in loans.items():
+            first = min(row["paid_on"] for row in postable[loan_id])
+            if first <= through and status in POSTABLE_STATUSES:
+                starts[loan_id] = first
+    replayed = await needing_replay(raw, starts)
+    in_place = {loan_id: terms for loan_id, terms in loans.items() if loan_id not in replayed}
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
-    first_paid_on = min(row["paid_on"] for rows in postable.values() for row in rows)
-    for record in await raw.fetch(_READ_STATES, loan_ids, first_paid_on):
-        states[record[-1]].append(InstallmentState(*record[:-1]))
-    postings = await asyncio.to_thread(_allocate_rows, keys, loans, states, postable)
+    if in_place:
+        first_paid_on = min(row["paid_on"] for loan_id in in_place for row in postable[loan_id])
+        for record in await raw.fetch(_READ_STATES, list(in_place), first_paid_on):
+            states[record[-1]].append(InstallmentState(*record[:-1]))
+    postings = await asyncio.to_thread(_allocate_rows, keys, in_place, states, postable)
+    replays = []
+    if replayed:
+        new = {
+            loan_id: [
+                Payment(row["row_no"], row["amount"], row["paid_on"], standing=False)
+                for row in sorted(postable[loan_id], key=lambda r: (r["paid_on"], r["row_no"]))
+            ]
+            for loan_id in replayed
+        }
+        by_loan = await replay(raw, {loan_id: starts[loan_id] for loan_id in replayed}, new, through)
+        replays = _add_replays(keys, by_loan.values(), postable, postings)
     if postings.repayments:
-        await _write_postings(session, raw, postings, today)
+        await _write_postings(
+            session,
+            raw,
+            postings,
+            today,
+            replays,
+            Author(keys.uploaded_by, "import", Role.BANK_LIAISON.value),
+        )
     return postings.outcomes
 
 
@@ -254,71 +293,11 @@ def _allocate_rows(
             try:
                 allocation = allocate(states[loan_id], row["amount"], row["paid_on"], subsidy_share)
             except Overpayment as exc:
-                outcomes[row_no] = Outcome(
-                    row_no, "rejected", f"exceeds the outstanding {fen_to_str(exc.payoff)} / 超过应还总额"
-                )
+                outcomes[row_no] = _exceeds(row_no, exc.payoff)
                 continue
             states[loan_id] = apply_allocation(states[loan_id], allocation, row["paid_on"])
             changed.update(line.seq for line in allocation.lines)
-            repayment_id = uuid7()
-            postings.repayments.append(
-                (
-                    repayment_id,
-                    loan_id,
-                    keys.bank_code,
-                    row["bank_txn_ref"],
-                    row["amount"],
-                    row["paid_on"],
-                    allocation.settles,
-                    "import",
-                    keys.id,
-                    keys.uploaded_by,
-                    now,
-                    now,
-                )
-            )
-            postings.lines.extend(
-                (
-                    repayment_id,
-                    loan_id,
-                    row["paid_on"],
-                    line.seq,
-                    line.penalty,
-                    line.interest,
-                    line.principal,
-                    line.cancelled_interest,
-                    line.cancelled_subsidy,
-                )
-                for line in allocation.lines
-            )
-            postings.paid_by_loan[loan_id] += sum(line.principal for line in allocation.lines)
-            if status == "compensated":
-                postings.recoveries.append((loan_id, row["amount"], row["paid_on"], row["bank_txn_ref"]))
-            if allocation.settles:
-                postings.settled[loan_id] = (
-                    row["paid_on"],
-                    "recovered" if status == "compensated" else "settled",
-                )
-            postings.events.append(
-                (
-                    keys.uploaded_by,
-                    "import",
-                    Role.BANK_LIAISON.value,
-                    "loan",
-                    str(loan_id),
-                    "post_repayment",
-                    msgspec.json.encode(  # ids and the date as json.dumps of their str() would, in a tenth of its time
-                        {
-                            "repayment_id": repayment_id,
-                            "amount": row["amount"],
-                            "import_id": keys.id,
-                            "bank_txn_ref": row["bank_txn_ref"],
-                            "paid_on": row["paid_on"],
-                        }
-                    ).decode(),
-                )
-            )
-            outcomes[row_no] = Outcome(row_no, "posted", None, repayment_id)
+            _post_row(postings, keys, loan_id, status, row, allocation, now)
         postings.installments.extend(
             (
                 loan_id,
@@ -336,13 +315,128 @@ def _allocate_rows(
     return postings
 
 
-async def _write_postings(session: AsyncSession, raw: Any, postings: _Postings, today: date) -> None:
+def _exceeds(row_no: int, payoff: int) -> Outcome:
+    return Outcome(row_no, "rejected", f"exceeds the outstanding {fen_to_str(payoff)} / 超过应还总额")
+
+
+def _post_row(
+    postings: _Postings,
+    keys: ImportKeys,
+    loan_id: UUID,
+    status: str,
+    row: dict[str, Any],
+    allocation: Allocation,
+    now: datetime,
+) -> None:
+    """One posted row's repayment, allocation lines, audit event and outcome, added to the batch's writes."""
+    repayment_id = uuid7()
+    postings.repayments.append(
+        (
+            repayment_id,
+            loan_id,
+            keys.bank_code,
+            row["bank_txn_ref"],
+            row["amount"],
+            row["paid_on"],
+            allocation.settles,
+            "import",
+            keys.id,
+            keys.uploaded_by,
+            now,
+            now,
+        )
+    )
+    postings.lines.extend(
+        (
+            repayment_id,
+            loan_id,
+            row["paid_on"],
+            line.seq,
+            line.penalty,
+            line.interest,
+            line.principal,
+            line.cancelled_interest,
+            line.cancelled_subsidy,
+        )
+        for line in allocation.lines
+    )
+    postings.paid_by_loan[loan_id] += sum(line.principal for line in allocation.lines)
+    if status == "compensated":
+        postings.recoveries.append((loan_id, row["amount"], row["paid_on"], row["bank_txn_ref"]))
+    if allocation.settles:
+        postings.settled[loan_id] = (row["paid_on"], "recovered" if status == "compensated" else "settled")
+    postings.events.append(
+        (
+            keys.uploaded_by,
+            "import",
+            Role.BANK_LIAISON.value,
+            "loan",
+            str(loan_id),
+            "post_repayment",
+            msgspec.json.encode(  # ids and the date as json.dumps of their str() would, in a tenth of its time
+                {
+                    "repayment_id": repayment_id,
+                    "amount": row["amount"],
+                    "import_id": keys.id,
+                    "bank_txn_ref": row["bank_txn_ref"],
+                    "paid_on": row["paid_on"],
+                }
+            ).decode(),
+        )
+    )
+    row_no = row["row_no"]
+    postings.outcomes[row_no] = Outcome(row_no, "posted", None, repayment_id)
+
+
+_LATER_REPAYMENT_EXCEEDS = (
+    "a later repayment would exceed what the loan owed / 之后的还款将超过当时的应还金额"
+)
+
+
+def _add_replays(
+    keys: ImportKeys,
+    replays: Iterable[LoanReplay],
+    postable: dict[UUID, list[dict[str, Any]]],
+    postings: _Postings,
+) -> list[LoanReplay]:
+    """The replayed loans' rows as the replay allocated them (a row the loan could not take, refused); returns the
+    replays to write: those that posted a row. A loan whose later standing repayment would no longer fit posts
+    none of its rows."""
+    now = datetime.now(UTC)
+    written = []
+    for replayed in replays:
+        loan_id = replayed.loan_id
+        for row in postable[loan_id]:
+            row_no = row["row_no"]
+            if replayed.conflict is not None:
+                postings.outcomes[row_no] = Outcome(row_no, "rejected", _LATER_REPAYMENT_EXCEEDS)
+            elif row_no in replayed.refused:
+                postings.outcomes[row_no] = _exceeds(row_no, replayed.refused[row_no])
+            else:
+                _post_row(postings, keys, loan_id, replayed.status, row, replayed.allocations[row_no], now)
+        if replayed.conflict is None and len(replayed.refused) < len(postable[loan_id]):
+            postings.paid_by_loan[loan_id] = replayed.principal_paid
+            if replayed.settled_on is not None:
+                postings.settled[loan_id] = (replayed.settled_on, replayed.final_status())
+            written.append(replayed)
+    return written
+
+
+async def _write_postings(
+    session: AsyncSession,
+    raw: Any,
+    postings: _Postings,
+    today: date,
+    replays: list[LoanReplay],
+    author: Author,
+) -> None:
     await raw.copy_records_to_table("repayment", columns=REPAYMENT_COLUMNS, records=postings.repayments)
     await raw.copy_records_to_table(
         "repayment_allocation", columns=ALLOCATION_COLUMNS, records=postings.lines
     )
     await raw.copy_records_to_table("audit_event", columns=AUDIT_COLUMNS, records=postings.events)
-    await raw.execute(_WRITE_INSTALLMENTS, *map(list, zip(*postings.installments, strict=True)))
+    if postings.installments:
+        await raw.execute(_WRITE_INSTALLMENTS, *map(list, zip(*postings.installments, strict=True)))
     paid_by_loan, settled = postings.paid_by_loan, postings.settled
     await raw.execute(
         _WRITE_LOANS,
@@ -361,4 +455,6 @@ async def _write_postings(session: AsyncSession, raw: Any, postings: _Postings, 
         for loan_id, amount, paid_on, reference in postings.recoveries:
             await record_recovery(session, compensated[loan_id], amount, paid_on, reference)
         await session.flush()  # before the refresh reads the loans
+    # the replayed loans' installments, penalty and other repayments (their installments are written there)
+    await write_replays(raw, replays, author)
     await refresh_loans(session, list(paid_by_loan), today)

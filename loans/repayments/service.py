@@ -29,6 +29,16 @@ from loans.money import fen_to_str, yuan_to_fen
 from loans.repayments.allocation import Allocation, AllocationLine, InstallmentState, Overpayment, allocate
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
+from loans.repayments.value_dating import (
+    LAST_BUSINESS_DATE,
+    Author,
+    LoanReplay,
+    Payment,
+    last_business_date,
+    needing_replay,
+    replay,
+    write_replays,
+)
 
 POSTABLE_STATUSES = ("active", "overdue", "compensated")
 
@@ -82,6 +92,7 @@ class PostingTarget:
     disbursed_on: date
     subsidy_share: Decimal
     outstanding_principal: int
+    last_business_date: date | None  # closed or being closed: a payment dated then or before is value-dated
     installments: list[InstallmentState]
 
 
@@ -92,7 +103,9 @@ def _set_figures(loan: Loan, figures: dict) -> None:
 
 
 STATE_COLUMNS = [getattr(LoanInstallment, name) for name in InstallmentState.__dataclass_fields__]
-_TARGET_FIELDS = [name for name in PostingTarget.__dataclass_fields__ if name != "installments"]
+_TARGET_FIELDS = [
+    name for name in PostingTarget.__dataclass_fields__ if name not in ("last_business_date", "installments")
+]
 
 
 @cache
@@ -109,6 +122,7 @@ def lock_query(shape: ScopeShape) -> Select:
     return (
         select(
             *(loan[name] for name in _TARGET_FIELDS),
+            text(f"{LAST_BUSINESS_DATE} AS last_business_date"),
             func.set_config("plan_cache_mode", "force_generic_plan", True).label("generic_plans"),
         )
         .where(
@@ -179,6 +193,39 @@ RETURNING id
 )
 
 
+_POSTED = "posted"  # the key of the repayment being posted in its loan's replay
+
+
+def _check_postable(loan: PostingTarget, data: RepaymentCreate, today: date) -> None:
+    if data.paid_on < loan.disbursed_on:
+        raise InvalidInput("paid_on", "before the loan was disbursed", "还款日期早于放款日期")
+    if data.paid_on > today:
+        raise InvalidInput("paid_on", "cannot be in the future", "还款日期不能晚于今天")
+    if loan.status not in POSTABLE_STATUSES:
+        raise Conflict(
+            f"cannot post a repayment to a {loan.status} loan",
+            f"贷款状态为 {loan.status}，不能入账",
+            state=loan.status,
+        )
+
+
+def _exceeds(payoff: int, paid_on: date) -> InvalidInput:
+    return InvalidInput(
+        "amount",
+        f"exceeds the total outstanding of {fen_to_str(payoff)} on {paid_on}",
+        f"超过截至 {paid_on} 的全部应还金额 {fen_to_str(payoff)} 元",
+    )
+
+
+def _allocate(
+    installments: list[InstallmentState], amount: int, paid_on: date, subsidy_share: Decimal
+) -> Allocation:
+    try:
+        return allocate(installments, amount, paid_on, subsidy_share)
+    except Overpayment as exc:
+        raise _exceeds(exc.payoff, paid_on) from exc
+
+
 @dataclass
 class RepaymentService:
     session: AsyncSession
@@ -198,13 +245,18 @@ class RepaymentService:
         connection = await driver_connection(self.session)
         installments = await INSTALLMENT_STATES.fetch(connection, {"loan_id": loan_id})
         target = PostingTarget(
-            *loan[: len(_TARGET_FIELDS)], installments=[InstallmentState(*row) for row in installments]
+            *loan[: len(_TARGET_FIELDS)],
+            last_business_date=loan.last_business_date,
+            installments=[InstallmentState(*row) for row in installments],
         )
         return target, connection
 
     async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
         """Allocate a repayment and write it in one statement (repayment, allocation, installments, loan,
         audit event) under the loan's row lock; then recompute the loan's delinquency figures.
+
+        A repayment dated on or before the last business date closed is allocated by replaying its loan from that
+        date (value_dating.py), which also writes what the replay changed beside the repayment.
 
         Idempotent on (bank, bank_txn_ref): the write is conditional on the repayment's insert, so a repeat
         writes nothing and answers the first posting (or 409 if its content differs). A refused posting is
@@ -213,7 +265,13 @@ class RepaymentService:
         self.actor.require(Role.BANK_LIAISON)
         amount = yuan_to_fen(data.amount)
         try:
-            allocation = self._allocate(loan, data, amount, today)
+            _check_postable(loan, data, today)
+            replayed = await self._value_dated(loan, connection, data, amount)
+            allocation = (
+                replayed.allocations[_POSTED]
+                if replayed is not None
+                else _allocate(loan.installments, amount, data.paid_on, loan.subsidy_share)
+            )
         except (InvalidInput, Conflict):
             if (repeat := await self._repeat(loan, data, amount)) is not None:
                 return repeat
@@ -270,33 +328,47 @@ class RepaymentService:
             if repeat is None:
                 raise RuntimeError("the repayment's insert gave way to a row that is not there")
             return repeat
+        outstanding = loan.outstanding_principal - principal_paid
+        if replayed is not None:
+            await write_replays(connection, [replayed], self._author())
+            status, outstanding = replayed.final_status(), replayed.outstanding
         if loan.status == "compensated":
             # Rare; the loan's row is already locked by this transaction.
             compensated = await self.session.get_one(Loan, loan.id, populate_existing=True)
             await record_recovery(self.session, compensated, amount, data.paid_on, data.bank_txn_ref)
         refreshed = (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {})
-        after = LoanAfter(refreshed.get("status", status), loan.outstanding_principal - principal_paid)
+        after = LoanAfter(refreshed.get("status", status), outstanding)
         return PostingResult(repayment, allocation.lines, after, reversed=False, created=True)
 
-    def _allocate(self, loan: PostingTarget, data: RepaymentCreate, amount: int, today: date) -> Allocation:
-        if data.paid_on < loan.disbursed_on:
-            raise InvalidInput("paid_on", "before the loan was disbursed", "还款日期早于放款日期")
-        if data.paid_on > today:
-            raise InvalidInput("paid_on", "cannot be in the future", "还款日期不能晚于今天")
-        if loan.status not in POSTABLE_STATUSES:
+    def _author(self) -> Author:
+        return Author(self.actor.user_id, self.actor.username, self.actor.role)
+
+    async def _value_dated(
+        self, loan: PostingTarget, connection: asyncpg.Connection, data: RepaymentCreate, amount: int
+    ) -> LoanReplay | None:
+        """The loan replayed with the repayment, if it is dated on or before the last business date and a replay
+        could change anything (otherwise it is allocated on the installments as they are)."""
+        through = loan.last_business_date
+        if through is None or data.paid_on > through:
+            return None
+        starts = {loan.id: data.paid_on}
+        if not await needing_replay(connection, starts):
+            return None
+        posted = Payment(_POSTED, amount, data.paid_on, standing=False)
+        replayed = (await replay(connection, starts, {loan.id: [posted]}, through))[loan.id]
+        if _POSTED in replayed.refused:
+            raise _exceeds(replayed.refused[_POSTED], data.paid_on)
+        if replayed.conflict is not None:
+            later = replayed.conflict
             raise Conflict(
-                f"cannot post a repayment to a {loan.status} loan",
-                f"贷款状态为 {loan.status}，不能入账",
+                f"the repayment {later.key} of {later.paid_on} would then exceed what the loan owed: reverse it, "
+                "post this one, then post it again",
+                f"入账后，{later.paid_on} 的还款 {later.key} 将超过当时的应还金额："
+                "请先冲正该笔，再入账本笔，然后重新入账该笔",
                 state=loan.status,
+                repayment_id=str(later.key),
             )
-        try:
-            return allocate(loan.installments, amount, data.paid_on, loan.subsidy_share)
-        except Overpayment as exc:
-            raise InvalidInput(
-                "amount",
-                f"exceeds the total outstanding of {fen_to_str(exc.payoff)} on {data.paid_on}",
-                f"超过截至 {data.paid_on} 的全部应还金额 {fen_to_str(exc.payoff)} 元",
-            ) from exc
+        return replayed
 
     async def _repeat(self, loan: PostingTarget, data: RepaymentCreate, amount: int) -> PostingResult | None:
         """The first posting of this bank reference, if there was one; 409 if its content differs."""
@@ -362,6 +434,7 @@ class RepaymentService:
             )
         )
         await self.session.flush()
+        await self._replay_reversed(loan, repayment)
         _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
         record_event(
             self.session,
@@ -374,6 +447,30 @@ class RepaymentService:
             after={"repayment_id": str(repayment.id), "reason": data.reason},
         )
         return PostingResult(repayment, lines, LoanAfter.of(loan), reversed=True, created=True)
+
+    async def _replay_reversed(self, loan: Loan, repayment: Repayment) -> None:
+        """A reversal of a repayment dated on or before the last business date replays its loan from that date
+        without it: the later repayments are allocated again, and the closed days it uncovers bear penalty."""
+        connection = await driver_connection(self.session)
+        through = await last_business_date(connection)
+        if through is None or repayment.paid_on > through:
+            return
+        replayed = (await replay(connection, {loan.id: repayment.paid_on}, {}, through))[loan.id]
+        if replayed.conflict is not None:  # not expected: without a repayment the loan owes more, not less
+            later = replayed.conflict
+            raise Conflict(
+                f"the repayment {later.key} of {later.paid_on} would exceed what the loan owed without this one",
+                f"冲正后，{later.paid_on} 的还款 {later.key} 将超过当时的应还金额",
+                state=loan.status,
+                repayment_id=str(later.key),
+            )
+        await write_replays(connection, [replayed], self._author())
+        for key, value in (
+            ("outstanding_principal", replayed.outstanding),
+            ("status", replayed.final_status()),
+            ("settled_on", replayed.settled_on),
+        ):
+            set_committed_value(loan, key, value)
 
     async def result(self, repayment: Repayment, *, created: bool) -> PostingResult:
         lines = list(
