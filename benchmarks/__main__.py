@@ -1,4 +1,5 @@
-"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import,book]`: see __init__.py."""
+"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import,book,value-dating]`:
+see __init__.py."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import psutil
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-from benchmarks import books, cob, imports, plans, posting, reports  # noqa: E402
+from benchmarks import books, cob, imports, plans, posting, reports, value_dating  # noqa: E402
 from benchmarks.environment import POSTGRES_SETTINGS, Api, engine_for, servers  # noqa: E402
 from loans import bulk  # noqa: E402
 from loans.core.clock import today as business_today  # noqa: E402
@@ -97,6 +98,7 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
             ("posting", _posting),
             ("import", _import),
             ("book", _book),
+            ("value-dating", _value_dating),  # last: it closes the next 31 business dates
         ):
             if benchmark in args.only:
                 try:
@@ -225,6 +227,27 @@ async def _book(
     )
     return [
         Row("loan book import", n, "seconds", r["seconds"], r["baseline_seconds"], how, "≤ 60 s for 100k", r)
+    ]
+
+
+async def _value_dating(
+    _servers: Any, _url: str, engine: Any, today: Any, args: argparse.Namespace, _log: Path, n: int
+) -> list[Row]:
+    rows = args.value_dating_rows
+    say(f"N={n:,}: {rows:,} bank-file rows dated {value_dating.DAYS_BACK} closed dates back, then yesterday")
+    r = await value_dating.run(engine, today, rows)
+    back, yesterday = r["days_back_seconds"], r["yesterday_seconds"]
+    how = f"the same {rows:,} rows dated yesterday, also replayed"
+    return [
+        Row("value-dated file, yesterday", n, "seconds", yesterday, detail=r),
+        Row(f"value-dated file, {value_dating.DAYS_BACK} days back", n, "seconds", back, yesterday, how),
+        Row(
+            f"value-dated file, {value_dating.DAYS_BACK} days back",
+            n,
+            "× yesterday",
+            back / yesterday,
+            target="≤ 2×",
+        ),
     ]
 
 
@@ -414,9 +437,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="cob,reports,posting,import,book",
+        default="cob,reports,posting,import,book,value-dating",
         type=lambda s: set(s.split(",")),
-        help="benchmarks to run: cob,reports,posting,import,book (default all)",
+        help="benchmarks to run: cob,reports,posting,import,book,value-dating (default all)",
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--requests", type=int, default=3000, help="postings measured (after 200 to warm up)")
@@ -431,6 +454,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--book-rows", type=int, default=100_000, help="rows of the loan book imported")
     parser.add_argument(
         "--book-baseline-cap", type=int, default=200, help="loans the one-by-one baseline brings in"
+    )
+    parser.add_argument(
+        "--value-dating-rows", type=int, default=10_000, help="rows of each value-dated bank file"
     )
     parser.add_argument("--cob-baseline-cap", type=int, default=20_000, help="loans the ORM baseline closes")
     parser.add_argument(
