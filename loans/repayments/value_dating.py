@@ -29,8 +29,10 @@ reversal first, then the posting.
 Only loans where something could change are replayed: a posting is replayed only if its loan has penalty booked
 on P or later, or a standing repayment dated after P (otherwise allocating it now, on the stored installments, is
 the same); a reversal dated P <= E is always replayed (it uncovers days). The hot path (a payment dated after E)
-is untouched. Postings, reversals and bank files write their repayment through their own write path with the
-lines the replay gave it; this module writes only the consequences (`write_replays`).
+is untouched: no penalty is booked after E yet, so only the order of payments within the open days could differ,
+and they are allocated in the order they are posted, as before. Postings, reversals and bank files write their
+repayment through their own write path with the lines the replay gave it; this module writes only the
+consequences (`write_replays`).
 
 Exactly once: the ledger's key (installment, date) is the one close of business inserts ON CONFLICT DO NOTHING,
 and the installment's penalty is its ledger's sum, so a day E still being closed (status running), which the
@@ -65,14 +67,9 @@ LAST_BUSINESS_DATE = "(SELECT max(business_date) FROM business_day)"
 
 _LINE_FIELDS = ("seq", "penalty", "interest", "principal", "cancelled_interest", "cancelled_subsidy")
 _STATE_FIELDS = tuple(InstallmentState.__dataclass_fields__)
-_WRITTEN_FIELDS = (
-    "paid_principal",
-    "paid_interest",
-    "paid_penalty",
-    "penalty_accrued",
-    "cancelled_interest",
-    "cancelled_subsidy",
-    "on_time_principal",
+# the installment's running sums (what payments and penalty change): its fields with a default
+_WRITTEN_FIELDS = tuple(
+    name for name, f in InstallmentState.__dataclass_fields__.items() if f.default is not dataclasses.MISSING
 )
 
 
@@ -102,22 +99,18 @@ class LoanReplay:
     stored_lines: dict[UUID, list[tuple[int, ...]]]  # the standing repayments' lines as they are
     penalty_before: int  # booked on start or later, before the replay
     allocations: dict[Any, Allocation] = field(default_factory=dict)
-    refused: dict[Any, int] = field(
-        default_factory=dict
-    )  # new payments that exceed the outstanding: the payoff
+    # the new payments that exceed what the loan then owes, with that payoff
+    refused: dict[Any, int] = field(default_factory=dict)
     conflict: Payment | None = None  # a standing repayment that no longer fits
-    penalty_rows: list[tuple[int, int, int, date, date]] = field(
-        default_factory=list
-    )  # seq, base, daily, lo, hi
+    # the penalty booked: (seq, base, a day's amount, first and last date) of each span between payment dates
+    penalty_rows: list[tuple[int, int, int, date, date]] = field(default_factory=list)
     settled_on: date | None = None
 
     @property
     def penalty_after(self) -> int:
-        return (
-            sum(s.penalty_accrued for s in self.states)
-            - sum(s.penalty_accrued for s in self.stored)
-            + (self.penalty_before)
-        )
+        """The penalty booked on start or later by the replay."""
+        change = sum(s.penalty_accrued for s in self.states) - sum(s.penalty_accrued for s in self.stored)
+        return self.penalty_before + change
 
     @property
     def outstanding(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -273,3 +274,47 @@ async def test_the_reversal_of_an_old_repayment_rebooks_the_days_it_uncovers(cli
     assert (first["penalty_accrued"], first["paid_penalty"], first["paid_principal"]) == (675, 675, 993_25)
     assert (second["paid_principal"], second["penalty_accrued"]) == (0, 6 * 25)
     assert found["kept"]["status"] == "overdue" and found["kept"]["days_past_due"] == 34
+
+
+async def test_a_replay_over_a_date_being_closed_is_booked_once(client, world, engine):
+    """Close of business of a date crashes after its batch (the date is still running, its penalty booked); a
+    payment dated three days earlier is replayed through that date; the resumed close books nothing twice."""
+    twins = await loans(client, world, engine, "crash-on-time", "crash-late")
+    paid_on, crashed_on = FIRST_DUE + timedelta(days=5), FIRST_DUE + timedelta(days=8)
+    await close_through(engine, paid_on - timedelta(days=1))
+    await pay(client, world, twins["crash-on-time"], "600.00", paid_on, "VD-C-1")
+    await close_through(engine, crashed_on - timedelta(days=1))
+
+    async def crash(_day: date, _index: int) -> None:
+        raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        await close_of_business(engine, crashed_on, business_today(), after_batch=crash)
+    async with engine.connect() as connection:
+        status = await connection.scalar(
+            text("SELECT status FROM business_day WHERE business_date = :d"), {"d": crashed_on}
+        )
+    assert status == "running"
+    await pay(client, world, twins["crash-late"], "600.00", paid_on, "VD-C-1-late")
+    await close_through(engine, crashed_on)  # resumed
+
+    found = await assert_twins(
+        client, world, engine, twins["crash-on-time"], twins["crash-late"], crashed_on + timedelta(days=1)
+    )
+    # 4 nights on 1000.00, then 5 on the 401.00 left (10 fen each) to the night compared
+    assert found["installments"][0]["penalty_accrued"] == 4 * 25 + 5 * 10
+
+
+async def test_a_back_dated_payment_that_a_later_repayment_no_longer_fits_is_refused(client, world, engine):
+    """The later repayment paid the whole first installment with its penalty; a payment inserted before it would
+    leave it more than the loan then owed: 409, and nothing written."""
+    loan = (await loans(client, world, engine, "refused"))["refused"]
+    await close_through(engine, FIRST_DUE + timedelta(days=3))
+    # 3 nights' penalty, the first installment and 10000.00 prepaid: 1000.00 left
+    later = await pay(client, world, loan, "11000.75", FIRST_DUE + timedelta(days=4), "VD-F-1")
+    await close_through(engine, FIRST_DUE + timedelta(days=6))
+    before = await figures(client, world, engine, loan)
+    # on the 16th no penalty was due yet: the later one would then pay 11000.75 on 10999.25 owed
+    refused = await pay(client, world, loan, "1000.75", FIRST_DUE + timedelta(days=1), "VD-F-2", status=409)
+    assert refused["repayment_id"] == later["id"] and "reverse" in refused["detail"]
+    assert await figures(client, world, engine, loan) == before
