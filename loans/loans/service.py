@@ -123,6 +123,22 @@ class LoanService:
         )
         return list(await self.session.scalars(query))
 
+    async def count_by_status(self) -> dict[str, int]:
+        """How many loans in scope are in each status (one grouped count)."""
+        rows = await self.session.execute(
+            select(Loan.status, func.count()).where(self.actor.scope_filter(Loan)).group_by(Loan.status)
+        )
+        return {status: count for status, count in rows}
+
+    async def for_applicant(self, applicant_id: UUID) -> list[Loan]:
+        """The loans she leads, in scope, newest first."""
+        query = (
+            select(Loan)
+            .where(Loan.applicant_id == applicant_id, self.actor.scope_filter(Loan))
+            .order_by(Loan.disbursed_on.desc())
+        )
+        return list(await self.session.scalars(query))
+
     async def count_for_applicant(self, applicant_id: UUID) -> tuple[int, int]:
         """(loans ever disbursed to her, of which not yet settled)."""
         total, unsettled = (
