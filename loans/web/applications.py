@@ -14,10 +14,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.service import ApplicantService
+from loans.applications.controllers import history_entry
 from loans.applications.schemas import (
     ApplicationCreate,
     CountyReview,
     ProjectType,
+    Submission,
     VillageCertification,
     Withdrawal,
 )
@@ -194,7 +196,13 @@ class ApplicationPages(Controller):
         settings: Settings,
     ) -> Template | Redirect:
         return await _step(
-            request, db_session, actor, settings, application_id, None, lambda s, _: s.submit(application_id)
+            request,
+            db_session,
+            actor,
+            settings,
+            application_id,
+            Submission,
+            lambda s, data: s.submit(application_id, data, today(settings)),
         )
 
     @post("/{application_id:uuid}/county-review")
@@ -213,7 +221,7 @@ class ApplicationPages(Controller):
             settings,
             application_id,
             CountyReview,
-            lambda s, data: s.county_review(application_id, data),
+            lambda s, data: s.county_review(application_id, data, today(settings)),
         )
 
     @post("/{application_id:uuid}/withdraw")
@@ -232,7 +240,7 @@ class ApplicationPages(Controller):
             settings,
             application_id,
             Withdrawal,
-            lambda s, data: s.withdraw(application_id, data),
+            lambda s, data: s.withdraw(application_id, data, today(settings)),
         )
 
 
@@ -246,14 +254,14 @@ async def _step(
     actor: Actor,
     settings: Settings,
     application_id: UUID,
-    schema: type[BaseModel] | None,
+    schema: type[BaseModel],
     run: Step,
 ) -> Template | Redirect:
     """One workflow step from its form: the service decides (scope, role, state, rules); a refusal shows the
     application again with the service's Chinese message beside the field it names."""
     values = await form_values(request)
     try:
-        data = parse(schema, values) if schema else None
+        data = parse(schema, values)
         await run(ApplicationService(session, actor, settings), data)
     except FORM_ERRORS as exc:
         await rollback(session)
@@ -286,7 +294,8 @@ async def _detail_page(
         product_code=view.product_code,
         actions=allowed_actions(actor.role, view.application.status),
         Action=Action,
-        history=await service.history(application_id),
+        history=[history_entry(e, settings) for e in await service.history(application_id)],
+        today=today(settings),
         values=values,
         errors=errors,
     )
