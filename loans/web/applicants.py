@@ -10,8 +10,9 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.applicants.schemas import ApplicantCreate, ApplicantOut, Category, Course, TrainingCreate
-from loans.applicants.service import REGISTRARS, ApplicantService, reveals_full_id
+from loans.applicants.controllers import shown
+from loans.applicants.schemas import ApplicantCreate, Category, Course, TrainingCreate
+from loans.applicants.service import REGISTRARS, ApplicantService
 from loans.applications.service import ApplicationService
 from loans.core.actor import Actor
 from loans.core.clock import today
@@ -38,6 +39,7 @@ class ApplicantPages(Controller):
     @get("/")
     async def list_applicants(
         self,
+        request: Request,
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
@@ -51,10 +53,9 @@ class ApplicantPages(Controller):
         rows, total = await ApplicantService(db_session, actor, settings).search(
             q=q, region_code=region_code, category=category, limit=PER_PAGE, offset=pages.offset
         )
-        day, reveal = today(settings), reveals_full_id(actor)
         return page(
             "applicants/list.html",
-            applicants=[ApplicantOut.of(a, today=day, reveal_id=reveal) for a in rows],
+            applicants=await shown(rows, request, db_session, actor, settings),
             names=await region_names(db_session, actor),
             regions=await local_regions(db_session, actor),
             categories=list(Category),
@@ -65,6 +66,7 @@ class ApplicantPages(Controller):
     @get("/export")
     async def export_applicants(
         self,
+        request: Request,
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
@@ -75,9 +77,9 @@ class ApplicantPages(Controller):
         rows, _ = await ApplicantService(db_session, actor, settings).search(
             q=q, region_code=region_code, category=category, limit=EXPORT_LIMIT, offset=0
         )
-        day, reveal = today(settings), reveals_full_id(actor)
+        day = today(settings)
         names = await region_names(db_session, actor)
-        shown = [ApplicantOut.of(a, today=day, reveal_id=reveal) for a in rows]
+        people = await shown(rows, request, db_session, actor, settings)
         return xlsx_response(
             "借款人档案",
             EXPORT_HEADERS,
@@ -86,13 +88,13 @@ class ApplicantPages(Controller):
                     a.name,
                     a.national_id or a.national_id_masked,
                     a.age,
-                    a.phone,
+                    a.phone or a.phone_masked,
                     names.get(a.township_code, a.township_code),
                     names.get(a.village_code, a.village_code),
                     "、".join(label("category", c) for c in a.categories),
                     a.created_at.date().isoformat(),
                 )
-                for a in shown
+                for a in people
             ),
             day,
         )
@@ -135,9 +137,9 @@ class ApplicantPages(Controller):
 
     @get("/{applicant_id:uuid}")
     async def applicant_file(
-        self, applicant_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self, applicant_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Template:
-        return await _file_page(db_session, actor, settings, applicant_id, {}, {})
+        return await _file_page(request, db_session, actor, settings, applicant_id, {}, {})
 
     @post("/{applicant_id:uuid}/trainings")
     async def add_training(
@@ -156,7 +158,7 @@ class ApplicantPages(Controller):
         except FORM_ERRORS as exc:
             await rollback(db_session)
             return await _file_page(
-                db_session, actor, settings, applicant_id, values, field_errors(exc), status_code=422
+                request, db_session, actor, settings, applicant_id, values, field_errors(exc), status_code=422
             )
         return await done(db_session, f"/applicants/{applicant_id}#trainings")
 
@@ -183,6 +185,7 @@ async def _registration_page(
 
 
 async def _file_page(
+    request: Request,
     session: AsyncSession,
     actor: Actor,
     settings: Settings,
@@ -203,10 +206,10 @@ async def _file_page(
     return page(
         "applicants/file.html",
         status_code=status_code,
-        applicant=ApplicantOut.of(applicant, today=today(settings), reveal_id=reveals_full_id(actor)),
+        applicant=(await shown([applicant], request, session, actor, settings))[0],
         names=await region_names(session, actor),
         trainings=await applicants.trainings(applicant_id),
-        applications=await application_rows(session, actor, settings, views),
+        applications=await application_rows(request, session, actor, settings, views),
         loans=[loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans],
         courses=list(Course),
         can_edit=actor.role in REGISTRARS,

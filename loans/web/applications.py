@@ -63,6 +63,7 @@ class ApplicationPages(Controller):
     @get("/")
     async def list_applications(
         self,
+        request: Request,
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
@@ -82,7 +83,7 @@ class ApplicationPages(Controller):
         )
         return page(
             "applications/list.html",
-            rows=await application_rows(db_session, actor, settings, views),
+            rows=await application_rows(request, db_session, actor, settings, views),
             statuses=list(Status),
             regions=await local_regions(db_session, actor),
             filters=filters,
@@ -92,6 +93,7 @@ class ApplicationPages(Controller):
     @get("/export")
     async def export_applications(
         self,
+        request: Request,
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
@@ -102,7 +104,7 @@ class ApplicationPages(Controller):
         views, _ = await ApplicationService(db_session, actor, settings).search(
             q=q, status=status, region_code=region_code, applicant_id=None, limit=EXPORT_LIMIT, offset=0
         )
-        rows = await application_rows(db_session, actor, settings, views)
+        rows = await application_rows(request, db_session, actor, settings, views)
         return xlsx_response(
             "贷款申请",
             EXPORT_HEADERS,
@@ -148,15 +150,25 @@ class ApplicationPages(Controller):
 
     @get("/{application_id:uuid}")
     async def application_page(
-        self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> Template:
-        return await _detail_page(db_session, actor, settings, application_id, {}, {})
+        return await _detail_page(request, db_session, actor, settings, application_id, {}, {})
 
     @get("/{application_id:uuid}/village-certification")
     async def certificate_form(
-        self, application_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        application_id: UUID,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
     ) -> Template:
-        return await _certificate_page(db_session, actor, settings, application_id, {}, {})
+        return await _certificate_page(request, db_session, actor, settings, application_id, {}, {})
 
     @post("/{application_id:uuid}/village-certification")
     async def certify(
@@ -176,6 +188,7 @@ class ApplicationPages(Controller):
         except FORM_ERRORS as exc:
             await rollback(db_session)
             return await _certificate_page(
+                request,
                 db_session,
                 actor,
                 settings,
@@ -266,12 +279,20 @@ async def _step(
     except FORM_ERRORS as exc:
         await rollback(session)
         return await _detail_page(
-            session, actor, settings, application_id, values, field_errors(exc), status_code=_status(exc)
+            request,
+            session,
+            actor,
+            settings,
+            application_id,
+            values,
+            field_errors(exc),
+            status_code=_status(exc),
         )
     return await done(session, f"/applications/{application_id}")
 
 
 async def _detail_page(
+    request: Request,
     session: AsyncSession,
     actor: Actor,
     settings: Settings,
@@ -283,7 +304,7 @@ async def _detail_page(
 ) -> Template:
     service = ApplicationService(session, actor, settings)
     view = await service.view(application_id)
-    (row,) = await application_rows(session, actor, settings, [view])
+    (row,) = await application_rows(request, session, actor, settings, [view])
     members = await ApplicantService(session, actor, settings).by_ids(view.member_ids)
     return page(
         "applications/detail.html",
@@ -302,6 +323,7 @@ async def _detail_page(
 
 
 async def _certificate_page(
+    request: Request,
     session: AsyncSession,
     actor: Actor,
     settings: Settings,
@@ -312,7 +334,7 @@ async def _certificate_page(
     status_code: int = 200,
 ) -> Template:
     view = await ApplicationService(session, actor, settings).view(application_id)
-    (row,) = await application_rows(session, actor, settings, [view])
+    (row,) = await application_rows(request, session, actor, settings, [view])
     return page(
         "applications/certificate.html",
         status_code=status_code,

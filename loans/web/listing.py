@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loans.applicants.controllers import shown
 from loans.applicants.schemas import ApplicantOut
-from loans.applicants.service import ApplicantService, reveals_full_id
+from loans.applicants.service import ApplicantService
 from loans.applications.service import ApplicationView
 from loans.core.actor import Actor
-from loans.core.clock import today
 from loans.regions.codes import RegionLevel
 from loans.regions.models import Region
 from loans.regions.service import RegionService
@@ -25,11 +26,11 @@ async def region_names(session: AsyncSession, actor: Actor) -> dict[str, str]:
 
 
 async def applicants_shown(
-    session: AsyncSession, actor: Actor, settings: Settings, applicant_ids: Iterable[UUID]
+    request: Request, session: AsyncSession, actor: Actor, settings: Settings, applicant_ids: Iterable[UUID]
 ) -> dict[UUID, ApplicantOut]:
+    """The applicants as the caller may see them (Disclosure decides and logs the full IDs shown)."""
     found = await ApplicantService(session, actor, settings).by_ids(applicant_ids)
-    day, reveal = today(settings), reveals_full_id(actor)
-    return {i: ApplicantOut.of(a, today=day, reveal_id=reveal) for i, a in found.items()}
+    return {a.id: a for a in await shown(list(found.values()), request, session, actor, settings)}
 
 
 async def local_regions(session: AsyncSession, actor: Actor) -> list[Region]:
@@ -47,9 +48,11 @@ class ApplicationRow:
 
 
 async def application_rows(
-    session: AsyncSession, actor: Actor, settings: Settings, views: list[ApplicationView]
+    request: Request, session: AsyncSession, actor: Actor, settings: Settings, views: list[ApplicationView]
 ) -> list[ApplicationRow]:
-    people = await applicants_shown(session, actor, settings, (v.application.applicant_id for v in views))
+    people = await applicants_shown(
+        request, session, actor, settings, (v.application.applicant_id for v in views)
+    )
     names = await region_names(session, actor)
     return [
         ApplicationRow(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,9 @@ class TodoPages(Controller):
     include_in_schema = False
 
     @get("/todo")
-    async def todo(self, db_session: AsyncSession, actor: Actor, settings: Settings) -> Template:
+    async def todo(
+        self, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> Template:
         applications = ApplicationService(db_session, actor, settings)
         counts = await applications.count_by_status()
         waiting = [
@@ -45,5 +47,5 @@ class TodoPages(Controller):
         views, _ = await applications.search(
             status=None, region_code=None, applicant_id=None, limit=RECENT, offset=0, statuses=waiting
         )
-        rows = await application_rows(db_session, actor, settings, views)
+        rows = await application_rows(request, db_session, actor, settings, views)
         return page("todo.html", items=items, rows=rows, has_queue=bool(waiting))
