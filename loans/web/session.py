@@ -1,6 +1,6 @@
-"""The browser's session: the API's own signed token in an HttpOnly cookie, checked by the API's own JWT
-middleware code (``authenticate_token``), so that expiry, revocation and scope hold in the pages as they do
-for a bearer token. An expired session goes to the sign-in page and comes back to where it was."""
+"""The browser's session: the API's own signed token in an HttpOnly cookie, checked by the same function as a
+bearer token (``users.auth.authenticate``), so that expiry, revocation and scope hold in the pages as in the
+API. An expired or revoked session goes to the sign-in page and comes back to where it was."""
 
 from __future__ import annotations
 
@@ -12,27 +12,19 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.response import Redirect
-from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware
+
+from loans.users.auth import authenticate
 
 SESSION_COOKIE = "jinguo_session"
 PUBLIC_OPT = "web_public"
 HOME = "/todo"
 
 
-def _bearer_middleware(connection: ASGIConnection[Any, Any, Any, Any]) -> JWTAuthenticationMiddleware:
-    state = connection.app.state
-    if "web_token_checker" not in state:
-        jwt_auth: JWTAuth = state.jwt_auth
-        definition = jwt_auth.middleware
-        state.web_token_checker = definition.middleware(app=None, **definition.kwargs)
-    return state.web_token_checker
-
-
 async def session_user(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthorizedException("no session")
-    return await _bearer_middleware(connection).authenticate_token(encoded_token=token, connection=connection)
+    return AuthenticationResult(user=await authenticate(token, connection), auth=token)
 
 
 class WebSessionMiddleware(AbstractAuthenticationMiddleware):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from uuid import uuid4
+
 from playwright.async_api import expect
 
 from tests.api.helpers import certify, create_application, register
-from tests.world import OTHER_TOWNSHIP_VILLAGE, World
+from tests.web.test_web_township_village import answer_to
+from tests.world import OTHER_TOWNSHIP_VILLAGE, PASSWORD, TOWNSHIP, World
 
 
 async def csrf_token(page) -> str:
@@ -101,13 +105,50 @@ async def test_an_expired_session_signs_in_again_and_comes_back(open_session, cl
     await expect(page.get_by_role("link", name="回访申请人").first).to_be_visible()
 
 
-async def test_signing_out_ends_the_session(open_session, world: World):
-    township = await open_session("township")
+async def own_user(client, world: World) -> str:
+    """A township user of the test's own: signing out or changing password ends the tokens of the world's."""
+    username = f"web-{uuid4().hex[:8]}"
+    body = {"username": username, "password": PASSWORD, "role": "township_staff", "region_code": TOWNSHIP}
+    assert (await client.post("/api/v1/users", json=body, headers=world["admin"])).status_code == 201
+    return username
+
+
+async def test_signing_out_ends_the_session_everywhere(open_session, client, world: World):
+    township = await open_session(await own_user(client, world))
+    (cookie,) = [c for c in await township.context.cookies() if c["name"] == "jinguo_session"]
     page = township.page
     await page.get_by_role("button", name="退出").click()
     await expect(page.get_by_role("button", name="登录")).to_be_visible()
     page = await township.open("/todo")
     await expect(page.get_by_role("button", name="登录")).to_be_visible()
+    # The old cookie, kept by hand, no longer opens anything: the token was revoked, not only forgotten.
+    await township.context.add_cookies([cookie])
+    page = await township.open("/todo")
+    await expect(page.get_by_role("status")).to_contain_text("登录已过期")
+
+
+async def test_a_password_change_keeps_this_browser_and_ends_the_others(open_session, client, world: World):
+    username = await own_user(client, world)
+    here = await open_session(username)
+    elsewhere = await open_session(username)
+    page = await here.open("/password")
+    await page.get_by_label("当前密码").fill("not-my-password")
+    await page.get_by_label(re.compile("^新密码")).fill("a-new-long-passphrase")
+    await page.get_by_label("再次输入新密码").fill("a-new-long-passphrase")
+    assert await answer_to(page, page.get_by_role("button", name="保存").click) == 422
+    await expect(page.locator("#err-old_password")).to_have_text("原密码不正确")
+
+    await page.get_by_label("当前密码").fill(PASSWORD)
+    await page.get_by_label(re.compile("^新密码")).fill("a-new-long-passphrase")
+    await page.get_by_label("再次输入新密码").fill("a-new-long-passphrase")
+    await page.get_by_role("button", name="保存").click()
+    await expect(page.get_by_role("status")).to_contain_text("密码已修改")
+    page = await here.open("/todo")
+    await expect(page.get_by_role("heading", name="我的待办")).to_be_visible()
+    page = await elsewhere.open("/todo")
+    await expect(page.get_by_role("status")).to_contain_text("登录已过期")
+    await elsewhere.sign_in_here(username, "a-new-long-passphrase")
+    await expect(page.get_by_role("heading", name="我的待办")).to_be_visible()
 
 
 async def test_a_wrong_password_is_refused_in_chinese(open_session, world: World):
