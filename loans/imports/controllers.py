@@ -12,7 +12,7 @@ from loans.core.roles import Role
 from loans.core.schemas import Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
-from loans.imports.service import ImportService
+from loans.imports.service import ImportService, queue_import
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
 from loans.server.openapi import answering_files
@@ -66,11 +66,7 @@ def import_out(
 
 
 async def _queued(request: Request, db_session: AsyncSession, batch: RepaymentImport) -> ImportOut:
-    # The job must find the committed row: commit before enqueueing (the plugin's commit comes later).
-    await db_session.commit()
-    await request.app.state.redis.enqueue_job(
-        "process_repayment_import", str(batch.id), _job_id=f"{batch.kind}-import:{batch.id}"
-    )
+    await queue_import(db_session, request.app.state.redis, batch)
     return import_out(batch)
 
 
