@@ -17,7 +17,9 @@ from loans.applicants.service import ApplicantService
 from loans.applications.controllers import history_entry
 from loans.applications.schemas import (
     ApplicationCreate,
+    BankDecision,
     CountyReview,
+    Disbursement,
     ProjectType,
     Submission,
     VillageCertification,
@@ -237,6 +239,44 @@ class ApplicationPages(Controller):
             lambda s, data: s.county_review(application_id, data, today(settings)),
         )
 
+    @post("/{application_id:uuid}/bank-decision")
+    async def bank_decision(
+        self,
+        application_id: UUID,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+    ) -> Template | Redirect:
+        return await _step(
+            request,
+            db_session,
+            actor,
+            settings,
+            application_id,
+            BankDecision,
+            lambda s, data: s.bank_decision(application_id, data, today(settings)),
+        )
+
+    @post("/{application_id:uuid}/disburse")
+    async def disburse(
+        self,
+        application_id: UUID,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+    ) -> Template | Redirect:
+        return await _step(
+            request,
+            db_session,
+            actor,
+            settings,
+            application_id,
+            Disbursement,
+            lambda s, data: s.disburse(application_id, data, today(settings)),
+        )
+
     @post("/{application_id:uuid}/withdraw")
     async def withdraw(
         self,
@@ -317,6 +357,8 @@ async def _detail_page(
         Action=Action,
         history=[history_entry(e, settings) for e in await service.history(application_id)],
         today=today(settings),
+        loan_id=view.loan_id,
+        repayment_methods=[m.value for m in RepaymentMethod],
         values=values,
         errors=errors,
     )

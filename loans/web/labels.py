@@ -48,6 +48,11 @@ WAITING_ZH = {
     Status.BANK_APPROVED: "银行已审批：待放款",
 }
 
+INSTALLMENT_STATUS_ZH = {"pending": "待还", "partial": "部分已还", "overdue": "逾期", "paid": "已还清"}
+
+IMPORT_STATUS_ZH = {"queued": "排队中", "running": "处理中", "done": "已完成", "failed": "处理失败"}
+OUTCOME_ZH = {"posted": "已入账", "duplicate": "重复", "rejected": "拒绝", "created": "已创建"}
+
 LABELS: dict[str, dict[str, str]] = {
     "status": {str(k): v for k, v in STATUS_ZH.items()},
     "loan_status": LOAN_STATUS_LABELS,
@@ -59,6 +64,9 @@ LABELS: dict[str, dict[str, str]] = {
     "course": {str(k): v for k, v in COURSE_ZH.items()},
     "action": {str(k): v for k, v in ACTION_ZH.items()},
     "bucket": BUCKET_LABELS,
+    "installment_status": INSTALLMENT_STATUS_ZH,
+    "import_status": IMPORT_STATUS_ZH,
+    "outcome": OUTCOME_ZH,
     "five_class": FIVE_CLASS_LABELS,
 }
 

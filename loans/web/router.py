@@ -27,6 +27,8 @@ from loans.core.errors import DomainError
 from loans.web.account import AccountPages
 from loans.web.applicants import ApplicantPages
 from loans.web.applications import ApplicationPages
+from loans.web.imports import ImportPages
+from loans.web.loans import LoanPages
 from loans.web.session import PUBLIC_OPT, WebSessionMiddleware, expired_session_handler
 from loans.web.templating import register_helpers
 from loans.web.todo import TodoPages
@@ -49,15 +51,17 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, PermissionDeniedException):
         # CSRF: the form was older than the session's token (or forged); a fresh page carries a valid one.
         return _error_page(request, 403, "页面已过期或来源不明，请刷新页面后重新提交")
-    if isinstance(exc, NotFoundException | ValidationException):
+    if isinstance(exc, NotFoundException):
         return _error_page(request, 404, "未找到该页面或记录")
+    if isinstance(exc, ValidationException):
+        return _error_page(request, 400, "提交的内容不完整或格式不正确，请返回检查")
     return _error_page(request, exc.status_code, "请求无法处理")
 
 
 def web_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[AccountPages, TodoPages, ApplicantPages, ApplicationPages],
+        route_handlers=[AccountPages, TodoPages, ApplicantPages, ApplicationPages, LoanPages, ImportPages],
         middleware=[DefineMiddleware(WebSessionMiddleware, exclude_from_auth_key=PUBLIC_OPT)],
         # The API's bearer check stays off the pages; the session middleware checks the same token instead.
         opt={"exclude_from_auth": True},

@@ -17,8 +17,9 @@ from loans.applications.workflow import allowed_actions
 from loans.core.actor import Actor
 from loans.money import fen_to_str
 from loans.regions.codes import RegionLevel
+from loans.server.errors import bilingual
 from loans.web.labels import label
-from loans.web.navigation import menu_for
+from loans.web.navigation import current_item, menu_for
 
 STATIC = Path(__file__).parent / "static"
 
@@ -80,6 +81,7 @@ def register_helpers(engine: JinjaTemplateEngine, timezone: str) -> None:
     engine.engine.globals.update(
         label=label,
         menu_for=menu_for,
+        current_item=current_item,
         yuan=fen_to_str,
         static_url=static_url,
         allowed_actions=allowed_actions,
@@ -94,5 +96,6 @@ def register_helpers(engine: JinjaTemplateEngine, timezone: str) -> None:
         product_options=product_options,
         fund_options=fund_options,
         flat=flat,
+        zh_part=lambda message: bilingual(message)[1],
         local_time=local_time,
     )
