@@ -40,8 +40,15 @@ async def page_data(client, world: World) -> dict[str, str]:
     )
     draft = await create_application(client, world, world.fund_id, applicant=applicant)
     submitted = await application_in(client, world, "township_submitted", world.fund_id)
-    await disbursed_loan(client, world, world.fund_id)
-    return {"applicant": applicant["id"], "draft": draft["id"], "submitted": submitted["id"]}
+    recommended = await application_in(client, world, "county_recommended", world.fund_id)
+    _, loan = await disbursed_loan(client, world, world.fund_id)
+    return {
+        "applicant": applicant["id"],
+        "draft": draft["id"],
+        "submitted": submitted["id"],
+        "recommended": recommended["id"],
+        "loan": loan["id"],
+    }
 
 
 PAGES = {
@@ -62,6 +69,15 @@ PAGES = {
     "county": [
         ("todo-county", "/todo"),
         ("application-review", "/applications/{submitted}"),
+        ("overdue-county", "/loans?status=overdue"),
+    ],
+    "bank": [
+        ("todo-bank", "/todo"),
+        ("application-decision", "/applications/{recommended}"),
+        ("loans", "/loans"),
+        ("loan", "/loans/{loan}?payoff_on=2026-12-31"),
+        ("due", "/repayments/due"),
+        ("imports", "/imports"),
     ],
 }
 
