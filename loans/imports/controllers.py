@@ -8,11 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.roles import Role
 from loans.core.schemas import Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
-from loans.imports.service import ImportService, queue_import
+from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
 from loans.server.openapi import answering_files
@@ -105,7 +104,7 @@ class ImportController(Controller):
     async def loan_book_template(
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
-        actor.require(Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+        actor.require(*BOOK_UPLOADERS)
         return Response(
             await loan_book_template(db_session, actor, today(settings)),
             media_type=XLSX_MEDIA_TYPE,

@@ -37,6 +37,10 @@ BATCH_ROWS = 5000
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
+# Who uploads an existing loan book.
+BOOK_UPLOADERS = (Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+
+
 @dataclass
 class ImportService:
     session: AsyncSession
@@ -51,7 +55,7 @@ class ImportService:
     async def upload_book(self, filename: str, content: bytes) -> RepaymentImport:
         """An existing loan book: a bank liaison's loans of her bank, or a county officer's naming the bank on each
         row."""
-        self.actor.require(Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+        self.actor.require(*BOOK_UPLOADERS)
         bank_column = self.actor.role == Role.COUNTY_OFFICER
         rows = _readable(lambda: read_book(content, filename, bank_column=bank_column), content)
         return await self._store("loans", filename, content, rows.height)

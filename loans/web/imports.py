@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -14,15 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
+from loans.core.errors import DomainError
 from loans.imports.parsing import COLUMNS
-from loans.imports.service import ImportService, queue_import
+from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
+from loans.imports.template import XLSX_MEDIA_TYPE, loan_book_template
 from loans.settings import Settings
 from loans.web.export import xlsx_response
 from loans.web.forms import FORM_ERRORS, field_errors, rollback
 from loans.web.pages import page
 from loans.web.paging import PER_PAGE, pager
 
-OUTCOMES = ("posted", "duplicate", "rejected")
+OUTCOMES = ("posted", "created", "duplicate", "rejected")
 UNFINISHED = ("queued", "running")
 
 
@@ -41,6 +44,38 @@ class ImportPages(Controller):
             "银行还款文件模板", [names[0] for names in COLUMNS.values()], [], today(settings)
         )
 
+    @get("/loans/template")
+    async def loan_book_template(
+        self, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> Response:
+        """The loan book's template, its example row filled in from the user's county."""
+        actor.require(*BOOK_UPLOADERS)
+        return Response(
+            await loan_book_template(db_session, actor, today(settings)),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('贷款台账导入模板.xlsx')}"},
+        )
+
+    @post("/loans")
+    async def upload_loan_book(
+        self,
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+    ) -> Template | Redirect:
+        try:
+            batch = await ImportService(db_session, actor).upload_book(
+                data.filename or "book.csv", await data.read()
+            )
+        except FORM_ERRORS as exc:
+            await rollback(db_session)
+            # the loan book's file field is "book" on the page, beside the repayment file's "file"
+            errors = {("book" if field == "file" else field): m for field, m in field_errors(exc).items()}
+            return await _history_page(db_session, actor, errors, status_code=_status(exc))
+        await queue_import(db_session, request.app.state.redis, batch)
+        return Redirect(f"/imports/{batch.id}", status_code=303)
+
     @post("/")
     async def upload(
         self,
@@ -56,7 +91,7 @@ class ImportPages(Controller):
             )
         except FORM_ERRORS as exc:
             await rollback(db_session)
-            return await _history_page(db_session, actor, field_errors(exc), status_code=422)
+            return await _history_page(db_session, actor, field_errors(exc), status_code=_status(exc))
         await queue_import(db_session, request.app.state.redis, batch)
         return Redirect(f"/imports/{batch.id}", status_code=303)
 
@@ -94,6 +129,10 @@ class ImportPages(Controller):
         return response
 
 
+def _status(exc: Exception) -> int:
+    return exc.status_code if isinstance(exc, DomainError) else 422
+
+
 async def _history_page(
     session: AsyncSession, actor: Actor, errors: dict[str, str], *, status_code: int = 200
 ) -> Template:
@@ -103,4 +142,5 @@ async def _history_page(
         batches=await ImportService(session, actor).history(),
         errors=errors,
         columns=COLUMNS,
+        books=actor.role in BOOK_UPLOADERS,
     )

@@ -4,6 +4,8 @@ worker and reported row by row."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import expect
 
 from tests.api.helpers import application_in, deposit_into
@@ -87,7 +89,7 @@ async def test_a_bank_file_is_posted_and_reported_row_by_row(open_session, clien
     await page.get_by_label("还款文件（CSV 或 XLSX）").set_input_files(
         files=[{"name": "bank.csv", "mimeType": "text/csv", "buffer": content.encode()}]
     )
-    await page.get_by_role("button", name="上传").click()
+    await page.get_by_role("button", name="上传还款文件").click()
     await expect(page.get_by_role("heading", name="还款文件 bank.csv")).to_be_visible()
     await expect(page.locator("#progress")).to_contain_text("共 2 行")
 
@@ -109,5 +111,21 @@ async def test_the_bad_file_is_refused_beside_the_file_field(open_session, world
     await page.get_by_label("还款文件（CSV 或 XLSX）").set_input_files(
         files=[{"name": "bank.csv", "mimeType": "text/csv", "buffer": "合同编号,交易流水号\n".encode()}]
     )
-    assert await answer_to(page, page.get_by_role("button", name="上传").click) == 422
+    assert await answer_to(page, page.get_by_role("button", name="上传还款文件").click) == 422
     await expect(page.locator("#err-file")).to_be_visible()
+
+
+async def test_a_loan_book_is_imported_from_its_own_template(open_session, world: World, run_jobs):
+    bank = await open_session("bank")
+    page = await bank.open("/imports")
+    async with page.expect_download() as template:
+        await page.get_by_role("link", name="下载贷款台账模板").click()
+    download = await template.value
+    assert download.suggested_filename == "贷款台账导入模板.xlsx"
+    await page.get_by_label("贷款台账文件（CSV 或 XLSX）").set_input_files(await download.path())
+    await page.get_by_role("button", name="上传贷款台账").click()
+    await expect(page.get_by_role("heading", name=re.compile("^贷款台账 "))).to_be_visible()
+    assert await run_jobs() >= 1
+    rows = page.locator("tbody tr")
+    await expect(rows.first).to_contain_text("已创建", timeout=15_000)
+    await expect(page.locator("#progress")).to_contain_text("已建立贷款 1")
