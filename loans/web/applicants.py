@@ -17,9 +17,9 @@ from loans.applications.service import ApplicationService
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.errors import Conflict, InvalidInput
+from loans.core.region_codes import RegionLevel
 from loans.loans.controllers import loan_out
 from loans.loans.service import LoanBalances, LoanService, balances_for
-from loans.regions.codes import RegionLevel
 from loans.regions.service import RegionService
 from loans.settings import Settings
 from loans.web.export import xlsx_response

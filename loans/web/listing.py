@@ -15,7 +15,7 @@ from loans.applicants.schemas import ApplicantOut
 from loans.applicants.service import ApplicantService
 from loans.applications.service import ApplicationView
 from loans.core.actor import Actor
-from loans.regions.codes import RegionLevel
+from loans.core.region_codes import RegionLevel
 from loans.regions.models import Region
 from loans.regions.service import RegionService
 from loans.settings import Settings
