@@ -76,9 +76,14 @@ def test_dev_runs_everything_with_demo_data_and_restarts_on_the_same_data(tmp_pa
         statuses = {a["status"] for a in _get(f"{base}/api/v1/applications?limit=100", token)["items"]}
         assert applications["total"] >= 30 and {"draft", "disbursed", "declined", "withdrawn"} <= statuses
         assert _token(base, "admin", "dev-command-test-secret")
+        with urllib.request.urlopen(f"{base}/", timeout=5) as response:
+            sign_in = response.read().decode()
+        assert '<html lang="zh-CN"' in sign_in and "登录" in sign_in
     finally:
         output = _stop(process)
     assert "/schema/swagger" in output and "jinguo-demo-2026" in output
+    first = output.index(base)
+    assert output[first + len(base) :].startswith("/ ")  # the web address comes first
 
     again = _start(tmp_path / "data", port)
     try:

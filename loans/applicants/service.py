@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -10,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.disclosure import bank_applicant_ids
 from loans.applicants.models import Applicant, Training
-from loans.applicants.national_id import InvalidNationalId, validate_applicant_id
+from loans.applicants.national_id import InvalidNationalId, NationalId, validate_applicant_id
 from loans.applicants.schemas import ApplicantCreate, TrainingCreate
 from loans.audit.service import record_event
 from loans.core.actor import Actor
@@ -20,6 +22,33 @@ from loans.core.roles import Role
 from loans.regions.service import require_region
 from loans.settings import Settings
 
+# Who registers applicants, their trainings and their applications.
+REGISTRARS = (Role.TOWNSHIP_STAFF,)
+
+
+_ID_OR_PHONE_TAIL = re.compile(r"^\d{3,10}[\dX]$")
+
+
+def applicant_matches(q: str) -> ColumnElement[bool]:
+    """The search box: a name's start, a whole ID number, or the last digits of an ID number or a phone."""
+    q = q.strip().upper()
+    # autoescape: a % or _ typed into the search box is a character, not a LIKE wildcard
+    conditions = [Applicant.name.startswith(q, autoescape=True), Applicant.national_id == q]
+    if _ID_OR_PHONE_TAIL.match(q):
+        conditions += [
+            Applicant.national_id.endswith(q, autoescape=True),
+            Applicant.phone.endswith(q, autoescape=True),
+        ]
+    return or_(*conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheck:
+    national_id: NationalId
+    age: int
+    registered: bool
+    existing: Applicant | None
+
 
 @dataclass
 class ApplicantService:
@@ -28,16 +57,8 @@ class ApplicantService:
     settings: Settings
 
     async def register(self, data: ApplicantCreate, today: date) -> Applicant:
-        self.actor.require(Role.TOWNSHIP_STAFF)
-        try:
-            national_id = validate_applicant_id(
-                data.national_id,
-                today=today,
-                min_age=self.settings.applicant_min_age,
-                max_age=self.settings.applicant_max_age,
-            )
-        except InvalidNationalId as exc:
-            raise InvalidInput("national_id", exc.message_en, exc.message_zh) from exc
+        self.actor.require(*REGISTRARS)
+        national_id = self._validated_id(data.national_id, today)
         await require_region(self.session, "village_code", data.village_code, RegionLevel.VILLAGE)
         county, township, village = region_path(data.village_code)
         if not self.actor.covers_region(county, township, village):
@@ -89,6 +110,35 @@ class ApplicantService:
             conditions.append(Applicant.id.in_(bank_applicant_ids(self.actor)))
         return conditions
 
+    def _validated_id(self, raw: str, today: date) -> NationalId:
+        try:
+            return validate_applicant_id(
+                raw,
+                today=today,
+                min_age=self.settings.applicant_min_age,
+                max_age=self.settings.applicant_max_age,
+            )
+        except InvalidNationalId as exc:
+            raise InvalidInput("national_id", exc.message_en, exc.message_zh) from exc
+
+    async def check_national_id(self, raw: str, today: date) -> IdCheck:
+        """What registering ``raw`` would meet, before the form is sent: the ID's own checks (422 as register
+        raises them) and an applicant already registered with it (her id only when she is in scope)."""
+        self.actor.require(*REGISTRARS)
+        national_id = self._validated_id(raw, today)
+        existing = await self.session.scalar(
+            select(Applicant).where(Applicant.national_id == national_id.number)
+        )
+        in_scope = existing is not None and self.actor.covers_region(
+            existing.county_code, existing.township_code, existing.village_code
+        )
+        return IdCheck(
+            national_id=national_id,
+            age=national_id.age_on(today),
+            registered=existing is not None,
+            existing=existing if in_scope else None,
+        )
+
     async def get(self, applicant_id: UUID) -> Applicant:
         applicant = await self.session.scalar(
             select(Applicant).where(Applicant.id == applicant_id, *self._in_scope())
@@ -97,14 +147,20 @@ class ApplicantService:
             raise NotFound("applicant", "申请人", applicant_id)
         return applicant
 
+    async def by_ids(self, applicant_ids: Iterable[UUID]) -> dict[UUID, Applicant]:
+        """The applicants among ``applicant_ids`` that are in scope, by id (one query)."""
+        ids = set(applicant_ids)
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Applicant).where(Applicant.id.in_(ids), *self._in_scope()))
+        return {a.id: a for a in rows}
+
     async def search(
         self, *, q: str | None, region_code: str | None, category: str | None, limit: int, offset: int
     ) -> tuple[list[Applicant], int]:
         conditions = self._in_scope()
         if q:
-            # autoescape: a % or _ typed into the search box is a character, not a LIKE wildcard
-            name_prefix = Applicant.name.startswith(q, autoescape=True)
-            conditions.append(or_(name_prefix, Applicant.national_id == q.upper()))
+            conditions.append(applicant_matches(q))
         if region_code:
             conditions.append(
                 or_(
@@ -126,7 +182,7 @@ class ApplicantService:
         return list(rows), int(total or 0)
 
     async def add_training(self, applicant_id: UUID, data: TrainingCreate) -> Training:
-        self.actor.require(Role.TOWNSHIP_STAFF)
+        self.actor.require(*REGISTRARS)
         await self.get(applicant_id)
         training = Training(applicant_id=applicant_id, **data.model_dump())
         self.session.add(training)

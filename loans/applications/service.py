@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.models import Applicant, Training
-from loans.applicants.service import ApplicantService
+from loans.applicants.service import REGISTRARS, ApplicantService, applicant_matches
 from loans.applications.credit_code import InvalidCreditCode, validate_credit_code
 from loans.applications.models import Application, ApplicationMember
 from loans.applications.schemas import (
@@ -38,7 +39,6 @@ from loans.core import clock
 from loans.core.actor import Actor
 from loans.core.db import locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
-from loans.core.roles import Role
 from loans.funds.models import GuaranteeFund
 from loans.funds.service import FundService
 from loans.loans.models import Loan
@@ -127,8 +127,14 @@ class ApplicationService:
         applicant_id: UUID | None,
         limit: int,
         offset: int,
+        q: str | None = None,
+        statuses: Collection[str] = (),
     ) -> tuple[list[ApplicationView], int]:
         conditions = [self.actor.scope_filter(Application)]
+        if statuses:
+            conditions.append(Application.status.in_(statuses))
+        if q:
+            conditions.append(Application.applicant_id.in_(select(Applicant.id).where(applicant_matches(q))))
         if status:
             conditions.append(Application.status == status)
         if applicant_id:
@@ -151,6 +157,15 @@ class ApplicationService:
         )
         return await self.views(rows), int(total or 0)
 
+    async def count_by_status(self) -> dict[Status, int]:
+        """How many applications in scope are in each state (one grouped count)."""
+        rows = await self.session.execute(
+            select(Application.status, func.count())
+            .where(self.actor.scope_filter(Application))
+            .group_by(Application.status)
+        )
+        return {Status(status): count for status, count in rows}
+
     async def history(self, application_id: UUID) -> list[AuditEvent]:
         application = await self._load(application_id)
         query = (
@@ -163,7 +178,7 @@ class ApplicationService:
     # --- making an application ---------------------------------------------------------------------
 
     async def create(self, data: ApplicationCreate, today: date) -> Application:
-        self.actor.require(Role.TOWNSHIP_STAFF)
+        self.actor.require(*REGISTRARS)
         applicants = ApplicantService(self.session, self.actor, self.settings)
         applicant = await applicants.get(data.applicant_id)
         product = await self._product_for(data.product_code, applicant.county_code, today)

@@ -165,3 +165,18 @@ def require_step_date(action: Action, application: Any, on: date, today: date) -
             f"{on} is before the application became {status} on {entered_on}",
             f"日期 {on} 早于{ENTERED_ON_ZH[status]} {entered_on}",
         )
+
+
+def allowed_actions(role: Role, current: str) -> list[Action]:
+    """The actions ``role`` may take on an application in state ``current``, in the table's order."""
+    status = Status(current)
+    return [action for action, t in TRANSITIONS.items() if role in t.roles and status in t.sources]
+
+
+def waiting_statuses(role: Role) -> dict[Action, frozenset[Status]]:
+    """For each forward step ``role`` makes (withdrawal is no step forward), the states that wait for it."""
+    return {
+        action: t.sources
+        for action, t in TRANSITIONS.items()
+        if role in t.roles and action != Action.WITHDRAW
+    }

@@ -19,6 +19,7 @@ from loans.settings import Settings
 def _print_banner(host: str, port: int, settings: Settings, admin_password: str | None, summary) -> None:
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     table = Table(title="Jinguo Loans 巾帼贷款 is running", show_header=False)
+    table.add_row("Web 网页", f"{base}/")
     table.add_row("API", f"{base}/api/v1")
     table.add_row("OpenAPI", f"{base}/schema/swagger  (JSON: {base}/schema/openapi.json)")
     table.add_row("Health", f"{base}/health")

@@ -8,11 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.roles import Role
 from loans.core.schemas import Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
-from loans.imports.service import ImportService
+from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
 from loans.server.openapi import answering_files
@@ -66,11 +65,7 @@ def import_out(
 
 
 async def _queued(request: Request, db_session: AsyncSession, batch: RepaymentImport) -> ImportOut:
-    # The job must find the committed row: commit before enqueueing (the plugin's commit comes later).
-    await db_session.commit()
-    await request.app.state.redis.enqueue_job(
-        "process_repayment_import", str(batch.id), _job_id=f"{batch.kind}-import:{batch.id}"
-    )
+    await queue_import(db_session, request.app.state.redis, batch)
     return import_out(batch)
 
 
@@ -109,7 +104,7 @@ class ImportController(Controller):
     async def loan_book_template(
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
-        actor.require(Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+        actor.require(*BOOK_UPLOADERS)
         return Response(
             await loan_book_template(db_session, actor, today(settings)),
             media_type=XLSX_MEDIA_TYPE,

@@ -15,8 +15,10 @@ from typing import Any
 from uuid import UUID
 
 import polars as pl
+from arq.connections import ArqRedis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from loans.core.actor import Actor
 from loans.core.errors import InvalidInput, NotFound
@@ -35,6 +37,10 @@ BATCH_ROWS = 5000
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
+# Who uploads an existing loan book.
+BOOK_UPLOADERS = (Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+
+
 @dataclass
 class ImportService:
     session: AsyncSession
@@ -49,7 +55,7 @@ class ImportService:
     async def upload_book(self, filename: str, content: bytes) -> RepaymentImport:
         """An existing loan book: a bank liaison's loans of her bank, or a county officer's naming the bank on each
         row."""
-        self.actor.require(Role.BANK_LIAISON, Role.COUNTY_OFFICER)
+        self.actor.require(*BOOK_UPLOADERS)
         bank_column = self.actor.role == Role.COUNTY_OFFICER
         rows = _readable(lambda: read_book(content, filename, bank_column=bank_column), content)
         return await self._store("loans", filename, content, rows.height)
@@ -84,6 +90,17 @@ class ImportService:
             raise NotFound("import", "导入批次", import_id)
         return batch
 
+    async def history(self, limit: int = 50) -> list[RepaymentImport]:
+        """The latest uploads the caller may see, newest first (their content is not read)."""
+        query = (
+            select(RepaymentImport)
+            .options(defer(RepaymentImport.content))
+            .where(self.actor.covers(RepaymentImport.county_code, RepaymentImport.bank_code))
+            .order_by(RepaymentImport.created_at.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
     async def rows(
         self, import_id: UUID, outcome: str | None, limit: int, offset: int
     ) -> tuple[list[ImportRow], int]:
@@ -95,6 +112,14 @@ class ImportService:
             select(ImportRow).where(*conditions).order_by(ImportRow.row_no).limit(limit).offset(offset)
         )
         return list(rows), int(total or 0)
+
+
+async def queue_import(session: AsyncSession, redis: ArqRedis, batch: RepaymentImport) -> None:
+    """Hand an uploaded file to the worker. The job must find the committed row: commit before enqueueing."""
+    await session.commit()
+    await redis.enqueue_job(
+        "process_repayment_import", str(batch.id), _job_id=f"{batch.kind}-import:{batch.id}"
+    )
 
 
 def _readable(read: Callable[[], pl.DataFrame], content: bytes) -> pl.DataFrame:

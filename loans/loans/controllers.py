@@ -4,7 +4,6 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
@@ -92,30 +91,12 @@ class LoanController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: Offset = 0,
     ) -> Page[LoanOut]:
-        conditions = [actor.scope_filter(Loan)]
-        if status:
-            conditions.append(Loan.status == status)
-        if bank_code:
-            conditions.append(Loan.bank_code == bank_code)
-        if region_code:
-            conditions.append(
-                (Loan.county_code == region_code)
-                | (Loan.township_code == region_code)
-                | (Loan.village_code == region_code)
-            )
-        total = await db_session.scalar(select(func.count()).select_from(Loan).where(*conditions))
-        loans = list(
-            await db_session.scalars(
-                select(Loan)
-                .where(*conditions)
-                .order_by(Loan.disbursed_on.desc(), Loan.id)
-                .limit(limit)
-                .offset(offset)
-            )
+        loans, total = await LoanService(db_session, actor).search(
+            status=status, region_code=region_code, bank_code=bank_code, limit=limit, offset=offset
         )
         balances = await balances_for(db_session, [loan.id for loan in loans])
         items = [loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans]
-        return Page[LoanOut](items=items, total=int(total or 0), limit=limit, offset=offset)
+        return Page[LoanOut](items=items, total=total, limit=limit, offset=offset)
 
     @get("/{loan_id:uuid}")
     async def get_loan(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> LoanOut:

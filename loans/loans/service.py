@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from loans.applicants.models import Applicant
+from loans.applicants.service import applicant_matches
 from loans.applications.models import Application
 from loans.core.actor import Actor
 from loans.core.db import fresh, locked
@@ -123,6 +125,105 @@ class LoanService:
         )
         return list(await self.session.scalars(query))
 
+    async def search(
+        self,
+        *,
+        status: str | None = None,
+        region_code: str | None = None,
+        bank_code: str | None = None,
+        bucket: str | None = None,
+        q: str | None = None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Loan], int]:
+        """Loans in scope, newest disbursement first; ``q`` is a contract number or the search box of applicants."""
+        conditions = [self.actor.scope_filter(Loan)]
+        if status:
+            conditions.append(Loan.status == status)
+        if bank_code:
+            conditions.append(Loan.bank_code == bank_code)
+        if bucket:
+            conditions.append(Loan.bucket == bucket)
+        if region_code:
+            conditions.append(
+                (Loan.county_code == region_code)
+                | (Loan.township_code == region_code)
+                | (Loan.village_code == region_code)
+            )
+        if q:
+            conditions.append(
+                (Loan.contract_no == q.strip())
+                | Loan.applicant_id.in_(select(Applicant.id).where(applicant_matches(q)))
+            )
+        total = await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions))
+        loans = await self.session.scalars(
+            select(Loan)
+            .where(*conditions)
+            .order_by(Loan.disbursed_on.desc(), Loan.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(loans), int(total or 0)
+
+    async def buckets(self) -> list[BucketFigures]:
+        """逾期台账's head: the loans in scope still being repaid, by delinquency bucket (one grouped read)."""
+        rows = await self.session.execute(
+            select(Loan.bucket, func.count(), func.sum(Loan.outstanding_principal))
+            .where(self.actor.scope_filter(Loan), Loan.status.in_(("active", "overdue")))
+            .group_by(Loan.bucket)
+        )
+        found = {bucket: BucketFigures(bucket, count, int(amount or 0)) for bucket, count, amount in rows}
+        return [found.get(bucket, BucketFigures(bucket, 0, 0)) for bucket in BUCKETS]
+
+    async def due_by(self, day: date, *, limit: int, offset: int) -> tuple[list[DueInstallment], int]:
+        """还款登记's list: installments due on or before ``day`` that the borrower still owes, oldest first."""
+        owed = (
+            (LoanInstallment.principal - LoanInstallment.paid_principal)
+            + (
+                LoanInstallment.borrower_interest
+                - LoanInstallment.cancelled_interest
+                - LoanInstallment.paid_interest
+            )
+            + (LoanInstallment.penalty_accrued - LoanInstallment.paid_penalty)
+        )
+        conditions = [
+            self.actor.scope_filter(Loan),
+            Loan.status.in_(("active", "overdue")),
+            LoanInstallment.due_date <= day,
+            owed > 0,
+        ]
+        joined = select(LoanInstallment).join(Loan, Loan.id == LoanInstallment.loan_id)
+        total = await self.session.scalar(
+            select(func.count()).select_from(joined.where(*conditions).subquery())
+        )
+        rows = await self.session.execute(
+            select(Loan, LoanInstallment.seq, LoanInstallment.due_date, owed)
+            .join(LoanInstallment, LoanInstallment.loan_id == Loan.id)
+            .where(*conditions)
+            .order_by(LoanInstallment.due_date, Loan.contract_no, LoanInstallment.seq)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [DueInstallment(loan, seq, due, int(amount)) for loan, seq, due, amount in rows], int(
+            total or 0
+        )
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many loans in scope are in each status (one grouped count)."""
+        rows = await self.session.execute(
+            select(Loan.status, func.count()).where(self.actor.scope_filter(Loan)).group_by(Loan.status)
+        )
+        return {status: count for status, count in rows}
+
+    async def for_applicant(self, applicant_id: UUID) -> list[Loan]:
+        """The loans she leads, in scope, newest first."""
+        query = (
+            select(Loan)
+            .where(Loan.applicant_id == applicant_id, self.actor.scope_filter(Loan))
+            .order_by(Loan.disbursed_on.desc())
+        )
+        return list(await self.session.scalars(query))
+
     async def count_for_applicant(self, applicant_id: UUID) -> tuple[int, int]:
         """(loans ever disbursed to her, of which not yet settled)."""
         total, unsettled = (
@@ -133,6 +234,24 @@ class LoanService:
             )
         ).one()
         return int(total), int(unsettled)
+
+
+BUCKETS = ("current", "1-30", "31-90", "91-180", "181+")
+
+
+@dataclass(frozen=True, slots=True)
+class BucketFigures:
+    bucket: str
+    loans: int
+    outstanding_principal: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueInstallment:
+    loan: Loan
+    seq: int
+    due_date: date
+    owed: int
 
 
 @dataclass(frozen=True, slots=True)

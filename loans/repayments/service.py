@@ -26,7 +26,14 @@ from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.service import LoanService
 from loans.money import fen_to_str, yuan_to_fen
-from loans.repayments.allocation import Allocation, AllocationLine, InstallmentState, Overpayment, allocate
+from loans.repayments.allocation import (
+    Allocation,
+    AllocationLine,
+    InstallmentState,
+    Overpayment,
+    allocate,
+    payoff_amount,
+)
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 from loans.repayments.value_dating import (
@@ -226,6 +233,10 @@ def _allocate(
         raise _exceeds(exc.payoff, paid_on) from exc
 
 
+# Who posts and reverses repayments.
+POSTERS = (Role.BANK_LIAISON,)
+
+
 @dataclass
 class RepaymentService:
     session: AsyncSession
@@ -262,7 +273,7 @@ class RepaymentService:
         writes nothing and answers the first posting (or 409 if its content differs). A refused posting is
         checked for being a repeat first: repeating the payment that settled a loan still answers 200."""
         loan, connection = await self._posting_target(loan_id)
-        self.actor.require(Role.BANK_LIAISON)
+        self.actor.require(*POSTERS)
         amount = yuan_to_fen(data.amount)
         try:
             _check_postable(loan, data, today)
@@ -408,7 +419,7 @@ class RepaymentService:
         if repayment is None:
             raise NotFound("repayment", "还款记录", repayment_id)
         loan = await self._lock_loan(repayment.loan_id)
-        self.actor.require(Role.BANK_LIAISON)
+        self.actor.require(*POSTERS)
         if await self.session.scalar(
             select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)
         ):
@@ -487,6 +498,12 @@ class RepaymentService:
         return PostingResult(
             repayment, lines, LoanAfter.of(loan), reversed=reversed_ is not None, created=created
         )
+
+    async def payoff(self, loan_id: UUID, on: date) -> int:
+        """What paying the loan off on ``on`` costs, in fen: the amount a posting dated ``on`` settles it with."""
+        loan = await LoanService(self.session, self.actor).get(loan_id)
+        rows = await INSTALLMENT_STATES.fetch(await driver_connection(self.session), {"loan_id": loan_id})
+        return payoff_amount([InstallmentState(*row) for row in rows], on, loan.subsidy_share)
 
     async def for_loan(self, loan_id: UUID) -> list[PostingResult]:
         """Every repayment of a loan with its allocation, in three queries."""

@@ -43,6 +43,7 @@ from loans.users.auth import TokenStandings, build_jwt_auth
 from loans.users.controllers import AuthController, UserController
 from loans.users.service import token_lifetime
 from loans.visits.controllers import FollowUpController
+from loans.web.router import static_router, web_app_config, web_router
 
 CONTROLLERS = [
     AuthController,
@@ -70,9 +71,9 @@ def provide_actor(request: Request) -> Actor:
     return request.user
 
 
-@get("/", include_in_schema=False)
-async def index() -> dict[str, str]:
-    return {"service": "Jinguo Loans 巾帼贷款", "openapi": "/schema/swagger", "health": "/health"}
+@get("/api/v1", include_in_schema=False, exclude_from_auth=True)
+async def service_description() -> dict[str, str]:
+    return {"service": "Jinguo Loans 巾帼贷款", "web": "/", "openapi": "/schema/swagger", "health": "/health"}
 
 
 def freeze_startup_objects() -> None:
@@ -96,7 +97,8 @@ def secret_key(settings: Settings) -> str:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
-    jwt_auth = build_jwt_auth(secret_key(settings), token_lifetime(settings.token_ttl_minutes))
+    secret = secret_key(settings)
+    jwt_auth = build_jwt_auth(secret, token_lifetime(settings.token_ttl_minutes))
     db_config = sqlalchemy_config(settings)
 
     @asynccontextmanager
@@ -108,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.redis.aclose()
 
     app = Litestar(
-        route_handlers=[index, health, *CONTROLLERS],
+        route_handlers=[service_description, health, *CONTROLLERS, web_router(), static_router()],
         plugins=[SQLAlchemyPlugin(config=db_config), SentAsTextPlugin()],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[redis_pool],
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=[SelfHostedSwagger()],
         ),
+        **web_app_config(secret, settings.timezone),
     )
     document_errors(app)
     return app

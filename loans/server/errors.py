@@ -63,6 +63,15 @@ def _zh(message: str) -> str:
     return "输入无效"
 
 
+def bilingual(message: str) -> tuple[str, str]:
+    """A validator's message as (English, Chinese): its own "english / 中文" pair, or a translation."""
+    message = message.removeprefix("Value error, ")
+    if " / " in message:
+        english, chinese = message.split(" / ", 1)
+        return english, chinese
+    return message, _zh(message)
+
+
 def _field_name(key: str | None) -> str:
     return key or "body"
 
@@ -74,11 +83,7 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response:
 def validation_error_handler(_: Request, exc: ValidationException) -> Response:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        message = str(item.get("message", "invalid")).removeprefix("Value error, ")
-        if " / " in message:
-            message, message_zh = message.split(" / ", 1)
-        else:
-            message_zh = _zh(message)
+        message, message_zh = bilingual(str(item.get("message", "invalid")))
         errors.append({"field": _field_name(item.get("key")), "message": message, "message_zh": message_zh})
     if not errors:
         errors.append({"field": "body", "message": exc.detail, "message_zh": "请求体无效"})

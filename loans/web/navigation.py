@@ -1,0 +1,47 @@
+"""The left menu: what each role works on (a link is shown only where the role has work; the services still
+decide what it may do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loans.core.actor import Actor
+from loans.core.roles import Role
+
+EVERYONE = frozenset(Role)
+READERS = frozenset(Role) - {Role.ADMIN}
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    label: str
+    href: str
+    roles: frozenset[Role]
+
+
+MENU = (
+    MenuItem("我的待办", "/todo", EVERYONE),
+    MenuItem("申请人登记", "/applicants/new", frozenset({Role.TOWNSHIP_STAFF})),
+    MenuItem("借款人档案", "/applicants", READERS),
+    MenuItem("村证明待办", "/applications?status=draft", frozenset({Role.VILLAGE_OFFICER})),
+    MenuItem("贷款申请", "/applications", READERS - {Role.VILLAGE_OFFICER}),
+    MenuItem("待审批", "/applications?status=county_recommended", frozenset({Role.BANK_LIAISON})),
+    MenuItem("待放款", "/applications?status=bank_approved", frozenset({Role.BANK_LIAISON})),
+    MenuItem("还款登记", "/repayments/due", frozenset({Role.BANK_LIAISON})),
+    MenuItem("银行还款文件", "/imports", frozenset({Role.BANK_LIAISON})),
+    MenuItem("贷款台账", "/loans", READERS - {Role.VILLAGE_OFFICER}),
+    MenuItem("逾期台账", "/loans?status=overdue", READERS),
+    MenuItem("修改密码", "/password", EVERYONE),
+)
+
+
+def menu_for(actor: Actor) -> list[MenuItem]:
+    return [item for item in MENU if actor.role in item.roles]
+
+
+def current_item(items: list[MenuItem], path: str, query: str) -> MenuItem | None:
+    """The menu item of the page: the one naming the path and query exactly, else the one naming the path."""
+    full = f"{path}?{query}" if query else path
+    return next((i for i in items if i.href == full), None) or next(
+        (i for i in items if i.href == path), None
+    )
