@@ -15,6 +15,7 @@ from loans.imports.schemas import ImportOut, ImportRowOut
 from loans.imports.service import ImportService
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
 from loans.money import fen_to_str
+from loans.outbox.service import hand_over_soon
 from loans.server.openapi import answering_files
 from loans.server.uploads import UploadedFile
 from loans.settings import Settings
@@ -66,11 +67,9 @@ def import_out(
 
 
 async def _queued(request: Request, db_session: AsyncSession, batch: RepaymentImport) -> ImportOut:
-    # The job must find the committed row: commit before enqueueing (the plugin's commit comes later).
+    """The row and its outbox entry commit (no Redis needed), then the work is handed over if Redis answers."""
     await db_session.commit()
-    await request.app.state.redis.enqueue_job(
-        "process_repayment_import", str(batch.id), _job_id=f"{batch.kind}-import:{batch.id}"
-    )
+    await hand_over_soon(db_session, request.app.state.redis, batch.id)
     return import_out(batch)
 
 

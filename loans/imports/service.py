@@ -28,6 +28,7 @@ from loans.imports.book_posting import BookKeys, BookOutcome, post_book_batch
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import ImportFileError, read_bank_file
 from loans.imports.posting import ImportKeys, post_batch
+from loans.outbox.service import add as add_to_outbox
 from loans.settings import Settings
 from loans.users.models import User
 
@@ -69,6 +70,7 @@ class ImportService:
         )
         self.session.add(batch)
         await self.session.flush()
+        await add_to_outbox(self.session, "process_repayment_import", batch)
         return batch
 
     async def get(self, import_id: UUID) -> RepaymentImport:

@@ -116,7 +116,7 @@ async def test_reminders_are_written_once_listed_in_scope_and_drained(client, wo
             sent.append(reminder.event)
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        assert await drain_outbox(session, RecordingSender()) == 2
+        assert (await drain_outbox(session, RecordingSender())).sent == 2
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        assert await drain_outbox(session, RecordingSender()) == 0
+        assert (await drain_outbox(session, RecordingSender())).sent == 0
     assert sorted(sent) == ["due_in_7", "overdue_1"]
