@@ -69,7 +69,8 @@ def _start(data_dir: Path, port: int, *options: str) -> subprocess.Popen:
     )
 
 
-def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 120) -> dict:
+def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 300) -> dict:
+    """Generous: on a loaded machine the worker's imports alone took 50 s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read()
