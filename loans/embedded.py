@@ -108,6 +108,8 @@ class EmbeddedPostgres:
     def stop(self, quiet: bool = False) -> None:
         if not self.owned or not (self.pgdata / "postmaster.pid").exists():
             return
+        if _runs_as_root():  # a folder above may have been closed since the start (pytest closes its own)
+            ensure_prefix_permissions(self.pgdata)
         try:
             pg_commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, timeout=60, **self._run_as())
         except subprocess.CalledProcessError:

@@ -10,6 +10,7 @@ from loans.funds.models import FundEntry, GuaranteeFund
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.jobs.models import Job
 from loans.loans.models import Loan, LoanInstallment
+from loans.outbox.models import OutboxTask, WorkerBeat
 from loans.products.models import LoanProduct
 from loans.regions.models import Region
 from loans.reminders.models import Reminder
@@ -37,6 +38,7 @@ __all__ = [
     "Loan",
     "LoanInstallment",
     "LoanProduct",
+    "OutboxTask",
     "PenaltyAccrual",
     "PortfolioSnapshot",
     "Region",
@@ -47,5 +49,6 @@ __all__ = [
     "RepaymentReversal",
     "Training",
     "User",
+    "WorkerBeat",
     "metadata",
 ]

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, validation_alias="LOANS_DB_POOL_SIZE")
     db_max_overflow: int = Field(default=0, validation_alias="LOANS_DB_MAX_OVERFLOW")
     sql_echo: bool = Field(default=False, validation_alias="LOANS_SQL_ECHO")
+    # A worker writes its heartbeat this often; one silent for worker_dead_after is taken for dead: /health fails
+    # and its running jobs are handed to another worker. The dispatcher hands queued rows over this often.
+    worker_heartbeat_seconds: float = Field(default=10, validation_alias="LOANS_WORKER_HEARTBEAT_SECONDS")
+    worker_dead_after_seconds: float = Field(default=60, validation_alias="LOANS_WORKER_DEAD_AFTER_SECONDS")
+    dispatch_seconds: float = Field(default=5, validation_alias="LOANS_DISPATCH_SECONDS")
 
     @property
     def async_database_url(self) -> str:

@@ -1,9 +1,12 @@
-"""arq tasks. Each is idempotent (arq delivers at least once) and calls the same services as the API."""
+"""arq tasks. Each is idempotent (arq delivers at least once) and calls the same services as the API.
+
+The tasks of jobs and imports run for outbox entries (`loans.outbox`): called with the row's id and the handover
+number, they run once their entry is claimed; a cron that makes a job runs it here through its entry."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +20,8 @@ from loans.core.roles import Role
 from loans.imports.service import process_import
 from loans.jobs.models import Job
 from loans.jobs.service import run_tracked
+from loans.outbox.service import add as add_to_outbox
+from loans.outbox.worker import handed_over, run_here
 from loans.reminders.outbox import LogSender, drain_outbox
 from loans.reporting.locality import cluster_by_county
 from loans.reporting.models import ReportFile
@@ -30,10 +35,13 @@ async def ping(ctx: dict[str, Any]) -> str:
     return "pong"
 
 
-async def process_repayment_import(ctx: dict[str, Any], import_id: str) -> dict[str, int | str]:
+@handed_over
+async def process_repayment_import(
+    ctx: dict[str, Any], import_id: UUID, _attempt: int
+) -> dict[str, int | str]:
     """An uploaded import: a bank's repayment file or a loan book."""
     async with ctx["sessionmaker"]() as session:
-        batch = await process_import(session, UUID(import_id), today(ctx["settings"]), ctx["settings"])
+        batch = await process_import(session, import_id, today(ctx["settings"]), ctx["settings"])
         return {
             "status": batch.status,
             "posted": batch.posted,
@@ -43,7 +51,8 @@ async def process_repayment_import(ctx: dict[str, Any], import_id: str) -> dict[
         }
 
 
-async def close_of_business(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
+@handed_over
+async def close_of_business(ctx: dict[str, Any], job_id: UUID, attempt: int) -> dict[str, Any]:
     async def work(job: Job) -> dict[str, Any]:
         business_date = date.fromisoformat(job.params["business_date"])
         days = await run_close_of_business(
@@ -51,29 +60,13 @@ async def close_of_business(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
         )
         return {"days_closed": [{**asdict(d), "business_date": d.business_date.isoformat()} for d in days]}
 
-    return await run_tracked(ctx["sessionmaker"], UUID(job_id), ctx["job_try"], ctx["max_tries"], work)
+    return await run_tracked(ctx["sessionmaker"], job_id, attempt, ctx["max_tries"], work)
 
 
-async def daily_close_of_business(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Cron: close yesterday (in the deployment's timezone), catching up any missed dates."""
-    async with ctx["sessionmaker"]() as session:
-        job = Job(
-            kind="close_of_business",
-            status="queued",
-            params={"business_date": (today(ctx["settings"]) - timedelta(days=1)).isoformat()},
-        )
-        session.add(job)
-        await session.commit()
-    return await close_of_business(ctx, str(job.id))
-
-
-async def weekly_ledger_check(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Cron: re-sum the penalty and allocation ledgers against the installments. A difference fails the job
-    with the first installment figures named, so it shows in `GET /jobs` and in the worker's log."""
-    async with ctx["sessionmaker"]() as session:
-        job = Job(kind="ledger_check", status="queued", params={})
-        session.add(job)
-        await session.commit()
+@handed_over
+async def ledger_check(ctx: dict[str, Any], job_id: UUID, attempt: int) -> dict[str, Any]:
+    """Re-sum the penalty and allocation ledgers against the installments. A difference fails the job with the
+    first installment figures named, so it shows in `GET /jobs` and in the worker's log."""
 
     async def work(job: Job) -> dict[str, Any]:
         async with ctx["sessionmaker"]() as session:
@@ -82,23 +75,50 @@ async def weekly_ledger_check(ctx: dict[str, Any]) -> dict[str, Any]:
             raise LedgerMismatch(found, drifts)
         return {"figures_disagreeing": 0}
 
-    return await run_tracked(ctx["sessionmaker"], job.id, ctx["job_try"], ctx["max_tries"], work)
+    return await run_tracked(ctx["sessionmaker"], job_id, attempt, ctx["max_tries"], work)
 
 
-async def weekly_county_clustering(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Cron: put each county's rows back together on disk (`loans.reporting.locality`)."""
-    async with ctx["sessionmaker"]() as session:
-        job = Job(kind="cluster_by_county", status="queued", params={})
-        session.add(job)
-        await session.commit()
+@handed_over
+async def cluster_counties(ctx: dict[str, Any], job_id: UUID, attempt: int) -> dict[str, Any]:
+    """Put each county's rows back together on disk (`loans.reporting.locality`)."""
 
     async def work(job: Job) -> dict[str, Any]:
         return {"seconds": await cluster_by_county(ctx["engine"])}
 
-    return await run_tracked(ctx["sessionmaker"], job.id, ctx["job_try"], ctx["max_tries"], work)
+    return await run_tracked(ctx["sessionmaker"], job_id, attempt, ctx["max_tries"], work)
 
 
-async def build_report(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
+async def _cron_job(ctx: dict[str, Any], task, kind: str, params: dict[str, Any]) -> Any:
+    """A job the schedule makes: its row and outbox entry committed, then run in this worker."""
+    async with ctx["sessionmaker"]() as session:
+        job = Job(kind=kind, status="queued", params=params)
+        session.add(job)
+        await session.flush()
+        await add_to_outbox(session, task.__name__, job)
+        await session.commit()
+    return await run_here(ctx, task, job.id)
+
+
+async def daily_close_of_business(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: close yesterday (in the deployment's timezone), catching up any missed dates."""
+    yesterday = today(ctx["settings"]) - timedelta(days=1)
+    return await _cron_job(
+        ctx, close_of_business, "close_of_business", {"business_date": yesterday.isoformat()}
+    )
+
+
+async def weekly_ledger_check(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: the ledger check, every Sunday."""
+    return await _cron_job(ctx, ledger_check, "ledger_check", {})
+
+
+async def weekly_county_clustering(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: the county clustering, every Sunday."""
+    return await _cron_job(ctx, cluster_counties, "cluster_by_county", {})
+
+
+@handed_over
+async def build_report(ctx: dict[str, Any], job_id: UUID, attempt: int) -> dict[str, Any]:
     async def work(job: Job) -> dict[str, Any]:
         params = dict(job.params)
         caller = params.pop("actor")
@@ -127,9 +147,39 @@ async def build_report(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
             "download": f"/api/v1/jobs/{job.id}/download",
         }
 
-    return await run_tracked(ctx["sessionmaker"], UUID(job_id), ctx["job_try"], ctx["max_tries"], work)
+    return await run_tracked(ctx["sessionmaker"], job_id, attempt, ctx["max_tries"], work)
 
 
-async def send_reminders(ctx: dict[str, Any]) -> int:
+async def send_reminders(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron: drain the reminder outbox. A drain that sent or failed something is a `send_reminders` job in
+    `GET /jobs`, failed when any reminder was refused (the reminders keep their error for `/health`)."""
+    started = datetime.now(UTC)
+    try:
+        async with ctx["sessionmaker"]() as session:
+            drained = await drain_outbox(session, ctx.get("reminder_sender") or LogSender())
+    except Exception as exc:
+        await _record_send(ctx, started, {}, f"{exc.__class__.__name__}: {exc}")
+        raise
+    result = {"sent": drained.sent, "failed": drained.failed}
+    if drained.sent or drained.failed:
+        await _record_send(ctx, started, result, drained.last_error)
+    return result
+
+
+async def _record_send(
+    ctx: dict[str, Any], started: datetime, result: dict[str, Any], error: str | None
+) -> None:
     async with ctx["sessionmaker"]() as session:
-        return await drain_outbox(session, ctx.get("reminder_sender") or LogSender())
+        session.add(
+            Job(
+                kind="send_reminders",
+                params={},
+                status="failed" if error else "done",
+                result=result,
+                error=error,
+                attempts=1,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+            )
+        )
+        await session.commit()

@@ -32,13 +32,15 @@ DATABASE_NAME = "jinguo"
 
 
 @contextmanager
-def local_services(data_dir: Path) -> Iterator[Settings]:
+def local_services(data_dir: Path, redis: bool = True) -> Iterator[Settings]:
     """Settings whose DATABASE_URL/REDIS_URL point at real servers: the environment's when set,
-    else embedded PostgreSQL and Valkey started (or reused, if another `loans` process runs them) in data_dir."""
+    else embedded PostgreSQL and Valkey started (or reused, if another `loans` process runs them) in data_dir.
+    ``redis=False``: a command that needs the database only starts no Valkey."""
     import loans.models  # noqa: F401 - every mapper registered before the first query
     from loans.embedded import EmbeddedPostgres, EmbeddedValkey
 
     data_dir = data_dir.resolve()
+    before = {name: os.environ.get(name) for name in ("LOANS_DATA_DIR", "DATABASE_URL", "REDIS_URL")}
     os.environ["LOANS_DATA_DIR"] = str(data_dir)
     postgres = valkey = None
     try:
@@ -47,7 +49,7 @@ def local_services(data_dir: Path) -> Iterator[Settings]:
             postgres.start()
             postgres.create_database(DATABASE_NAME)
             os.environ["DATABASE_URL"] = postgres.url_for(DATABASE_NAME)
-        if not os.environ.get("REDIS_URL"):
+        if redis and not os.environ.get("REDIS_URL"):
             valkey = EmbeddedValkey(data_dir / "valkey")
             os.environ["REDIS_URL"] = valkey.start()
         get_settings.cache_clear()
@@ -57,6 +59,12 @@ def local_services(data_dir: Path) -> Iterator[Settings]:
             valkey.stop()
         if postgres is not None:
             postgres.stop()
+        for name, value in before.items():  # the servers are gone: a next command in this process starts its own
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
 
 
 DataDir = Annotated[

@@ -153,16 +153,19 @@ def import_book(
 
 @app.command()
 def check(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Re-sum the penalty and allocation ledgers and list installment figures that disagree (exit 1 if any)."""
+    """Print the book's totals, re-sum the penalty and allocation ledgers and list installment figures that
+    disagree (exit 1 if any). The totals are what a restored backup must give back."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from loans.cob.reconcile import figure_text, ledger_drift
+    from loans.cob.reconcile import figure_text, ledger_drift, ledger_totals
 
     async def drift(engine: AsyncEngine, _settings: Settings) -> tuple:
         async with AsyncSession(engine) as session:
-            return await ledger_drift(session)
+            return *(await ledger_drift(session)), await ledger_totals(session)
 
-    found, drifts = on_database(data_dir, drift)
+    found, drifts, totals = on_database(data_dir, drift)
+    for line in totals.lines():
+        console.print(line)
     if not found:
         console.print("[green]the ledgers and the installments' running sums agree[/green]")
         return

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 from typing import Annotated
 
@@ -53,24 +50,29 @@ def dev(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not load demo data.")] = False,
 ) -> None:
-    """Run the whole service locally: PostgreSQL, Redis (Valkey), migrations, demo data, API and worker."""
-    import uvicorn
+    """Run the whole service locally: PostgreSQL, Redis (Valkey), migrations, demo data, API and worker.
 
-    from loans.server.app import create_app
+    The worker is restarted whenever it exits; SIGTERM, SIGINT or SIGHUP stops the API, the worker, Valkey and
+    PostgreSQL, in that order."""
+    from loans.cli.supervise import Child, Supervisor, stop_requested
 
-    with local_services(data_dir) as settings:
+    with stop_requested() as stop, local_services(data_dir) as settings:
         migrate(settings)
         admin_password, summary = asyncio.run(bootstrap(settings, with_demo=not no_demo))
-        worker = subprocess.Popen([sys.executable, "-m", "loans.cli", "worker"], env=os.environ.copy())
-        try:
-            _print_banner(host, port, settings, admin_password, summary)
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-        finally:
-            worker.send_signal(signal.SIGINT)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        loans_cli = [sys.executable, "-m", "loans.cli"]
+        supervisor = Supervisor(
+            [
+                Child("worker", [*loans_cli, "worker"], restart=True),
+                Child(
+                    "API", [*loans_cli, "serve", "--host", host, "--port", str(port), "--access-log"], False
+                ),
+            ],
+            log=lambda line: console.print(f"[yellow]{line}[/yellow]"),
+        )
+        _print_banner(host, port, settings, admin_password, summary)
+        code = 0 if stop.is_set() else supervisor.run(stop)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -78,20 +80,27 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="API processes (each with its own connection pool)")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Run only the API against DATABASE_URL and REDIS_URL (production style)."""
     import uvicorn
 
     uvicorn.run(
-        "loans.server.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False
+        "loans.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
     )
 
 
 @app.command()
 def worker() -> None:
-    """Run the arq worker against DATABASE_URL and REDIS_URL."""
-    from arq.worker import run_worker
+    """Run the arq worker against DATABASE_URL and REDIS_URL; it waits out a Redis outage."""
+    from arq.worker import get_kwargs
 
+    from loans.outbox.worker import ResilientWorker
     from workers.settings import WorkerSettings
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    ResilientWorker(**get_kwargs(WorkerSettings)).run()

@@ -141,3 +141,41 @@ class LedgerMismatch(Exception):
             for d in drifts
         )
         super().__init__(f"{found} installment figures differ from the ledgers ({examples})")
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """The book's headline sums, in fen: what a restored backup must give back."""
+
+    loans: int
+    principal: int
+    outstanding_principal: int
+    paid_principal: int
+    paid_interest: int
+    paid_penalty: int
+    penalty_accrued: int
+    repayments: int
+    repaid: int
+
+    def lines(self) -> list[str]:
+        money = ("principal", "outstanding_principal", "paid_principal", "paid_interest", "paid_penalty")
+        return [
+            f"loans: {self.loans}",
+            f"repayments: {self.repayments}",
+            f"repaid: {fen_to_str(self.repaid)}",
+        ] + [f"{name}: {fen_to_str(getattr(self, name))}" for name in (*money, "penalty_accrued")]
+
+
+_TOTALS = text("""
+SELECT (SELECT count(*) FROM loan), (SELECT COALESCE(sum(principal), 0) FROM loan),
+       (SELECT COALESCE(sum(outstanding_principal), 0) FROM loan),
+       i.paid_principal, i.paid_interest, i.paid_penalty, i.penalty_accrued,
+       (SELECT count(*) FROM repayment), (SELECT COALESCE(sum(amount), 0) FROM repayment)
+FROM (SELECT COALESCE(sum(paid_principal), 0) AS paid_principal, COALESCE(sum(paid_interest), 0) AS paid_interest,
+             COALESCE(sum(paid_penalty), 0) AS paid_penalty, COALESCE(sum(penalty_accrued), 0) AS penalty_accrued
+      FROM installment) i
+""")
+
+
+async def ledger_totals(session: AsyncSession) -> LedgerTotals:
+    return LedgerTotals(*(int(value) for value in (await session.execute(_TOTALS)).one()))

@@ -30,6 +30,8 @@ from loans.imports.book_posting import BookKeys, BookOutcome, post_book_batch
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import ImportFileError, read_bank_file
 from loans.imports.posting import ImportKeys, post_batch
+from loans.outbox.service import add as add_to_outbox
+from loans.outbox.service import hand_over_soon
 from loans.settings import Settings
 from loans.users.models import User
 
@@ -75,6 +77,7 @@ class ImportService:
         )
         self.session.add(batch)
         await self.session.flush()
+        await add_to_outbox(self.session, "process_repayment_import", batch)
         return batch
 
     async def get(self, import_id: UUID) -> RepaymentImport:
@@ -115,11 +118,10 @@ class ImportService:
 
 
 async def queue_import(session: AsyncSession, redis: ArqRedis, batch: RepaymentImport) -> None:
-    """Hand an uploaded file to the worker. The job must find the committed row: commit before enqueueing."""
+    """The row and its outbox entry commit (no Redis needed), then the work is handed over if Redis answers;
+    otherwise the dispatcher hands it over later."""
     await session.commit()
-    await redis.enqueue_job(
-        "process_repayment_import", str(batch.id), _job_id=f"{batch.kind}-import:{batch.id}"
-    )
+    await hand_over_soon(session, redis, batch.id)
 
 
 def _readable(read: Callable[[], pl.DataFrame], content: bytes) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.jobs.schemas import JobCreate, JobOut
 from loans.jobs.service import JobService
+from loans.outbox.service import hand_over_soon
 from loans.settings import Settings
 
 
@@ -24,9 +25,8 @@ class JobController(Controller):
         job = await JobService(db_session, actor).create_close_of_business(
             data.business_date, today(settings)
         )
-        # The worker must find the committed row: commit before enqueueing.
         await db_session.commit()
-        await request.app.state.redis.enqueue_job(data.kind, str(job.id), _job_id=f"job:{job.id}")
+        await hand_over_soon(db_session, request.app.state.redis, job.id)
         return JobOut.model_validate(job)
 
     @get("/")

@@ -18,10 +18,12 @@ from loans.core.actor import Actor
 from loans.core.errors import NotFound
 from loans.core.roles import Role
 from loans.jobs.models import Job
+from loans.outbox.service import add as add_to_outbox
 
 log = structlog.get_logger()
 
 JOB_ROLES = {"close_of_business": (Role.COUNTY_OFFICER, Role.ADMIN)}
+TASK_OF_KIND = {"close_of_business": "close_of_business", "report": "build_report"}  # the arq function
 RETRY_BACKOFF_SECONDS = 5
 
 
@@ -41,9 +43,7 @@ class JobService:
             status="queued",
             created_by=self.actor.user_id,
         )
-        self.session.add(job)
-        await self.session.flush()
-        return job
+        return await self._queue(job)
 
     async def create_report(
         self, params: dict[str, Any], region_code: str | None, bank_code: str | None
@@ -65,8 +65,13 @@ class JobService:
             region_code=region_code,
             bank_code=bank_code,
         )
+        return await self._queue(job)
+
+    async def _queue(self, job: Job) -> Job:
+        """The job and its outbox entry, committed together by the caller."""
         self.session.add(job)
         await self.session.flush()
+        await add_to_outbox(self.session, TASK_OF_KIND[job.kind], job)
         return job
 
     async def get(self, job_id: UUID) -> Job:
@@ -106,7 +111,7 @@ async def run_tracked(
     async with sessionmaker() as session:
         job = await session.get(Job, job_id)
         if job is None:
-            raise Retry(defer=1)  # the API commits before enqueueing; this only covers a replica lag
+            raise Retry(defer=1)  # the row commits with its outbox entry; this only covers a replica lag
         if job.status == "done":
             return job.result or {}
         job.status, job.attempts, job.started_at, job.error = "running", attempt, datetime.now(UTC), None

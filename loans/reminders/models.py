@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loans.core.db import UUIDv7AuditBase
@@ -28,3 +28,5 @@ class Reminder(UUIDv7AuditBase):
     message: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     channel: Mapped[str | None] = mapped_column(String(20))
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    send_error: Mapped[str | None] = mapped_column(Text)

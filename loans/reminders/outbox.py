@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 from uuid import UUID
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.loans.delinquency import BORROWER_OWED
@@ -77,26 +78,55 @@ class LogSender:
     async def send(self, reminder: Reminder) -> None:
         log.info(
             "reminder",
-            event=reminder.event,
+            reminder_event=reminder.event,  # `event` is structlog's own: the message
             loan_id=str(reminder.loan_id),
             phone=reminder.phone,
             message=reminder.message,
         )
 
 
-async def drain_outbox(session: AsyncSession, sender: ReminderSender, limit: int = 1000) -> int:
-    """Send unsent reminders; each is marked sent in the same transaction as its claim (SKIP LOCKED)."""
+MAX_SEND_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Drained:
+    sent: int
+    failed: int
+    last_error: str | None
+
+
+async def drain_outbox(session: AsyncSession, sender: ReminderSender, limit: int = 1000) -> Drained:
+    """Send unsent reminders, claimed with SKIP LOCKED and marked in one transaction. A reminder the sender refuses
+    keeps its error and is tried again at the next drain, MAX_SEND_ATTEMPTS times in all."""
     reminders = list(
         await session.scalars(
             select(Reminder)
-            .where(Reminder.sent_at.is_(None))
+            .where(Reminder.sent_at.is_(None), Reminder.send_attempts < MAX_SEND_ATTEMPTS)
             .order_by(Reminder.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     )
+    failed, last_error = 0, None
     for reminder in reminders:
-        await sender.send(reminder)
-        reminder.sent_at, reminder.channel = datetime.now(UTC), sender.channel
+        reminder.send_attempts += 1
+        try:
+            await sender.send(reminder)
+        except Exception as exc:  # noqa: BLE001 - one refused reminder must not hold back the others
+            failed, last_error = failed + 1, f"{exc.__class__.__name__}: {exc}"
+            reminder.send_error = last_error
+            log.warning("reminder not sent", reminder_id=str(reminder.id), error=last_error)
+            continue
+        reminder.sent_at, reminder.channel, reminder.send_error = datetime.now(UTC), sender.channel, None
     await session.commit()
-    return len(reminders)
+    return Drained(len(reminders) - failed, failed, last_error)
+
+
+async def failing_sends(session: AsyncSession) -> tuple[int, str | None]:
+    """Unsent reminders whose last send failed, and the latest error."""
+    failing = (Reminder.sent_at.is_(None), Reminder.send_error.is_not(None))
+    count = await session.scalar(select(func.count()).select_from(Reminder).where(*failing))
+    latest = await session.scalar(
+        select(Reminder.send_error).where(*failing).order_by(Reminder.updated_at.desc()).limit(1)
+    )
+    return int(count or 0), latest

@@ -14,6 +14,7 @@ from loans.core.clock import today
 from loans.core.errors import InvalidInput, NotFound
 from loans.jobs.schemas import JobOut
 from loans.jobs.service import JobService
+from loans.outbox.service import hand_over_soon
 from loans.reporting.models import ReportFile
 from loans.reporting.service import SYNC_LOAN_LIMIT, ReportRequest, ReportService
 from loans.server.openapi import answering_files
@@ -80,8 +81,8 @@ class ReportController(Controller):
             job = await JobService(db_session, actor).create_report(
                 report_request.to_params(), target.scope.region_code, target.scope.bank_code
             )
-            await db_session.commit()  # the worker must find the committed row
-            await request.app.state.redis.enqueue_job("build_report", str(job.id), _job_id=f"job:{job.id}")
+            await db_session.commit()
+            await hand_over_soon(db_session, request.app.state.redis, job.id)
             return Response(
                 JobOut.model_validate(job).model_dump(mode="json"),
                 status_code=202,

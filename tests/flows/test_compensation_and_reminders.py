@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,7 +116,64 @@ async def test_reminders_are_written_once_listed_in_scope_and_drained(client, wo
             sent.append(reminder.event)
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        assert await drain_outbox(session, RecordingSender()) == 2
+        assert (await drain_outbox(session, RecordingSender())).sent == 2
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        assert await drain_outbox(session, RecordingSender()) == 0
+        assert (await drain_outbox(session, RecordingSender())).sent == 0
     assert sorted(sent) == ["due_in_7", "overdue_1"]
+
+
+async def test_the_sender_marks_reminders_sent_and_a_refused_send_shows_in_health_and_jobs(
+    client, world, engine, settings
+):
+    from uuid import uuid4
+
+    from loans.outbox.service import beat
+    from workers.settings import shutdown, startup
+    from workers.tasks import send_reminders
+
+    today = date.today()
+    tomorrow = today + timedelta(days=1)
+    for contract_no, due in (("SEND-7", today + timedelta(days=7)), ("SEND-OD", today - timedelta(days=1))):
+        await disbursed_loan(
+            client,
+            world,
+            contract_no=contract_no,
+            disbursed_on=disbursement_for_first_due(due),
+            **TERMS,
+        )
+    await close_of_business(engine, today, tomorrow)
+    async with AsyncSession(engine) as session:
+        await beat(
+            session, uuid4(), datetime.now(UTC)
+        )  # a worker is there: /health judges the reminders alone
+
+    class Unreachable:
+        channel = "sms"
+
+        async def send(self, reminder) -> None:
+            raise ConnectionError("SMS gateway unreachable")
+
+    ctx = {"settings": settings, "reminder_sender": Unreachable()}
+    await startup(ctx)
+    try:
+        assert await send_reminders(ctx) == {"sent": 0, "failed": 2}
+        health = await client.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        assert (
+            health.json()["reminders"] == "2 not sent, last error: ConnectionError: SMS gateway unreachable"
+        )
+        jobs = await expect(await client.get("/api/v1/jobs", headers=world["admin"]), 200)
+        refused = next(job for job in jobs if job["kind"] == "send_reminders")
+        assert refused["status"] == "failed" and "SMS gateway unreachable" in refused["error"]
+        assert refused["result"] == {"sent": 0, "failed": 2}
+
+        del ctx["reminder_sender"]  # the default sender, the log, which raised a TypeError on every reminder
+        assert await send_reminders(ctx) == {"sent": 2, "failed": 0}
+        assert await send_reminders(ctx) == {"sent": 0, "failed": 0}
+    finally:
+        await shutdown(ctx)
+    listed = await expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
+    assert {(item["channel"], item["sent_at"] is not None) for item in listed["items"]} == {("log", True)}
+    assert (await client.get("/health")).json()["reminders"] == "ok"
+    jobs = await expect(await client.get("/api/v1/jobs", headers=world["admin"]), 200)
+    assert [job["status"] for job in jobs if job["kind"] == "send_reminders"] == ["done", "failed"]
