@@ -87,6 +87,7 @@ async def county_book(engine: AsyncEngine, rows: int, today: date, seed: int = 1
     lines = []
     for n in range(rows):
         disbursed_on = first_day + timedelta(days=rng.randrange(span))
+        method = rng.choice(product.repayment_methods)
         birth = date(1985, 1, 1) + timedelta(days=n // 500)  # with the sequence below, a number of her own
         lines.append(
             {
@@ -100,8 +101,10 @@ async def county_book(engine: AsyncEngine, rows: int, today: date, seed: int = 1
                 "borrower_kind": "individual",
                 "amount": f"{rng.randrange(10_000, product.max_amount_individual // 100, 1000)}.00",
                 "annual_rate": str(min(Decimal("0.0435"), product.max_annual_rate)),
-                "term_months": str(rng.choice([12, 24, product.max_term_months])),
-                "repayment_method": rng.choice(product.repayment_methods),
+                "term_months": str(
+                    12 if method == "bullet" else rng.choice([12, 24, product.max_term_months])
+                ),
+                "repayment_method": method,
                 "disbursed_on": disbursed_on.isoformat(),
                 "bank_txn_ref": f"BOOK-FK-{bank}-{n:07d}",
                 "project_type": rng.choice(PROJECTS),
@@ -180,7 +183,7 @@ async def baseline(
         await connection.execute(
             text(
                 "INSERT INTO fund_entry (id, fund_id, kind, amount, occurred_on, reference, created_at, updated_at) "
-                "VALUES (gen_random_uuid(), :fund, 'deposit', 100000000000, :day, 'BOOK-BASELINE', now(), now()) "
+                "VALUES (gen_random_uuid(), :fund, 'deposit', 10000000000000, :day, 'BOOK-BASELINE', now(), now()) "
                 "ON CONFLICT DO NOTHING"
             ),
             {"fund": fund_id, "day": today},

@@ -6,6 +6,7 @@ A batch holds every row of the women it names, so two batches never register the
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -499,16 +500,18 @@ async def _write(raw: Any, keys: BookKeys, created: list[_NewLoan]) -> None:
             for n in created
         ],  # fmt: skip
     )
-    await raw.copy_records_to_table(
-        "installment", columns=INSTALLMENT_COLUMNS, records=_installments(created)
+    # as CSV written by polars: a loan has a dozen installments, too many to encode as Python tuples
+    await raw.copy_to_table(
+        "installment", source=io.BytesIO(_installments(created)), columns=INSTALLMENT_COLUMNS, format="csv"
     )
     await raw.copy_records_to_table(
         "audit_event", columns=AUDIT_COLUMNS, records=_events(keys, created, women)
     )
 
 
-def _installments(created: list[_NewLoan]) -> list[tuple[Any, ...]]:
-    """The frozen schedules, built set-wise (``build_schedule`` over the frame of the batch's loans)."""
+def _installments(created: list[_NewLoan]) -> bytes:
+    """The frozen schedules as CSV rows of INSTALLMENT_COLUMNS, built set-wise (``build_schedule`` over the frame of
+    the batch's loans)."""
     terms = pl.DataFrame(
         {
             "loan": range(len(created)),
@@ -521,15 +524,13 @@ def _installments(created: list[_NewLoan]) -> list[tuple[Any, ...]]:
         },
         schema_overrides={"loan": pl.Int64, "principal": pl.Int64, "rate_u": pl.Int64, "term": pl.Int64},
     )
-    schedule = schedule_frame(terms)
-    loan_ids = [n.loan_id for n in created]
-    return [
-        (loan_ids[loan], seq, start, due, principal, interest, subsidy, borrower, 0, 0, 0, 0, 0, 0, 0, "pending")
-        for loan, seq, start, due, principal, interest, subsidy, borrower in schedule.select(
-            "loan", "seq", "period_start", "due_date", "principal", "interest", "subsidy_interest",
-            "borrower_interest",
-        ).iter_rows()
-    ]  # fmt: skip
+    loan_ids = pl.Series([str(n.loan_id) for n in created])
+    unpaid = [pl.lit(0).alias(c) for c in INSTALLMENT_COLUMNS[8:15]]
+    rows = schedule_frame(terms).select(
+        pl.lit(loan_ids).gather(pl.col("loan")).alias("loan_id"),
+        *INSTALLMENT_COLUMNS[1:8], *unpaid, pl.lit("pending").alias("status"),
+    )  # fmt: skip
+    return rows.write_csv(include_header=False).encode()
 
 
 def _events(keys: BookKeys, created: list[_NewLoan], women: list[_NewLoan]) -> list[tuple[Any, ...]]:
