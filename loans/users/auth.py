@@ -91,7 +91,8 @@ class Standing:
     read_at: float
 
 
-_remembered: dict[UUID, Standing] = {}  # for the whole process: one database behind every app in it
+# For the whole process, every app in it alike: user ids (UUIDv7) do not repeat across databases either.
+_remembered: dict[UUID, Standing] = {}
 
 
 class TokenStandings:
