@@ -25,6 +25,7 @@ MENU = (
     MenuItem("借款人档案", "/applicants", READERS),
     MenuItem("村证明待办", "/applications?status=draft", frozenset({Role.VILLAGE_OFFICER})),
     MenuItem("贷款申请", "/applications", READERS - {Role.VILLAGE_OFFICER}),
+    MenuItem("申请复核", "/applications?status=township_submitted", frozenset({Role.COUNTY_OFFICER})),
     MenuItem("待审批", "/applications?status=county_recommended", frozenset({Role.BANK_LIAISON})),
     MenuItem("待放款", "/applications?status=bank_approved", frozenset({Role.BANK_LIAISON})),
     MenuItem("还款登记", "/repayments/due", frozenset({Role.BANK_LIAISON})),
