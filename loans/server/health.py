@@ -1,14 +1,23 @@
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.outbox.service import last_beat_age, unfinished
 from loans.reminders.outbox import failing_sends
 from loans.settings import Settings
 
+UNHEALTHY = ResponseSpec(
+    data_container=dict[str, Any],
+    description="The database or Redis does not answer, or no worker beat in time / 数据库、Redis 或后台任务异常",
+    generate_examples=False,
+)
 
-@get("/health", tags=["health"])
+
+@get("/health", tags=["health"], responses={503: UNHEALTHY})
 async def health(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
     """503 unless the database and Redis answer and a worker beat within LOANS_WORKER_DEAD_AFTER_SECONDS (60 s);
     reminders the sender refused make it `degraded` (still 200: the service works, the messages do not go out)."""

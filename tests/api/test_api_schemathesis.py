@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
 import requests
@@ -28,9 +30,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from loans.migrate import upgrade_head
+from loans.outbox.service import beat
 from loans.server.app import create_app
 from loans.settings import Settings
 from tests.live import serving
@@ -57,7 +60,9 @@ async def fuzz_settings(settings: Settings) -> Settings:
         await engine.dispose()
     database_url = settings.database_url.rsplit("/", 1)[0] + f"/{FUZZ_DATABASE}"
     redis_url = urlsplit(settings.redis_url)._replace(path="/1").geturl()
-    fuzz = settings.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+    # /health answers 503 without a worker's recent beat: the fuzz world records one, fresh for the whole run
+    update = {"database_url": database_url, "redis_url": redis_url, "worker_dead_after_seconds": 3600}
+    fuzz = settings.model_copy(update=update)
     await asyncio.to_thread(upgrade_head, fuzz.async_database_url)  # alembic runs a loop of its own
     return fuzz
 
@@ -66,6 +71,8 @@ async def fuzz_settings(settings: Settings) -> Settings:
 async def fuzz_world(fuzz_settings: Settings) -> AsyncIterator[World]:
     engine = create_async_engine(fuzz_settings.async_database_url)
     try:
+        async with AsyncSession(engine) as session:
+            await beat(session, uuid4(), datetime.now(UTC))
         async with AsyncTestClient(app=create_app(fuzz_settings)) as client:
             yield await build_world(client, engine)
     finally:
