@@ -78,7 +78,8 @@ def web_base(servers: Servers, settings: Settings, world: World, tmp_path_factor
         while True:
             assert process.poll() is None, "the web server exited"
             try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2):
+                # the sign-in page: /health answers 503 here, no worker beats beside this server
+                with urllib.request.urlopen(f"{base}/", timeout=2):
                     break
             except OSError:
                 if time.monotonic() > deadline:
