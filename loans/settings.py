@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from loans.core.clock import Clock, SystemClock
 
 
 class Settings(BaseSettings):
@@ -31,6 +33,19 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=10, validation_alias="LOANS_WORKER_HEARTBEAT_SECONDS")
     worker_dead_after_seconds: float = Field(default=60, validation_alias="LOANS_WORKER_DEAD_AFTER_SECONDS")
     dispatch_seconds: float = Field(default=5, validation_alias="LOANS_DISPATCH_SECONDS")
+
+    # Not from the environment: a deployment runs on the system clock; tests and rehearsals pass their own.
+    _clock: Clock = PrivateAttr(default_factory=SystemClock)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def with_clock(self, clock: Clock) -> Settings:
+        """These settings on another clock (the copy shares everything else)."""
+        copy = self.model_copy()
+        copy._clock = clock
+        return copy
 
     @property
     def async_database_url(self) -> str:

@@ -23,7 +23,22 @@ from loans.settings import Settings
 from tests.world import World, build_world
 from workers.settings import WorkerSettings, shutdown, startup
 
+# Browser, fault-injection, fuzzing and whole-process tests: minutes, not seconds (`pytest -m "not slow"` skips them).
+SLOW = (
+    "tests/web/",
+    "tests/faults/",
+    "tests/api/test_api_schemathesis.py",
+    "tests/test_dev_command.py",
+    "tests/test_backup.py",
+)
 REFERENCE_TABLES = {"alembic_version", "region", "bank", "loan_product", "app_user", "guarantee_fund"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    for item in items:
+        if item.path.relative_to(root).as_posix().startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass(frozen=True)
@@ -109,8 +124,15 @@ def run_jobs(settings: Settings) -> Callable[[], Awaitable[int]]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_transactional_tables(engine: AsyncEngine) -> AsyncIterator[None]:
+async def clean_transactional_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After every test that used the servers, empty the transactional tables (reference rows stay). Tests
+    that use no server (tests/unit) start none."""
+    engine: AsyncEngine | None = (
+        request.getfixturevalue("engine") if "servers" in request.fixturenames else None
+    )
     yield
+    if engine is None:
+        return
     async with engine.begin() as conn:
         tables = (
             await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))

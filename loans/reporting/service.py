@@ -41,7 +41,6 @@ from reports.queries import ReportScope
 from reports.render.formats import RenderedReport, render
 
 SYNC_LOAN_LIMIT = 50_000
-MATURITY_HORIZON_DAYS = 90
 
 
 @dataclass(frozen=True)
