@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -25,8 +26,7 @@ from loans.applications.service import ApplicationService, ApplicationView
 from loans.audit.models import AuditEvent
 from loans.core.actor import Actor
 from loans.core.clock import business_date_of, today
-from loans.core.schemas import Offset, Page
-from loans.money import fen_to_str, rate_str
+from loans.core.schemas import Attributes, Offset, Page
 from loans.settings import Settings
 
 
@@ -43,51 +43,29 @@ def application_out(view: ApplicationView) -> ApplicationOut:
     )
     bank_terms = (
         BankTermsOut(
-            amount=fen_to_str(a.approved_amount),
-            annual_rate=rate_str(a.approved_rate),
+            amount=a.approved_amount,
+            annual_rate=a.approved_rate,
             term_months=a.approved_term_months,
             repayment_method=a.approved_method,
         )
         if a.approved_amount is not None
         else None
     )
-    return ApplicationOut(
-        id=a.id,
-        status=a.status,
-        applicant_id=a.applicant_id,
+    project = ProjectOut(
+        type=a.project_type,
+        description=a.project_description,
+        investment=a.project_investment,
+        jobs_expected=a.jobs_expected,
+    )
+    composed = SimpleNamespace(
         member_applicant_ids=view.member_ids,
         product_code=view.product_code,
-        borrower_kind=a.borrower_kind,
-        enterprise_name=a.enterprise_name,
-        credit_code=a.credit_code,
-        amount_requested=fen_to_str(a.amount_requested),
-        term_months=a.term_months,
-        repayment_method=a.repayment_method,
-        has_business_licence=a.has_business_licence,
-        business_licence_no=a.business_licence_no,
-        guarantee_fund_id=a.guarantee_fund_id,
-        bank_code=a.bank_code,
-        county_code=a.county_code,
-        township_code=a.township_code,
-        village_code=a.village_code,
-        project=ProjectOut(
-            type=a.project_type,
-            description=a.project_description,
-            investment=fen_to_str(a.project_investment),
-            jobs_expected=a.jobs_expected,
-        ),
-        village_certificate=certificate,
-        county_opinion=a.county_opinion,
-        bank_terms=bank_terms,
-        decision_reason=a.decision_reason,
-        submitted_on=a.submitted_on,
-        reviewed_on=a.reviewed_on,
-        decided_on=a.decided_on,
-        withdrawn_on=a.withdrawn_on,
         loan_id=view.loan_id,
-        created_at=a.created_at,
-        updated_at=a.updated_at,
+        project=project,
+        village_certificate=certificate,
+        bank_terms=bank_terms,
     )
+    return ApplicationOut.model_validate(Attributes(composed, a))
 
 
 def history_entry(event: AuditEvent, settings: Settings) -> HistoryEntry:
@@ -206,14 +184,8 @@ class ApplicationController(Controller):
         loan = await ApplicationService(db_session, actor, settings).disburse(
             application_id, data, today(settings)
         )
-        return DisbursementOut(
-            loan_id=loan.id,
-            application_id=application_id,
-            status="disbursed",
-            contract_no=loan.contract_no,
-            principal=fen_to_str(loan.principal),
-            disbursed_on=loan.disbursed_on,
-            maturity_date=loan.maturity_date,
+        return DisbursementOut.model_validate(
+            Attributes(SimpleNamespace(loan_id=loan.id, status="disbursed"), loan)
         )
 
     @post("/{application_id:uuid}/withdraw", status_code=200)

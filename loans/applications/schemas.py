@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from loans.core.schemas import Amount, AmountOrZero, AmountText, AnnualRate, OutSchema, Schema
+from loans.core.schemas import Amount, AmountOrZero, AmountText, AnnualRate, OutSchema, RateText, Schema
 from loans.loans.schedule import RepaymentMethod
 from loans.products.schemas import BorrowerKind
 
@@ -121,7 +121,7 @@ class VillageCertificateOut(OutSchema):
 
 class BankTermsOut(OutSchema):
     amount: AmountText
-    annual_rate: str
+    annual_rate: RateText
     term_months: int
     repayment_method: str
 
@@ -159,7 +159,7 @@ class ApplicationOut(OutSchema):
     updated_at: datetime
 
 
-class DisbursementOut(Schema):
+class DisbursementOut(OutSchema):
     loan_id: UUID
     application_id: UUID
     status: str

@@ -14,7 +14,14 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from loans.core.errors import BilingualValueError
-from loans.money import AMOUNT_INTEGER_DIGITS, AMOUNT_PLACES, decimal_pattern, parse_decimal
+from loans.money import (
+    AMOUNT_INTEGER_DIGITS,
+    AMOUNT_PLACES,
+    decimal_pattern,
+    fen_to_str,
+    parse_decimal,
+    rate_str,
+)
 
 MAX_AMOUNT = Decimal("1000000000")
 REGION_CODE_PATTERN = r"^[0-9]{12}$"
@@ -95,8 +102,26 @@ Share = decimal_string(
     example="0.5",
     description='A fraction with at most 4 decimals: "0.5" = 50 %',
 )
-# An amount answered: yuan with exactly two decimals, negative where a balance can be (fen_to_str).
-AmountText = Annotated[str, SentAsText(r"^-?[0-9]+\.[0-9]{2}$", "50000.00")]
+
+
+def _fen_as_text(value: object) -> object:
+    return fen_to_str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _rate_as_text(value: object) -> object:
+    return rate_str(value) if isinstance(value, Decimal) else value
+
+
+def _decimal_as_text(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+# Answered values, validated straight from the models (OutSchema reads attributes): an amount held in fen is
+# sent as yuan with exactly two decimals, negative where a balance can be; a rate or share with at least four
+# places; a ratio (leverage) as PostgreSQL holds it.
+AmountText = Annotated[str, BeforeValidator(_fen_as_text), SentAsText(r"^-?[0-9]+\.[0-9]{2}$", "50000.00")]
+RateText = Annotated[str, BeforeValidator(_rate_as_text)]
+DecimalText = Annotated[str, BeforeValidator(_decimal_as_text)]
 RegionCode = Annotated[
     str,
     StringConstraints(pattern=REGION_CODE_PATTERN),
@@ -129,6 +154,22 @@ def _holds_nul(value: Any) -> bool:
 
 class OutSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class Attributes:
+    """The attributes of several objects as one, the first holding a name winning: an answer validated from a
+    row and the figures computed beside it (``LoanOut.model_validate(Attributes(balances, loan))``)."""
+
+    __slots__ = ("_sources",)
+
+    def __init__(self, *sources: object) -> None:
+        self._sources = sources
+
+    def __getattr__(self, name: str) -> Any:
+        for source in self._sources:
+            if hasattr(source, name):
+                return getattr(source, name)
+        raise AttributeError(name)
 
 
 T = TypeVar("T")

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.funds.models import FundEntry, GuaranteeFund
+from loans.core.schemas import Attributes
+from loans.funds.models import GuaranteeFund
 from loans.funds.schemas import DepositCreate, FundCreate, FundEntryOut, FundOut
 from loans.funds.service import FundFigures, FundService
-from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
 
 
@@ -20,34 +20,7 @@ async def _fund_out(service: FundService, fund: GuaranteeFund, today: date) -> F
 
 
 def fund_out(fund: GuaranteeFund, figures: FundFigures) -> FundOut:
-    return FundOut(
-        id=fund.id,
-        county_code=fund.county_code,
-        bank_code=fund.bank_code,
-        name=fund.name,
-        leverage=str(fund.leverage),
-        compensation_after_days=fund.compensation_after_days,
-        compensation_share=rate_str(fund.compensation_share),
-        risk_threshold=rate_str(fund.risk_threshold),
-        balance=fen_to_str(figures.balance),
-        guaranteed_outstanding=fen_to_str(figures.guaranteed_outstanding),
-        capacity_left=fen_to_str(figures.capacity_left),
-        over_capacity=figures.capacity_left < 0,
-        leverage_used=str(figures.leverage_used),
-        compensation_rate=str(figures.compensation_rate),
-    )
-
-
-def _entry_out(entry: FundEntry) -> FundEntryOut:
-    return FundEntryOut(
-        id=entry.id,
-        fund_id=entry.fund_id,
-        kind=entry.kind,
-        amount=fen_to_str(entry.amount),
-        occurred_on=entry.occurred_on,
-        reference=entry.reference,
-        loan_id=entry.loan_id,
-    )
+    return FundOut.model_validate(Attributes(figures, fund))
 
 
 class GuaranteeFundController(Controller):
@@ -79,8 +52,8 @@ class GuaranteeFundController(Controller):
     async def deposit(
         self, fund_id: UUID, data: DepositCreate, db_session: AsyncSession, actor: Actor
     ) -> FundEntryOut:
-        return _entry_out(await FundService(db_session, actor).deposit(fund_id, data))
+        return FundEntryOut.model_validate(await FundService(db_session, actor).deposit(fund_id, data))
 
     @get("/{fund_id:uuid}/entries")
     async def list_entries(self, fund_id: UUID, db_session: AsyncSession, actor: Actor) -> list[FundEntryOut]:
-        return [_entry_out(e) for e in await FundService(db_session, actor).entries(fund_id)]
+        return [FundEntryOut.model_validate(e) for e in await FundService(db_session, actor).entries(fund_id)]

@@ -6,7 +6,17 @@ from uuid import UUID
 
 from pydantic import Field
 
-from loans.core.schemas import Amount, AmountText, OutSchema, RegionCode, Schema, Share, decimal_string
+from loans.core.schemas import (
+    Amount,
+    AmountText,
+    DecimalText,
+    OutSchema,
+    RateText,
+    RegionCode,
+    Schema,
+    Share,
+    decimal_string,
+)
 
 Leverage = decimal_string(
     2,
@@ -43,18 +53,18 @@ class FundEntryOut(OutSchema):
     loan_id: UUID | None
 
 
-class FundOut(Schema):
+class FundOut(OutSchema):
     id: UUID
     county_code: str
     bank_code: str
     name: str
-    leverage: str
+    leverage: DecimalText
     compensation_after_days: int
-    compensation_share: str
-    risk_threshold: str
+    compensation_share: RateText
+    risk_threshold: RateText
     balance: AmountText
     guaranteed_outstanding: AmountText
     capacity_left: AmountText
     over_capacity: bool  # guarantees beyond balance × leverage: a loan book taken in over the fund's capacity
-    leverage_used: str
-    compensation_rate: str
+    leverage_used: DecimalText
+    compensation_rate: DecimalText

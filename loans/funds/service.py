@@ -37,6 +37,11 @@ class FundFigures:
     leverage_used: Decimal
     compensation_rate: Decimal
 
+    @property
+    def over_capacity(self) -> bool:
+        """Guarantees beyond balance × leverage: a loan book taken in over the fund's capacity."""
+        return self.capacity_left < 0
+
 
 def _ratio(numerator: int, denominator: int) -> Decimal:
     if denominator == 0:

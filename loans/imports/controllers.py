@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -8,12 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.schemas import Offset
+from loans.core.schemas import Attributes, Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
 from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
-from loans.money import fen_to_str
 from loans.server.openapi import answering_files
 from loans.server.uploads import UploadedFile
 from loans.settings import Settings
@@ -37,7 +37,7 @@ def _row_out(row: ImportRow, kind: str) -> ImportRowOut:
         reason=row.reason,
         bank_txn_ref=row.bank_txn_ref,
         paid_on=row.paid_on,
-        amount=None if row.amount is None else fen_to_str(row.amount),
+        amount=row.amount,
         repayment_id=row.repayment_id,
     )
 
@@ -45,22 +45,9 @@ def _row_out(row: ImportRow, kind: str) -> ImportRowOut:
 def import_out(
     batch: RepaymentImport, rows: list[ImportRow] | None = None, rows_total: int | None = None
 ) -> ImportOut:
-    return ImportOut(
-        id=batch.id,
-        kind=batch.kind,
-        status=batch.status,
-        filename=batch.filename,
-        bank_code=batch.bank_code,
-        total_rows=batch.total_rows,
-        posted=batch.posted,
-        created=batch.created,
-        duplicates=batch.duplicates,
-        rejected=batch.rejected,
-        error=batch.error,
-        created_at=batch.created_at,
-        finished_at=batch.finished_at,
-        rows=None if rows is None else [_row_out(r, batch.kind) for r in rows],
-        rows_total=rows_total,
+    shown_rows = None if rows is None else [_row_out(r, batch.kind) for r in rows]
+    return ImportOut.model_validate(
+        Attributes(SimpleNamespace(rows=shown_rows, rows_total=rows_total), batch)
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -8,72 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.schemas import Offset, Page
+from loans.core.schemas import Attributes, Offset, Page
 from loans.funds.compensation import CompensationService
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schemas import CompensationCreate, InstallmentOut, LoanOut, ScheduleOut, WriteOffCreate
 from loans.loans.service import LoanBalances, LoanService, balances_for
-from loans.money import fen_to_str, rate_str
 from loans.settings import Settings
 
 
 def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
-    return LoanOut(
-        id=loan.id,
-        application_id=loan.application_id,
-        applicant_id=loan.applicant_id,
-        contract_no=loan.contract_no,
-        bank_code=loan.bank_code,
-        guarantee_fund_id=loan.guarantee_fund_id,
-        county_code=loan.county_code,
-        township_code=loan.township_code,
-        village_code=loan.village_code,
-        status=loan.status,
-        principal=fen_to_str(loan.principal),
-        outstanding_principal=fen_to_str(loan.outstanding_principal),
-        outstanding_interest=fen_to_str(balances.outstanding_interest),
-        outstanding_penalty=fen_to_str(balances.outstanding_penalty),
-        annual_rate=rate_str(loan.annual_rate),
-        subsidy_share=rate_str(loan.subsidy_share),
-        penalty_markup=rate_str(loan.penalty_markup),
-        term_months=loan.term_months,
-        repayment_method=loan.repayment_method,
-        guarantee_mode=loan.guarantee_mode,
-        disbursed_on=loan.disbursed_on,
-        maturity_date=loan.maturity_date,
-        project_type=loan.project_type,
-        jobs_expected=loan.jobs_expected,
-        next_due_date=balances.next_due_date,
-        next_due_amount=None if balances.next_due_amount is None else fen_to_str(balances.next_due_amount),
-        days_past_due=loan.days_past_due,
-        bucket=loan.bucket,
-        five_class=loan.five_class,
-        overdue_principal=fen_to_str(loan.overdue_principal),
-        settled_on=loan.settled_on,
-        claimable_since=loan.claimable_since,
-        compensated_on=loan.compensated_on,
-        compensated_amount=fen_to_str(loan.compensated_amount),
-        recovered_amount=fen_to_str(loan.recovered_amount),
-        written_off_on=loan.written_off_on,
-    )
+    return LoanOut.model_validate(Attributes(balances, loan))
 
 
 def installment_out(row: LoanInstallment) -> InstallmentOut:
-    return InstallmentOut(
-        seq=row.seq,
-        period_start=row.period_start,
-        due_date=row.due_date,
-        principal=fen_to_str(row.principal),
-        interest=fen_to_str(row.interest),
-        subsidy_interest=fen_to_str(row.subsidy_interest),
-        borrower_interest=fen_to_str(row.borrower_interest),
-        cancelled_interest=fen_to_str(row.cancelled_interest),
-        penalty=fen_to_str(row.penalty_accrued),
-        paid_principal=fen_to_str(row.paid_principal),
-        paid_interest=fen_to_str(row.paid_interest),
-        paid_penalty=fen_to_str(row.paid_penalty),
-        status=row.status,
-    )
+    return InstallmentOut.model_validate(Attributes(SimpleNamespace(penalty=row.penalty_accrued), row))
 
 
 class LoanController(Controller):

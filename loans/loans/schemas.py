@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from loans.core.schemas import AmountText, OutSchema, Schema
+from loans.core.schemas import AmountText, OutSchema, RateText, Schema
 
 
 class LoanOut(OutSchema):
@@ -23,9 +23,9 @@ class LoanOut(OutSchema):
     outstanding_principal: AmountText
     outstanding_interest: AmountText
     outstanding_penalty: AmountText
-    annual_rate: str
-    subsidy_share: str
-    penalty_markup: str
+    annual_rate: RateText
+    subsidy_share: RateText
+    penalty_markup: RateText
     term_months: int
     repayment_method: str
     guarantee_mode: str
