@@ -9,9 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.schemas import Attributes
+from loans.funds.compensation import CompensationService
 from loans.funds.models import GuaranteeFund
-from loans.funds.schemas import DepositCreate, FundCreate, FundEntryOut, FundOut
+from loans.funds.schemas import (
+    CompensationCreate,
+    DepositCreate,
+    FundCreate,
+    FundEntryOut,
+    FundOut,
+    WriteOffCreate,
+)
 from loans.funds.service import FundFigures, FundService
+from loans.loans.controllers import loan_out
+from loans.loans.schemas import LoanOut
+from loans.loans.service import LoanBalances, balances_for
 from loans.settings import Settings
 
 
@@ -57,3 +68,32 @@ class GuaranteeFundController(Controller):
     @get("/{fund_id:uuid}/entries")
     async def list_entries(self, fund_id: UUID, db_session: AsyncSession, actor: Actor) -> list[FundEntryOut]:
         return [FundEntryOut.model_validate(e) for e in await FundService(db_session, actor).entries(fund_id)]
+
+
+class LoanGuaranteeController(Controller):
+    """The fund's acts on a guaranteed loan: compensating the bank (代偿) and writing the loan off."""
+
+    path = "/api/v1/loans"
+    tags = ["guarantee funds"]
+
+    @post("/{loan_id:uuid}/compensation", status_code=200)
+    async def compensate(
+        self,
+        loan_id: UUID,
+        data: CompensationCreate,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+    ) -> LoanOut:
+        day = today(settings)
+        loan, _ = await CompensationService(db_session, actor).compensate(
+            loan_id, data.compensated_on or day, day
+        )
+        return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))
+
+    @post("/{loan_id:uuid}/write-off", status_code=200)
+    async def write_off(
+        self, loan_id: UUID, data: WriteOffCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> LoanOut:
+        loan = await CompensationService(db_session, actor).write_off(loan_id, data.reason, today(settings))
+        return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))

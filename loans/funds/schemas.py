@@ -68,3 +68,11 @@ class FundOut(OutSchema):
     over_capacity: bool  # guarantees beyond balance × leverage: a loan book taken in over the fund's capacity
     leverage_used: DecimalText
     compensation_rate: DecimalText
+
+
+class CompensationCreate(Schema):
+    compensated_on: date | None = Field(default=None, description="defaults to today")
+
+
+class WriteOffCreate(Schema):
+    reason: str = Field(min_length=1, max_length=2000)

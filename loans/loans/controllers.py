@@ -3,18 +3,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
-from loans.core.clock import today
 from loans.core.schemas import Attributes, Offset, Page
-from loans.funds.compensation import CompensationService
 from loans.loans.models import Loan, LoanInstallment
-from loans.loans.schemas import CompensationCreate, InstallmentOut, LoanOut, ScheduleOut, WriteOffCreate
+from loans.loans.schemas import InstallmentOut, LoanOut, ScheduleOut
 from loans.loans.service import LoanBalances, LoanService, balances_for
-from loans.settings import Settings
 
 
 def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
@@ -52,28 +49,6 @@ class LoanController(Controller):
         loan = await LoanService(db_session, actor).get(loan_id)
         balances = await balances_for(db_session, [loan.id])
         return loan_out(loan, balances.get(loan.id, LoanBalances()))
-
-    @post("/{loan_id:uuid}/compensation", status_code=200)
-    async def compensate(
-        self,
-        loan_id: UUID,
-        data: CompensationCreate,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-    ) -> LoanOut:
-        day = today(settings)
-        loan, _ = await CompensationService(db_session, actor).compensate(
-            loan_id, data.compensated_on or day, day
-        )
-        return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))
-
-    @post("/{loan_id:uuid}/write-off", status_code=200)
-    async def write_off(
-        self, loan_id: UUID, data: WriteOffCreate, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> LoanOut:
-        loan = await CompensationService(db_session, actor).write_off(loan_id, data.reason, today(settings))
-        return loan_out(loan, (await balances_for(db_session, [loan.id])).get(loan.id, LoanBalances()))
 
     @get("/{loan_id:uuid}/schedule")
     async def get_schedule(self, loan_id: UUID, db_session: AsyncSession, actor: Actor) -> ScheduleOut:

@@ -3,9 +3,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from pydantic import Field
-
-from loans.core.schemas import AmountText, OutSchema, RateText, Schema
+from loans.core.schemas import AmountText, OutSchema, RateText
 
 
 class LoanOut(OutSchema):
@@ -66,11 +64,3 @@ class InstallmentOut(OutSchema):
 class ScheduleOut(OutSchema):
     loan_id: UUID
     installments: list[InstallmentOut]
-
-
-class CompensationCreate(Schema):
-    compensated_on: date | None = Field(default=None, description="defaults to today")
-
-
-class WriteOffCreate(Schema):
-    reason: str = Field(min_length=1, max_length=2000)

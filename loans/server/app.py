@@ -21,7 +21,7 @@ from loans.applications.controllers import ApplicationController
 from loans.banks.controllers import BankController
 from loans.core.actor import Actor
 from loans.core.db import sqlalchemy_config
-from loans.funds.controllers import GuaranteeFundController
+from loans.funds.controllers import GuaranteeFundController, LoanGuaranteeController
 from loans.imports.controllers import ImportController
 from loans.jobs.controllers import JobController
 from loans.loans.controllers import LoanController
@@ -55,6 +55,7 @@ CONTROLLERS = [
     ApplicantController,
     ApplicationController,
     LoanController,
+    LoanGuaranteeController,
     LoanRepaymentController,
     RepaymentController,
     ImportController,
