@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.audit.models import AuditEvent
 from loans.core.actor import Actor
+
+Row = TypeVar("Row")
 
 EVENT_COLUMNS = (
     "actor_id", "actor", "role", "entity_type", "entity_id", "action", "from_status", "to_status", "before", "after",
@@ -46,4 +48,29 @@ def record_event(
     transaction: it lands exactly when the change does."""
     row = AuditEvent(**event_values(actor, **event), effective_on=effective_on)
     session.add(row)
+    return row
+
+
+async def add_recorded(
+    session: AsyncSession,
+    actor: Actor,
+    row: Row,
+    *,
+    entity_type: str,
+    action: str,
+    after: dict[str, Any],
+    entity_id: object | None = None,
+) -> Row:
+    """Add a new row, flush it (its id and defaults are set) and record its creation in the same transaction.
+    ``entity_id`` defaults to the row's ``id``."""
+    session.add(row)
+    await session.flush()
+    record_event(
+        session,
+        actor,
+        entity_type=entity_type,
+        entity_id=row.id if entity_id is None else entity_id,  # type: ignore[attr-defined]
+        action=action,
+        after=after,
+    )
     return row

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.audit.service import record_event
+from loans.audit.service import add_recorded
 from loans.banks.models import Bank
 from loans.banks.schemas import BankCreate
 from loans.core.actor import Actor
@@ -30,18 +30,15 @@ class BankService:
         await require_region(self.session, "county_code", data.county_code, RegionLevel.COUNTY)
         if await self.session.get(Bank, data.code) is not None:
             raise Conflict(f"bank {data.code} exists", f"银行 {data.code} 已存在", existing_code=data.code)
-        bank = Bank(code=data.code, name=data.name, county_code=data.county_code)
-        self.session.add(bank)
-        record_event(
+        return await add_recorded(
             self.session,
             self.actor,
+            Bank(code=data.code, name=data.name, county_code=data.county_code),
             entity_type="bank",
             entity_id=data.code,
             action="create_bank",
             after=data.model_dump(mode="json"),
         )
-        await self.session.flush()
-        return bank
 
     async def list(self) -> list[Bank]:
         return list(await self.session.scalars(select(Bank).where(self._visible()).order_by(Bank.code)))

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applications.models import Application
-from loans.audit.service import record_event
+from loans.audit.service import add_recorded, record_event
 from loans.banks.service import require_bank
 from loans.core.actor import Actor
 from loans.core.db import locked
@@ -74,18 +74,14 @@ class FundService:
             raise InvalidInput(
                 "bank_code", "the bank is not a partner in this county", "该银行不是本县合作银行"
             )
-        fund = GuaranteeFund(**data.model_dump())
-        self.session.add(fund)
-        await self.session.flush()
-        record_event(
+        return await add_recorded(
             self.session,
             self.actor,
+            GuaranteeFund(**data.model_dump()),
             entity_type="guarantee_fund",
-            entity_id=fund.id,
             action="create_fund",
             after=data.model_dump(mode="json"),
         )
-        return fund
 
     async def get(self, fund_id: UUID, *, for_update: bool = False) -> GuaranteeFund:
         query = select(GuaranteeFund).where(GuaranteeFund.id == fund_id, *self._visible())

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.audit.service import record_event
+from loans.audit.service import add_recorded
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, NotFound
 from loans.core.region_codes import RegionLevel, ancestor_code
@@ -53,17 +53,14 @@ class ProductService:
             effective_to=data.effective_to,
             **limits,
         )
-        self.session.add(product)
-        await self.session.flush()
-        record_event(
+        return await add_recorded(
             self.session,
             self.actor,
+            product,
             entity_type="product",
-            entity_id=product.id,
             action="create_product",
             after=data.model_dump(mode="json"),
         )
-        return product
 
     async def list(self) -> list[LoanProduct]:
         query = select(LoanProduct).where(self._visible()).order_by(LoanProduct.code)

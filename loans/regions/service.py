@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.audit.service import record_event
+from loans.audit.service import add_recorded
 from loans.core.actor import Actor
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.region_codes import PARENT_LEVEL, SIGNIFICANT_DIGITS, RegionLevel, ancestor_code, level_of
@@ -46,18 +46,15 @@ class RegionService:
             await self._check_parent(data.code, level, data.parent_code)
         if await self.session.get(Region, data.code) is not None:
             raise Conflict(f"region {data.code} exists", f"区划 {data.code} 已存在", existing_code=data.code)
-        region = Region(code=data.code, name=data.name, level=level, parent_code=data.parent_code)
-        self.session.add(region)
-        record_event(
+        return await add_recorded(
             self.session,
             self.actor,
+            Region(code=data.code, name=data.name, level=level, parent_code=data.parent_code),
             entity_type="region",
             entity_id=data.code,
             action="create_region",
             after=data.model_dump(mode="json"),
         )
-        await self.session.flush()
-        return region
 
     async def _check_parent(self, code: str, level: RegionLevel, parent_code: str | None) -> None:
         expected_level = PARENT_LEVEL[level]
