@@ -1,4 +1,8 @@
-"""Application workflow services: every transition is a named method; the rules live in workflow.TRANSITIONS."""
+"""Application workflow services: every transition is a named method; the rules live in workflow.TRANSITIONS.
+
+Over 400 lines by choice: it is the one service of one state machine, each step's checks beside the step
+(the bank decision's and the disbursement's fund-capacity checks are most of the length); split, a step's
+rules would sit in one file and its transition in another."""
 
 from __future__ import annotations
 

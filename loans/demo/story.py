@@ -4,6 +4,8 @@
 date order through the services, acting as the user whose step it is and dating the step on the
 story's day; the repayments follow as the banks' files. ``load_demo_data`` runs it once, unless the
 demo county already exists.
+
+Over 400 lines by choice: it is a script read top to bottom, the county's twenty months in date order.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Chinese labels for what the report builders emit: columns, tables, sheets and coded values.
+"""Chinese labels for what the report builders emit: columns, tables, sheets and coded values (over 400 lines:
+most of it is the label tables themselves).
 
 `column_label(column, table=None, ratios=None)`  the header of a column ("principal_due" →
                                                  "应还本金（元）"); an unknown column is its own name
