@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 
 from loans.core.errors import DomainError, MalformedInput
 
@@ -109,6 +110,20 @@ def undecodable_text_handler(request: Request, exc: UnicodeDecodeError) -> Respo
     )
 
 
+def database_error_handler(request: Request, exc: DBAPIError | ConnectionError) -> Response:
+    """The database gone or just restarted: 503 with Retry-After. SQLAlchemy has already dropped the pool's
+    dead connections, so the next request opens fresh ones (cheaper than pinging before every checkout)."""
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        return unexpected_error_handler(request, exc)
+    log.warning("database unavailable", path=request.url.path, error=str(exc))
+    body = {
+        "status_code": 503,
+        "detail": "the database is unavailable or restarting; try again in a moment",
+        "detail_zh": "数据库暂时不可用（可能正在重启），请稍后重试",
+    }
+    return Response(body, status_code=503, headers={"Retry-After": "1"})
+
+
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path, error=str(exc))
     return Response(
@@ -121,5 +136,7 @@ exception_handlers = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     UnicodeDecodeError: undecodable_text_handler,
+    DBAPIError: database_error_handler,
+    ConnectionError: database_error_handler,
     Exception: unexpected_error_handler,
 }

@@ -261,3 +261,19 @@ async def _with_status(probe: AsyncEngine, row_id: str, status: str) -> OutboxTa
 async def _no_advisory_locks(probe: AsyncEngine) -> bool:
     async with probe.connect() as connection:
         return not await connection.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+
+
+async def test_the_first_request_after_postgres_restarts_answers_503_then_the_api_works(
+    own_servers, api, people
+):
+    assert (await api.get("/api/v1/loans", headers=people["county"])).status_code == 200
+    own_servers.postgres.stop()
+    try:
+        down = await api.get("/api/v1/loans", headers=people["county"])
+        assert down.status_code == 503, down.text
+        assert down.headers["retry-after"] == "1" and "数据库" in down.json()["detail_zh"]
+    finally:
+        own_servers.postgres.start()
+    first = await api.get("/api/v1/loans", headers=people["county"])
+    assert first.status_code in (200, 503), first.text
+    assert (await api.get("/api/v1/loans", headers=people["county"])).status_code == 200
