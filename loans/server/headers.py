@@ -15,7 +15,9 @@ HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    # The Referer goes to this origin only: the pages read it to bring a plain form posted after the session
+    # expired back to its page (loans/web/session.py); no other site sees a path (it may hold a searched ID).
+    "referrer-policy": "same-origin",
 }
 # Answers under the API may hold personal data (ID numbers, phones, debts): never kept by a browser or proxy.
 PERSONAL_DATA_PREFIX = "/api/"

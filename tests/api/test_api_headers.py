@@ -25,6 +25,7 @@ def assert_secured(response) -> None:
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, policy
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 @pytest.mark.parametrize(

@@ -160,3 +160,26 @@ async def test_a_wrong_password_is_refused_in_chinese(open_session, world: World
     await page.get_by_role("button", name="登录").click()
     await expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
     await expect(page.get_by_label("用户名")).to_have_value("township")
+
+
+async def test_a_form_posted_after_expiry_comes_back_to_its_page(open_session, client, world: World):
+    """A plain (non-htmx) form knows its page only from the Referer: the policy sends it to this origin."""
+    applicant = await register(client, world, name="培训申请人")
+    township = await open_session("township")
+    page = await township.open(f"/applicants/{applicant['id']}")
+    await page.get_by_text("登记培训").click()
+    await page.get_by_label("课程").select_option("syb")
+    await page.get_by_label("培训班名称").fill("巾帼创业SYB培训班")
+    await page.get_by_label("培训机构").fill("金川区就业服务中心")
+    await page.get_by_label("开班日期").fill("2026-03-01")
+    await page.get_by_label("结业日期").fill("2026-03-10")
+    await township.context.add_cookies(
+        [{"name": "jinguo_session", "value": "expired.token.value", "url": township.base}]
+    )
+    await page.get_by_role("button", name="保存培训记录").click()
+    await expect(page.get_by_role("status")).to_contain_text("登录已过期")
+    await township.sign_in_here("township")
+    await expect(page.get_by_role("heading", name="培训申请人 的档案")).to_be_visible()
+    assert page.url == f"{township.base}/applicants/{applicant['id']}"
+    # Nothing was written by the refused post.
+    await expect(page.get_by_text("暂无培训记录")).to_be_visible()
