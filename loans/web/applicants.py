@@ -21,6 +21,8 @@ from loans.core.region_codes import RegionLevel
 from loans.loans.controllers import loan_out
 from loans.loans.service import LoanBalances, LoanService, balances_for
 from loans.regions.service import RegionService
+from loans.repayments.controllers import repayment_out
+from loans.repayments.service import RepaymentService
 from loans.settings import Settings
 from loans.web.export import xlsx_response
 from loans.web.forms import FORM_ERRORS, field_errors, form_values, parse, rollback
@@ -195,7 +197,7 @@ async def _file_page(
     *,
     status_code: int = 200,
 ) -> Template:
-    """一户一档: details, trainings, applications and their state, loans with their balances."""
+    """一户一档: details, trainings, applications and their state, loans with their balances and repayments."""
     applicants = ApplicantService(session, actor, settings)
     applicant = await applicants.get(applicant_id)
     views, _ = await ApplicationService(session, actor, settings).search(
@@ -203,6 +205,9 @@ async def _file_page(
     )
     loans = await LoanService(session, actor).for_applicant(applicant_id)
     balances = await balances_for(session, [loan.id for loan in loans])
+    ledger = RepaymentService(session, actor)
+    # a borrower has a few loans at most (the product's max_borrowings): one small read each
+    repayments = [(loan, repayment_out(r)) for loan in loans for r in await ledger.for_loan(loan.id)]
     return page(
         "applicants/file.html",
         status_code=status_code,
@@ -211,6 +216,7 @@ async def _file_page(
         trainings=await applicants.trainings(applicant_id),
         applications=await application_rows(request, session, actor, settings, views),
         loans=[loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans],
+        repayments=repayments,
         courses=list(Course),
         can_edit=actor.role in REGISTRARS,
         values=values,
