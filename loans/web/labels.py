@@ -50,7 +50,7 @@ WAITING_ZH = {
 
 INSTALLMENT_STATUS_ZH = {"pending": "待还", "partial": "部分已还", "overdue": "逾期", "paid": "已还清"}
 
-IMPORT_STATUS_ZH = {"queued": "排队中", "running": "处理中", "done": "已完成", "failed": "处理失败"}
+BACKGROUND_STATUS_ZH = {"queued": "排队中", "running": "处理中", "done": "已完成", "failed": "处理失败"}
 OUTCOME_ZH = {"posted": "已入账", "duplicate": "重复", "rejected": "拒绝", "created": "已创建"}
 
 LABELS: dict[str, dict[str, str]] = {
@@ -65,7 +65,8 @@ LABELS: dict[str, dict[str, str]] = {
     "action": {str(k): v for k, v in ACTION_ZH.items()},
     "bucket": BUCKET_LABELS,
     "installment_status": INSTALLMENT_STATUS_ZH,
-    "import_status": IMPORT_STATUS_ZH,
+    "import_status": BACKGROUND_STATUS_ZH,
+    "job_status": BACKGROUND_STATUS_ZH,
     "outcome": OUTCOME_ZH,
     "five_class": FIVE_CLASS_LABELS,
 }

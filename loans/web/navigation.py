@@ -10,6 +10,8 @@ from loans.core.roles import Role
 
 EVERYONE = frozenset(Role)
 READERS = frozenset(Role) - {Role.ADMIN}
+# The API lets every role read the county risk report in its scope; the village head's work is her certificates.
+REPORT_READERS = frozenset(Role) - {Role.VILLAGE_OFFICER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ MENU = (
     MenuItem("银行还款文件", "/imports", frozenset({Role.BANK_LIAISON})),
     MenuItem("贷款台账", "/loans", READERS - {Role.VILLAGE_OFFICER}),
     MenuItem("逾期台账", "/loans?status=overdue", READERS),
+    MenuItem("县级风险报告", "/reports/county-risk", REPORT_READERS),
     MenuItem("修改密码", "/password", EVERYONE),
 )
 

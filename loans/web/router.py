@@ -29,6 +29,7 @@ from loans.web.applicants import ApplicantPages
 from loans.web.applications import ApplicationPages
 from loans.web.imports import ImportPages
 from loans.web.loans import LoanPages
+from loans.web.reports import ReportPages
 from loans.web.session import PUBLIC_OPT, WebSessionMiddleware, expired_session_handler
 from loans.web.templating import register_helpers
 from loans.web.todo import TodoPages
@@ -61,7 +62,15 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
 def web_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[AccountPages, TodoPages, ApplicantPages, ApplicationPages, LoanPages, ImportPages],
+        route_handlers=[
+            AccountPages,
+            TodoPages,
+            ApplicantPages,
+            ApplicationPages,
+            LoanPages,
+            ImportPages,
+            ReportPages,
+        ],
         middleware=[DefineMiddleware(WebSessionMiddleware, exclude_from_auth_key=PUBLIC_OPT)],
         # The API's bearer check stays off the pages; the session middleware checks the same token instead.
         opt={"exclude_from_auth": True},

@@ -81,7 +81,11 @@ def table(
             cells.append(_td(text, cls))
         body.append('<tr class="total">' + "".join(cells) + "</tr>")
     cls_attr = f' class="{e(css)}"' if css else ""
-    return f"<table{cls_attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # A wide table scrolls sideways on a narrow screen; the scrolling box takes the keyboard focus to do so.
+    return (
+        f'<div class="table-scroll" tabindex="0" role="region" aria-label="表格，可左右滚动">'
+        f"<table{cls_attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _td(text: str, cls: str) -> str:
