@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loans.core.actor import ScopeShape
 from loans.core.region_codes import RegionLevel
 from loans.loans.models import Loan
+from loans.repayments.ledger import INSTALLMENT_STATES
 from loans.repayments.models import Repayment
-from loans.repayments.service import INSTALLMENT_STATES, lock_query
+from loans.repayments.service import lock_query
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.loader import STANDS_CHECK
 from reports.plan import loan_reads

@@ -1,5 +1,7 @@
 """Posting one batch of a bank file's rows, in the caller's transaction: each row's outcome decided, the postable
-rows allocated per loan in date order (in a thread, beside the other batch in flight) and written in bulk."""
+rows allocated per loan in date order (in a thread, beside the other batch in flight) and written through the
+ledger in one statement (loans/repayments/ledger.py). The rows' outcomes are written by COPY on the ledger's
+driver connection: thousands of rows a batch, which SQLAlchemy's inserts would take seconds over."""
 
 from __future__ import annotations
 
@@ -7,36 +9,26 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid_utils.compat import uuid7
 
 from loans.core.db import fresh
-from loans.core.driver import driver_connection
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
-from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan
 from loans.money import fen_to_str
+from loans.repayments import ledger
 from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, apply_allocation
+from loans.repayments.ledger import Author, Batch
 from loans.repayments.models import Repayment
 from loans.repayments.service import POSTABLE_STATUSES
-from loans.repayments.value_dating import (
-    Author,
-    LoanReplay,
-    Payment,
-    last_business_date,
-    needing_replay,
-    replay,
-    write_replays,
-)
+from loans.repayments.value_dating import LoanReplay, Payment, last_business_date, needing_replay, replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +96,7 @@ async def post_batch(session: AsyncSession, keys: ImportKeys, frame: pl.DataFram
         else:
             postable[loan[0]].append(row)
 
-    raw = await driver_connection(session)
+    raw = await ledger.connection(session)
     if postable:
         outcomes.update(await _allocate_and_write(session, raw, keys, postable, today))
     await raw.copy_records_to_table(
@@ -138,72 +130,16 @@ IMPORT_ROW_COLUMNS = (
     "reason",
     "repayment_id",
 )
-REPAYMENT_COLUMNS = (
-    "id",
-    "loan_id",
-    "bank_code",
-    "bank_txn_ref",
-    "amount",
-    "paid_on",
-    "settles",
-    "source",
-    "import_id",
-    "posted_by",
-    "created_at",
-    "updated_at",
-)
-ALLOCATION_COLUMNS = (
-    "repayment_id",
-    "loan_id",
-    "paid_on",
-    "seq",
-    "penalty",
-    "interest",
-    "principal",
-    "cancelled_interest",
-    "cancelled_subsidy",
-)
-AUDIT_COLUMNS = ("actor_id", "actor", "role", "entity_type", "entity_id", "action", "after")
-
-# The batch's installments, read by the driver (SQLAlchemy's rows cost seconds here), except those settled and due
-# by the batch's first payment date: nothing is allocated to them, and they change no allocation
-# (tests/unit/test_allocation.py) — most of a loan's past installments.
-_READ_STATES = f"""
-SELECT {", ".join(InstallmentState.__dataclass_fields__)}, loan_id FROM installment
-WHERE loan_id = ANY($1::uuid[])
-  AND NOT (due_date <= $2 AND paid_principal = principal AND paid_penalty = penalty_accrued
-           AND paid_interest = borrower_interest - cancelled_interest)
-ORDER BY loan_id, seq
-"""
-_WRITE_INSTALLMENTS = """
-UPDATE installment i SET paid_penalty = u.paid_penalty, paid_interest = u.paid_interest,
-       paid_principal = u.paid_principal, cancelled_interest = u.cancelled_interest,
-       cancelled_subsidy = u.cancelled_subsidy, on_time_principal = u.on_time_principal
-FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-            $8::bigint[])
-     AS u(loan_id, seq, paid_penalty, paid_interest, paid_principal, cancelled_interest, cancelled_subsidy,
-          on_time_principal)
-WHERE i.loan_id = u.loan_id AND i.seq = u.seq
-"""
-_WRITE_LOANS = """
-UPDATE loan l SET outstanding_principal = l.outstanding_principal - u.paid,
-       status = COALESCE(u.status, l.status), settled_on = COALESCE(u.settled_on, l.settled_on)
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::date[]) AS u(id, paid, status, settled_on)
-WHERE l.id = u.id
-"""
+IMPORTER = "import"  # the author the batches' audit events name, beside the uploader's id
 
 
 @dataclass(slots=True)
 class _Postings:
-    """What allocating a batch's postable rows decided, as the rows the writes take."""
+    """What allocating a batch's postable rows decided: each row's outcome, and the ledger's batch."""
 
+    batch: Batch
     outcomes: dict[int, Outcome] = field(default_factory=dict)
-    repayments: list[tuple[Any, ...]] = field(default_factory=list)
-    lines: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
-    installments: list[tuple[Any, ...]] = field(default_factory=list)
-    paid_by_loan: dict[UUID, int] = field(default_factory=lambda: defaultdict(int))
-    settled: dict[UUID, tuple[date, str]] = field(default_factory=dict)
+    settled: set[UUID] = field(default_factory=set)
     recoveries: list[tuple[UUID, int, date, str]] = field(
         default_factory=list
     )  # loan, amount, paid on, reference
@@ -217,9 +153,9 @@ async def _allocate_and_write(
     today: date,
 ) -> dict[int, Outcome]:
     """Lock the batch's loans (one statement), allocate each loan's rows in date order in memory (in a thread, so
-    that the other batch in flight is written meanwhile), then write repayments, allocations, audit events,
-    installments and loans in bulk. The loans whose rows are dated on or before the last business date, where a
-    replay could change anything, are replayed from their first row's date instead (value_dating.py)."""
+    that the other batch in flight is written meanwhile), then write them through the ledger. The loans whose rows
+    are dated on or before the last business date, where a replay could change anything, are replayed from their
+    first row's date instead (value_dating.py)."""
     loan_ids = sorted(postable, key=str)
     loans = {
         loan_id: (status, subsidy_share)
@@ -242,9 +178,9 @@ async def _allocate_and_write(
     states: dict[UUID, list[InstallmentState]] = defaultdict(list)
     if in_place:
         first_paid_on = min(row["paid_on"] for loan_id in in_place for row in postable[loan_id])
-        for record in await raw.fetch(_READ_STATES, list(in_place), first_paid_on):
-            states[record[-1]].append(InstallmentState(*record[:-1]))
-    postings = await asyncio.to_thread(_allocate_rows, keys, in_place, states, postable)
+        states = await ledger.open_installment_states(raw, list(in_place), first_paid_on)
+    postings = _Postings(Batch(Author(keys.uploaded_by, IMPORTER, Role.BANK_LIAISON.value)))
+    await asyncio.to_thread(_allocate_rows, postings, keys, in_place, states, postable)
     replays = []
     if replayed:
         new = {
@@ -256,30 +192,22 @@ async def _allocate_and_write(
         }
         by_loan = await replay(raw, {loan_id: starts[loan_id] for loan_id in replayed}, new, through)
         replays = _add_replays(keys, by_loan.values(), postable, postings)
-    if postings.repayments:
-        await _write_postings(
-            session,
-            raw,
-            postings,
-            today,
-            replays,
-            Author(keys.uploaded_by, "import", Role.BANK_LIAISON.value),
-        )
+    if len(postings.batch):
+        await _write_postings(session, raw, postings, today, replays)
     return postings.outcomes
 
 
 def _allocate_rows(
+    postings: _Postings,
     keys: ImportKeys,
     loans: dict[UUID, tuple[str, Decimal]],
     states: dict[UUID, list[InstallmentState]],
     postable: dict[UUID, list[dict[str, Any]]],
-) -> _Postings:
+) -> None:
     """Each loan's rows in date order over its installments (``states``, by loan: status and subsidy share)."""
-    postings = _Postings()
     outcomes = postings.outcomes
-    now = datetime.now(UTC)
     for loan_id, (status, subsidy_share) in loans.items():  # in the locked read's order, by id
-        changed: set[int] = set()
+        due_dates = {s.seq: s.due_date for s in states[loan_id]}
         for row in sorted(postable[loan_id], key=lambda r: (r["paid_on"], r["row_no"])):
             row_no = row["row_no"]
             if (
@@ -296,23 +224,7 @@ def _allocate_rows(
                 outcomes[row_no] = _exceeds(row_no, exc.payoff)
                 continue
             states[loan_id] = apply_allocation(states[loan_id], allocation, row["paid_on"])
-            changed.update(line.seq for line in allocation.lines)
-            _post_row(postings, keys, loan_id, status, row, allocation, now)
-        postings.installments.extend(
-            (
-                loan_id,
-                s.seq,
-                s.paid_penalty,
-                s.paid_interest,
-                s.paid_principal,
-                s.cancelled_interest,
-                s.cancelled_subsidy,
-                s.on_time_principal,
-            )
-            for s in states[loan_id]
-            if s.seq in changed
-        )
-    return postings
+            _post_row(postings, keys, loan_id, status, row, allocation, due_dates)
 
 
 def _exceeds(row_no: int, payoff: int) -> Outcome:
@@ -326,66 +238,22 @@ def _post_row(
     status: str,
     row: dict[str, Any],
     allocation: Allocation,
-    now: datetime,
+    due_dates: dict[int, date],
 ) -> None:
-    """One posted row's repayment, allocation lines, audit event and outcome, added to the batch's writes."""
-    repayment_id = uuid7()
-    postings.repayments.append(
-        (
-            repayment_id,
-            loan_id,
-            keys.bank_code,
-            row["bank_txn_ref"],
-            row["amount"],
-            row["paid_on"],
-            allocation.settles,
-            "import",
-            keys.id,
-            keys.uploaded_by,
-            now,
-            now,
-        )
-    )
-    postings.lines.extend(
-        (
-            repayment_id,
-            loan_id,
-            row["paid_on"],
-            line.seq,
-            line.penalty,
-            line.interest,
-            line.principal,
-            line.cancelled_interest,
-            line.cancelled_subsidy,
-        )
-        for line in allocation.lines
-    )
-    postings.paid_by_loan[loan_id] += sum(line.principal for line in allocation.lines)
+    """One posted row added to the ledger's batch, and its outcome."""
+    entry = postings.batch.post(
+        loan_id, keys.bank_code, row["bank_txn_ref"], row["amount"], row["paid_on"], allocation, due_dates,
+        source="import", import_id=keys.id, posted_by=keys.uploaded_by,
+        settled_status="recovered" if status == "compensated" else "settled",
+        event={"amount": row["amount"], "import_id": keys.id, "bank_txn_ref": row["bank_txn_ref"],
+               "paid_on": row["paid_on"]},
+    )  # fmt: skip
     if status == "compensated":
         postings.recoveries.append((loan_id, row["amount"], row["paid_on"], row["bank_txn_ref"]))
     if allocation.settles:
-        postings.settled[loan_id] = (row["paid_on"], "recovered" if status == "compensated" else "settled")
-    postings.events.append(
-        (
-            keys.uploaded_by,
-            "import",
-            Role.BANK_LIAISON.value,
-            "loan",
-            str(loan_id),
-            "post_repayment",
-            msgspec.json.encode(  # ids and the date as json.dumps of their str() would, in a tenth of its time
-                {
-                    "repayment_id": repayment_id,
-                    "amount": row["amount"],
-                    "import_id": keys.id,
-                    "bank_txn_ref": row["bank_txn_ref"],
-                    "paid_on": row["paid_on"],
-                }
-            ).decode(),
-        )
-    )
+        postings.settled.add(loan_id)
     row_no = row["row_no"]
-    postings.outcomes[row_no] = Outcome(row_no, "posted", None, repayment_id)
+    postings.outcomes[row_no] = Outcome(row_no, "posted", None, entry.id)
 
 
 _LATER_REPAYMENT_EXCEEDS = (
@@ -402,10 +270,10 @@ def _add_replays(
     """The replayed loans' rows as the replay allocated them (a row the loan could not take, refused); returns the
     replays to write: those that posted a row. A loan whose later standing repayment would no longer fit posts
     none of its rows."""
-    now = datetime.now(UTC)
     written = []
     for replayed in replays:
         loan_id = replayed.loan_id
+        due_dates = {s.seq: s.due_date for s in replayed.states}
         for row in postable[loan_id]:
             row_no = row["row_no"]
             if replayed.conflict is not None:
@@ -413,38 +281,18 @@ def _add_replays(
             elif row_no in replayed.refused:
                 postings.outcomes[row_no] = _exceeds(row_no, replayed.refused[row_no])
             else:
-                _post_row(postings, keys, loan_id, replayed.status, row, replayed.allocations[row_no], now)
+                allocation = replayed.allocations[row_no]
+                _post_row(postings, keys, loan_id, replayed.status, row, allocation, due_dates)
         if replayed.conflict is None and len(replayed.refused) < len(postable[loan_id]):
-            postings.paid_by_loan[loan_id] = replayed.principal_paid
-            if replayed.settled_on is not None:
-                postings.settled[loan_id] = (replayed.settled_on, replayed.final_status())
             written.append(replayed)
     return written
 
 
 async def _write_postings(
-    session: AsyncSession,
-    raw: Any,
-    postings: _Postings,
-    today: date,
-    replays: list[LoanReplay],
-    author: Author,
+    session: AsyncSession, raw: Any, postings: _Postings, today: date, replays: list[LoanReplay]
 ) -> None:
-    await raw.copy_records_to_table("repayment", columns=REPAYMENT_COLUMNS, records=postings.repayments)
-    await raw.copy_records_to_table(
-        "repayment_allocation", columns=ALLOCATION_COLUMNS, records=postings.lines
-    )
-    await raw.copy_records_to_table("audit_event", columns=AUDIT_COLUMNS, records=postings.events)
-    if postings.installments:
-        await raw.execute(_WRITE_INSTALLMENTS, *map(list, zip(*postings.installments, strict=True)))
-    paid_by_loan, settled = postings.paid_by_loan, postings.settled
-    await raw.execute(
-        _WRITE_LOANS,
-        list(paid_by_loan),
-        list(paid_by_loan.values()),
-        [settled.get(i, (None, None))[1] for i in paid_by_loan],
-        [settled.get(i, (None, None))[0] for i in paid_by_loan],
-    )
+    batch = postings.batch
+    await ledger.write(raw, batch)
     if postings.recoveries:
         compensated = {
             loan.id: loan
@@ -454,7 +302,6 @@ async def _write_postings(
         }
         for loan_id, amount, paid_on, reference in postings.recoveries:
             await record_recovery(session, compensated[loan_id], amount, paid_on, reference)
-        await session.flush()  # before the refresh reads the loans
-    # the replayed loans' installments, penalty and other repayments (their installments are written there)
-    await write_replays(raw, replays, author)
-    await refresh_loans(session, list(paid_by_loan), today)
+    # the replayed loans' installments, penalty and other repayments, set as the replay has them
+    await ledger.write_replays(raw, replays, batch.author)
+    await ledger.refresh(session, list(batch.loans), today)

@@ -15,8 +15,6 @@ from uuid import UUID
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.core.driver import DriverStatement, driver_connection
-
 BUCKET_SQL = """CASE WHEN {dpd} = 0 THEN 'current' WHEN {dpd} <= 30 THEN '1-30' WHEN {dpd} <= 90 THEN '31-90'
          WHEN {dpd} <= 180 THEN '91-180' ELSE '181+' END"""
 FIVE_CLASS_SQL = """CASE WHEN {dpd} = 0 THEN 'normal' WHEN {dpd} <= 90 THEN 'special_mention'
@@ -137,8 +135,9 @@ def _refresh(loans: str, as_of: str, with_due_figures: bool) -> TextClause:
 
 
 # A posting recomputes its loan's due figures; close of business leaves them to `advance_due_figures`, since the
-# last closed date does not move while it refreshes the portfolio batch by batch.
-_BY_IDS_ON_OPEN_DATE = DriverStatement.of(_refresh(_LOANS_BY_IDS, OPEN_BUSINESS_DATE, with_due_figures=True))
+# last closed date does not move while it refreshes the portfolio batch by batch. The repayment ledger runs
+# REFRESH_BY_IDS on the driver after every posting, reversal and bank file's batch (loans/repayments/ledger.py).
+REFRESH_BY_IDS = _refresh(_LOANS_BY_IDS, OPEN_BUSINESS_DATE, with_due_figures=True)
 _BY_RANGE = _refresh(_LOANS_BY_RANGE, "CAST(:as_of AS date)", with_due_figures=False)
 
 
@@ -147,11 +146,9 @@ async def refresh_loans(
 ) -> dict[UUID, dict[str, Any]]:
     """Recompute installment statuses and each loan's DPD, bucket, class and status, as of the open business
     date, and its due figures, in one statement; returns the new figures of the loans whose figures changed, by loan
-    id. Runs on the driver: every posting runs it."""
-    rows = await _BY_IDS_ON_OPEN_DATE.fetch(
-        await driver_connection(session), {"loan_ids": loan_ids, "today": today}
-    )
-    return {row["id"]: dict(row) for row in rows}
+    id."""
+    rows = await session.execute(REFRESH_BY_IDS, {"loan_ids": loan_ids, "today": today})
+    return {row.id: dict(row._mapping) for row in rows}
 
 
 async def refresh_loan_range(session: AsyncSession, low: UUID, high: UUID, as_of: date) -> int:

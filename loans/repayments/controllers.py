@@ -23,7 +23,7 @@ def repayment_out(result: PostingResult) -> RepaymentOut:
         amount=fen_to_str(r.amount),
         paid_on=r.paid_on,
         settles=r.settles,
-        reversed=result.reversed,
+        reversed=r.reversed,
         source=r.source,
         allocations=[
             AllocationOut(
@@ -34,7 +34,7 @@ def repayment_out(result: PostingResult) -> RepaymentOut:
                 cancelled_interest=fen_to_str(line.cancelled_interest),
                 cancelled_subsidy=fen_to_str(line.cancelled_subsidy),
             )
-            for line in result.lines
+            for line in r.lines
         ],
         loan_status=result.loan.status,
         outstanding_principal=fen_to_str(result.loan.outstanding_principal),

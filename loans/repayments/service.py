@@ -1,53 +1,43 @@
-"""Posting and reversing repayments. Every posting locks its loan row, so concurrent postings queue."""
+"""Posting and reversing repayments: the rules (who, when, how much) and the order of the steps; the writes are the
+ledger's (ledger.py). The caller's role is checked first; then every posting and reversal locks its loan row, so
+concurrent postings queue."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
-from uuid_utils.compat import uuid7
 
-from loans.audit.service import EVENT_COLUMNS, event_values, record_event
+from loans.audit.service import record_event
 from loans.core.actor import Actor, ScopeShape, scope_condition
-from loans.core.driver import DriverStatement, driver_connection
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery, undo_recovery
-from loans.loans.delinquency import refresh_loans
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.service import LoanService
 from loans.money import fen_to_str, yuan_to_fen
-from loans.repayments.allocation import (
-    Allocation,
-    AllocationLine,
-    InstallmentState,
-    Overpayment,
-    allocate,
-    payoff_amount,
-)
-from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
+from loans.repayments import ledger
+from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, payoff_amount
+from loans.repayments.ledger import Author, Batch, RepaymentEntry
+from loans.repayments.models import Repayment
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 from loans.repayments.value_dating import (
     LAST_BUSINESS_DATE,
-    Author,
     LoanReplay,
     Payment,
     last_business_date,
     needing_replay,
     replay,
-    write_replays,
 )
 
 POSTABLE_STATUSES = ("active", "overdue", "compensated")
+# Who posts and reverses repayments.
+POSTERS = (Role.BANK_LIAISON,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,35 +47,11 @@ class LoanAfter:
     status: str
     outstanding_principal: int
 
-    @classmethod
-    def of(cls, loan: Loan) -> LoanAfter:
-        return cls(loan.status, loan.outstanding_principal)
-
-
-@dataclass(frozen=True, slots=True)
-class NewRepayment:
-    """A repayment as a posting writes it. The answer is built from it and from the allocation's lines rather
-    than from ORM objects, whose construction was about 5 % of a posting's CPU in a profile."""
-
-    id: UUID
-    loan_id: UUID
-    bank_code: str
-    bank_txn_ref: str
-    amount: int
-    paid_on: date
-    settles: bool
-    source: str
-    posted_by: UUID | None
-    created_at: datetime
-    updated_at: datetime
-
 
 @dataclass(frozen=True, slots=True)
 class PostingResult:
-    repayment: Repayment | NewRepayment
-    lines: Sequence[RepaymentAllocation | AllocationLine]
+    repayment: RepaymentEntry
     loan: LoanAfter
-    reversed: bool
     created: bool
 
 
@@ -103,13 +69,6 @@ class PostingTarget:
     installments: list[InstallmentState]
 
 
-def _set_figures(loan: Loan, figures: dict) -> None:
-    """Take the refreshed figures onto the loan object as the database now holds them."""
-    for key, value in figures.items():
-        set_committed_value(loan, key, value)
-
-
-STATE_COLUMNS = [getattr(LoanInstallment, name) for name in InstallmentState.__dataclass_fields__]
 _TARGET_FIELDS = [
     name for name in PostingTarget.__dataclass_fields__ if name not in ("last_business_date", "installments")
 ]
@@ -138,66 +97,6 @@ def lock_query(shape: ScopeShape) -> Select:
         )
         .with_for_update()
     )
-
-
-INSTALLMENT_STATES = DriverStatement.of(
-    select(*(LoanInstallment.__table__.c[c.key] for c in STATE_COLUMNS))
-    .where(LoanInstallment.__table__.c.loan_id == bindparam("loan_id"))
-    .order_by(LoanInstallment.__table__.c.seq)
-)
-
-
-_LINE_FIELDS = ("seq", "penalty", "interest", "principal", "cancelled_interest", "cancelled_subsidy")
-_LINES = f"""unnest({", ".join(f"CAST(:line_{c} AS {'integer' if c == 'seq' else 'bigint'}[])" for c in _LINE_FIELDS)})
-       AS x({", ".join(_LINE_FIELDS)})"""
-
-
-def _line_arrays(lines: list[AllocationLine] | list[RepaymentAllocation], sign: int) -> dict[str, list[int]]:
-    """Allocation lines as the column arrays of ``_LINES``, amounts times ``sign``."""
-    return {
-        f"line_{field}": [getattr(line, field) * (1 if field == "seq" else sign) for line in lines]
-        for field in _LINE_FIELDS
-    }
-
-
-_APPLY = f"""UPDATE installment i SET paid_penalty = i.paid_penalty + x.penalty,
-       paid_interest = i.paid_interest + x.interest, paid_principal = i.paid_principal + x.principal,
-       cancelled_interest = i.cancelled_interest + x.cancelled_interest,
-       cancelled_subsidy = i.cancelled_subsidy + x.cancelled_subsidy,
-       on_time_principal = i.on_time_principal
-           + CASE WHEN CAST(:paid_on AS date) <= i.due_date THEN x.principal ELSE 0 END
-FROM {_LINES} WHERE i.loan_id = :loan_id AND i.seq = x.seq"""
-_APPLY_STANDALONE = text(_APPLY)
-
-_REPAYMENT_COLUMNS = tuple(NewRepayment.__dataclass_fields__)
-# One round trip writes the whole posting; the foreign keys are checked at the end of the statement, so the
-# allocation lines may refer to the repayment inserted beside them. Every write but the repayment's insert
-# depends on that insert's RETURNING: a bank reference already posted writes nothing and returns no row.
-_POST = DriverStatement.of(
-    text(
-        f"""
-WITH repayment AS (
-    INSERT INTO repayment ({", ".join(_REPAYMENT_COLUMNS)})
-    VALUES ({", ".join(f":{c}" for c in _REPAYMENT_COLUMNS)})
-    ON CONFLICT (bank_code, bank_txn_ref) DO NOTHING
-    RETURNING id
-), allocation AS (
-    INSERT INTO repayment_allocation (repayment_id, loan_id, paid_on, {", ".join(_LINE_FIELDS)})
-    SELECT r.id, :loan_id, :paid_on, {", ".join(f"x.{c}" for c in _LINE_FIELDS)} FROM repayment r, {_LINES}
-), installments AS (
-    {_APPLY} AND EXISTS (SELECT FROM repayment)
-), loan AS (
-    UPDATE loan SET outstanding_principal = outstanding_principal - :principal_paid, status = :status,
-           settled_on = COALESCE(CAST(:settled_on AS date), settled_on), updated_at = :updated_at
-    WHERE id = :loan_id AND EXISTS (SELECT FROM repayment)
-)
-INSERT INTO audit_event ({", ".join(EVENT_COLUMNS)})
-SELECT {", ".join(f"CAST(:event_{c} AS jsonb)" if c in ("before", "after") else f":event_{c}" for c in EVENT_COLUMNS)}
-FROM repayment
-RETURNING id
-"""
-    )
-)
 
 
 _POSTED = "posted"  # the key of the repayment being posted in its loan's replay
@@ -233,8 +132,25 @@ def _allocate(
         raise _exceeds(exc.payoff, paid_on) from exc
 
 
-# Who posts and reverses repayments.
-POSTERS = (Role.BANK_LIAISON,)
+def _later_exceeds(replayed: LoanReplay, status: str, posting: bool) -> Conflict:
+    """A standing repayment after the payment date that no longer fits what the loan owed."""
+    later = replayed.conflict
+    assert later is not None
+    if posting:
+        return Conflict(
+            f"the repayment {later.key} of {later.paid_on} would then exceed what the loan owed: reverse it, "
+            "post this one, then post it again",
+            f"入账后，{later.paid_on} 的还款 {later.key} 将超过当时的应还金额："
+            "请先冲正该笔，再入账本笔，然后重新入账该笔",
+            state=status,
+            repayment_id=str(later.key),
+        )
+    return Conflict(  # not expected: without a repayment the loan owes more, not less
+        f"the repayment {later.key} of {later.paid_on} would exceed what the loan owed without this one",
+        f"冲正后，{later.paid_on} 的还款 {later.key} 将超过当时的应还金额",
+        state=status,
+        repayment_id=str(later.key),
+    )
 
 
 @dataclass
@@ -242,10 +158,10 @@ class RepaymentService:
     session: AsyncSession
     actor: Actor
 
-    async def _lock_loan(self, loan_id: UUID) -> Loan:
-        return await LoanService(self.session, self.actor).get(loan_id, for_update=True)
+    def _author(self) -> Author:
+        return Author(self.actor.user_id, self.actor.username, self.actor.role.value)
 
-    async def _posting_target(self, loan_id: UUID) -> tuple[PostingTarget, asyncpg.Connection]:
+    async def _posting_target(self, loan_id: UUID) -> tuple[PostingTarget, ledger.Connection]:
         """The loan locked, with its installments, and the driver connection the posting's writes run on."""
         actor = self.actor
         scope = {"loan_id": loan_id, "region_code": actor.region_code, "bank_code": actor.bank_code}
@@ -253,27 +169,26 @@ class RepaymentService:
         loan = (await self.session.execute(lock_query(actor.scope_shape), scope)).first()
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
-        connection = await driver_connection(self.session)
-        installments = await INSTALLMENT_STATES.fetch(connection, {"loan_id": loan_id})
+        connection = await ledger.connection(self.session)
         target = PostingTarget(
             *loan[: len(_TARGET_FIELDS)],
             last_business_date=loan.last_business_date,
-            installments=[InstallmentState(*row) for row in installments],
+            installments=await ledger.installment_states(connection, loan_id),
         )
         return target, connection
 
     async def post_repayment(self, loan_id: UUID, data: RepaymentCreate, today: date) -> PostingResult:
-        """Allocate a repayment and write it in one statement (repayment, allocation, installments, loan,
-        audit event) under the loan's row lock; then recompute the loan's delinquency figures.
+        """Allocate a repayment and write it through the ledger in one statement (repayment, allocation,
+        installments, loan, audit event) under the loan's row lock; then recompute the loan's delinquency figures.
 
         A repayment dated on or before the last business date closed is allocated by replaying its loan from that
-        date (value_dating.py), which also writes what the replay changed beside the repayment.
+        date (value_dating.py), and the ledger also writes what the replay changed beside the repayment.
 
         Idempotent on (bank, bank_txn_ref): the write is conditional on the repayment's insert, so a repeat
         writes nothing and answers the first posting (or 409 if its content differs). A refused posting is
         checked for being a repeat first: repeating the payment that settled a loan still answers 200."""
-        loan, connection = await self._posting_target(loan_id)
         self.actor.require(*POSTERS)
+        loan, connection = await self._posting_target(loan_id)
         amount = yuan_to_fen(data.amount)
         try:
             _check_postable(loan, data, today)
@@ -287,75 +202,34 @@ class RepaymentService:
             if (repeat := await self._repeat(loan, data, amount)) is not None:
                 return repeat
             raise
-        now = datetime.now(UTC)
-        repayment = NewRepayment(
-            id=uuid7(),
-            loan_id=loan.id,
-            bank_code=loan.bank_code,
-            bank_txn_ref=data.bank_txn_ref,
-            amount=amount,
-            paid_on=data.paid_on,
-            settles=allocation.settles,
-            source="api",
-            posted_by=self.actor.user_id,
-            created_at=now,
-            updated_at=now,
-        )
-        status = loan.status
-        if allocation.settles:
-            status = "recovered" if loan.status == "compensated" else "settled"
-        principal_paid = sum(line.principal for line in allocation.lines)
-        event = event_values(
-            self.actor,
-            entity_type="loan",
-            entity_id=loan.id,
-            action="post_repayment",
-            after={
-                "repayment_id": str(repayment.id),
-                "amount": fen_to_str(amount),
-                "paid_on": data.paid_on.isoformat(),
-                "bank_txn_ref": data.bank_txn_ref,
-                "settles": allocation.settles,
-            },
-        )
-        written = await _POST.fetchrow(
-            connection,
-            {
-                **{column: getattr(repayment, column) for column in _REPAYMENT_COLUMNS},
-                **_line_arrays(allocation.lines, sign=1),
-                "principal_paid": principal_paid,
-                "status": status,
-                "settled_on": data.paid_on if allocation.settles else None,
-                **{
-                    f"event_{key}": json.dumps(value, ensure_ascii=False)
-                    if isinstance(value, dict)
-                    else value
-                    for key, value in event.items()
-                },
-            },
-        )
-        if written is None:
+        batch = Batch(self._author())
+        entry = batch.post(
+            loan.id, loan.bank_code, data.bank_txn_ref, amount, data.paid_on, allocation,
+            {s.seq: s.due_date for s in loan.installments},
+            source="api", posted_by=self.actor.user_id,
+            settled_status="recovered" if loan.status == "compensated" else "settled",
+            event={"amount": fen_to_str(amount), "paid_on": data.paid_on, "bank_txn_ref": data.bank_txn_ref,
+                   "settles": allocation.settles},
+        )  # fmt: skip
+        if not await ledger.write(connection, batch):
             repeat = await self._repeat(loan, data, amount)
             if repeat is None:
                 raise RuntimeError("the repayment's insert gave way to a row that is not there")
             return repeat
-        outstanding = loan.outstanding_principal - principal_paid
+        status = batch.loans[loan.id].status or loan.status
+        outstanding = loan.outstanding_principal - batch.loans[loan.id].principal_paid
         if replayed is not None:
-            await write_replays(connection, [replayed], self._author())
+            await ledger.write_replays(connection, [replayed], self._author())
             status, outstanding = replayed.final_status(), replayed.outstanding
         if loan.status == "compensated":
             # Rare; the loan's row is already locked by this transaction.
             compensated = await self.session.get_one(Loan, loan.id, populate_existing=True)
             await record_recovery(self.session, compensated, amount, data.paid_on, data.bank_txn_ref)
-        refreshed = (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {})
-        after = LoanAfter(refreshed.get("status", status), outstanding)
-        return PostingResult(repayment, allocation.lines, after, reversed=False, created=True)
-
-    def _author(self) -> Author:
-        return Author(self.actor.user_id, self.actor.username, self.actor.role)
+        refreshed = (await ledger.refresh(self.session, [loan.id], today)).get(loan.id, {})
+        return PostingResult(entry, LoanAfter(refreshed.get("status", status), outstanding), created=True)
 
     async def _value_dated(
-        self, loan: PostingTarget, connection: asyncpg.Connection, data: RepaymentCreate, amount: int
+        self, loan: PostingTarget, connection: ledger.Connection, data: RepaymentCreate, amount: int
     ) -> LoanReplay | None:
         """The loan replayed with the repayment, if it is dated on or before the last business date and a replay
         could change anything (otherwise it is allocated on the installments as they are)."""
@@ -370,83 +244,66 @@ class RepaymentService:
         if _POSTED in replayed.refused:
             raise _exceeds(replayed.refused[_POSTED], data.paid_on)
         if replayed.conflict is not None:
-            later = replayed.conflict
-            raise Conflict(
-                f"the repayment {later.key} of {later.paid_on} would then exceed what the loan owed: reverse it, "
-                "post this one, then post it again",
-                f"入账后，{later.paid_on} 的还款 {later.key} 将超过当时的应还金额："
-                "请先冲正该笔，再入账本笔，然后重新入账该笔",
-                state=loan.status,
-                repayment_id=str(later.key),
-            )
+            raise _later_exceeds(replayed, loan.status, posting=True)
         return replayed
 
     async def _repeat(self, loan: PostingTarget, data: RepaymentCreate, amount: int) -> PostingResult | None:
         """The first posting of this bank reference, if there was one; 409 if its content differs."""
-        existing = await self.session.scalar(
-            select(Repayment).where(
-                Repayment.bank_code == loan.bank_code, Repayment.bank_txn_ref == data.bank_txn_ref
-            )
-        )
-        if existing is None:
+        existing = await ledger.entries(self.session, ledger.repayment_of(loan.bank_code, data.bank_txn_ref))
+        if not existing:
             return None
-        if (existing.loan_id, existing.amount, existing.paid_on) != (loan.id, amount, data.paid_on):
+        first = existing[0]
+        if (first.loan_id, first.amount, first.paid_on) != (loan.id, amount, data.paid_on):
             raise Conflict(
                 f"bank_txn_ref {data.bank_txn_ref} was already posted with different content",
                 f"交易流水号 {data.bank_txn_ref} 已入账，且内容不同",
-                existing_id=str(existing.id),
+                existing_id=str(first.id),
             )
-        return await self.result(existing, created=False)
-
-    async def _apply(
-        self, loan: Loan, repayment: Repayment, lines: list[RepaymentAllocation], sign: int
-    ) -> None:
-        """Add (sign=1) or take back (sign=-1) a repayment's allocation lines on the installments, in one
-        statement."""
-        if not lines:
-            return
-        await self.session.execute(
-            _APPLY_STANDALONE, {"loan_id": loan.id, "paid_on": repayment.paid_on, **_line_arrays(lines, sign)}
-        )
-        loan.outstanding_principal -= sign * sum(line.principal for line in lines)
+        stored = await self.session.get_one(Loan, first.loan_id)
+        return PostingResult(first, LoanAfter(stored.status, stored.outstanding_principal), created=False)
 
     async def reverse(self, repayment_id: UUID, data: ReversalCreate, today: date) -> PostingResult:
-        repayment = await self.session.scalar(
-            select(Repayment)
+        """Take a repayment's allocation back through the ledger, under its loan's row lock (a value-dated one by
+        replaying its loan without it), then recompute the loan's figures; the audit event names the status after."""
+        self.actor.require(*POSTERS)
+        loan_id = await self.session.scalar(
+            select(Repayment.loan_id)
             .join(Loan, Loan.id == Repayment.loan_id)
             .where(Repayment.id == repayment_id, self.actor.scope_filter(Loan))
         )
-        if repayment is None:
+        if loan_id is None:
             raise NotFound("repayment", "还款记录", repayment_id)
-        loan = await self._lock_loan(repayment.loan_id)
-        self.actor.require(*POSTERS)
-        if await self.session.scalar(
-            select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)
-        ):
+        loan = await LoanService(self.session, self.actor).get(loan_id, for_update=True)
+        # read under the lock: a value-dated posting may have allocated it again meanwhile
+        (entry,) = await ledger.entries(self.session, Repayment.id == repayment_id)
+        if entry.reversed:
             raise Conflict("this repayment is already reversed", "该笔还款已冲正", state="reversed")
-        lines = list(
-            await self.session.scalars(
-                select(RepaymentAllocation).where(RepaymentAllocation.repayment_id == repayment.id)
-            )
-        )
-        await self._apply(loan, repayment, lines, sign=-1)
+        due_dates = dict(
+            (await self.session.execute(
+                select(LoanInstallment.seq, LoanInstallment.due_date).where(LoanInstallment.loan_id == loan.id)
+            )).all()
+        )  # fmt: skip
         status_before = loan.status
-        await undo_recovery(self.session, loan, repayment.bank_txn_ref, today)
-        if loan.status in ("settled", "recovered"):
-            loan.status = "active" if loan.status == "settled" else "compensated"
-            loan.settled_on = None
-        self.session.add(
-            RepaymentReversal(
-                repayment_id=repayment.id,
-                loan_id=loan.id,
-                reason=data.reason,
-                reversed_on=today,
-                reversed_by=self.actor.user_id,
-            )
-        )
-        await self.session.flush()
-        await self._replay_reversed(loan, repayment)
-        _set_figures(loan, (await refresh_loans(self.session, [loan.id], today)).get(loan.id, {}))
+        status = {"settled": "active", "recovered": "compensated"}.get(loan.status)
+        batch = Batch(self._author())
+        batch.reverse(entry, due_dates, data.reason, today, self.actor.user_id, status)
+        connection = await ledger.connection(self.session)
+        if not await ledger.write(connection, batch):
+            raise Conflict("this repayment is already reversed", "该笔还款已冲正", state="reversed")
+        status = status or loan.status
+        outstanding = loan.outstanding_principal - batch.loans[loan.id].principal_paid
+        await undo_recovery(
+            self.session, loan, entry.bank_txn_ref, today
+        )  # the fund's entry; the loan's recovered sum
+        through = await last_business_date(connection)
+        if through is not None and entry.paid_on <= through:
+            # the later repayments allocated again without it, and the closed days it uncovers bear penalty
+            replayed = (await replay(connection, {loan.id: entry.paid_on}, {}, through))[loan.id]
+            if replayed.conflict is not None:
+                raise _later_exceeds(replayed, loan.status, posting=False)
+            await ledger.write_replays(connection, [replayed], self._author())
+            status, outstanding = replayed.final_status(), replayed.outstanding
+        status = (await ledger.refresh(self.session, [loan.id], today)).get(loan.id, {}).get("status", status)
         record_event(
             self.session,
             self.actor,
@@ -454,56 +311,16 @@ class RepaymentService:
             entity_id=loan.id,
             action="reverse_repayment",
             from_status=status_before,
-            to_status=loan.status,
-            after={"repayment_id": str(repayment.id), "reason": data.reason},
+            to_status=status,
+            after={"repayment_id": str(entry.id), "reason": data.reason},
         )
-        return PostingResult(repayment, lines, LoanAfter.of(loan), reversed=True, created=True)
-
-    async def _replay_reversed(self, loan: Loan, repayment: Repayment) -> None:
-        """A reversal of a repayment dated on or before the last business date replays its loan from that date
-        without it: the later repayments are allocated again, and the closed days it uncovers bear penalty."""
-        connection = await driver_connection(self.session)
-        through = await last_business_date(connection)
-        if through is None or repayment.paid_on > through:
-            return
-        replayed = (await replay(connection, {loan.id: repayment.paid_on}, {}, through))[loan.id]
-        if replayed.conflict is not None:  # not expected: without a repayment the loan owes more, not less
-            later = replayed.conflict
-            raise Conflict(
-                f"the repayment {later.key} of {later.paid_on} would exceed what the loan owed without this one",
-                f"冲正后，{later.paid_on} 的还款 {later.key} 将超过当时的应还金额",
-                state=loan.status,
-                repayment_id=str(later.key),
-            )
-        await write_replays(connection, [replayed], self._author())
-        for key, value in (
-            ("outstanding_principal", replayed.outstanding),
-            ("status", replayed.final_status()),
-            ("settled_on", replayed.settled_on),
-        ):
-            set_committed_value(loan, key, value)
-
-    async def result(self, repayment: Repayment, *, created: bool) -> PostingResult:
-        lines = list(
-            await self.session.scalars(
-                select(RepaymentAllocation)
-                .where(RepaymentAllocation.repayment_id == repayment.id)
-                .order_by(RepaymentAllocation.seq)
-            )
-        )
-        loan = await self.session.get_one(Loan, repayment.loan_id)
-        reversed_ = await self.session.scalar(
-            select(RepaymentReversal.id).where(RepaymentReversal.repayment_id == repayment.id)
-        )
-        return PostingResult(
-            repayment, lines, LoanAfter.of(loan), reversed=reversed_ is not None, created=created
-        )
+        return PostingResult(replace(entry, reversed=True), LoanAfter(status, outstanding), created=True)
 
     async def payoff(self, loan_id: UUID, on: date) -> int:
         """What paying the loan off on ``on`` costs, in fen: the amount a posting dated ``on`` settles it with."""
         loan = await LoanService(self.session, self.actor).get(loan_id)
-        rows = await INSTALLMENT_STATES.fetch(await driver_connection(self.session), {"loan_id": loan_id})
-        return payoff_amount([InstallmentState(*row) for row in rows], on, loan.subsidy_share)
+        states = await ledger.installment_states(await ledger.connection(self.session), loan_id)
+        return payoff_amount(states, on, loan.subsidy_share)
 
     async def for_loan(self, loan_id: UUID) -> list[PostingResult]:
         """Every repayment of a loan with its allocation, in three queries."""
@@ -512,24 +329,8 @@ class RepaymentService:
         )
         if loan is None:
             raise NotFound("loan", "贷款", loan_id)
-        repayments = list(
-            await self.session.scalars(
-                select(Repayment)
-                .where(Repayment.loan_id == loan_id)
-                .order_by(Repayment.paid_on, Repayment.created_at)
-            )
-        )
-        lines: dict[UUID, list[RepaymentAllocation]] = {r.id: [] for r in repayments}
-        for line in await self.session.scalars(
-            select(RepaymentAllocation)
-            .where(RepaymentAllocation.loan_id == loan_id)
-            .order_by(RepaymentAllocation.seq)
-        ):
-            lines[line.repayment_id].append(line)
-        reversed_ids = set(
-            await self.session.scalars(
-                select(RepaymentReversal.repayment_id).where(RepaymentReversal.loan_id == loan_id)
-            )
-        )
-        after = LoanAfter.of(loan)
-        return [PostingResult(r, lines[r.id], after, r.id in reversed_ids, created=False) for r in repayments]
+        after = LoanAfter(loan.status, loan.outstanding_principal)
+        return [
+            PostingResult(entry, after, created=False)
+            for entry in await ledger.entries(self.session, Repayment.loan_id == loan_id)
+        ]

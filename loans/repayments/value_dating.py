@@ -31,8 +31,8 @@ on P or later, or a standing repayment dated after P (otherwise allocating it no
 the same); a reversal dated P <= E is always replayed (it uncovers days). The hot path (a payment dated after E)
 is untouched: no penalty is booked after E yet, so only the order of payments within the open days could differ,
 and they are allocated in the order they are posted, as before. Postings, reversals and bank files write their
-repayment through their own write path with the lines the replay gave it; this module writes only the
-consequences (`write_replays`).
+repayment through the ledger with the lines the replay gave it, and the ledger writes the consequences the replay
+computed (`ledger.write_replays`); this module reads (on the ledger's driver connection) and computes.
 
 Exactly once: the ledger's key (installment, date) is the one close of business inserts ON CONFLICT DO NOTHING,
 and the installment's penalty is its ledger's sum, so a day E still being closed (status running), which the
@@ -54,11 +54,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from asyncpg import Connection
 
 from loans.loans.delinquency import penalty_per_day
-from loans.money import fen_to_str
 from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, apply_allocation
 
 ONE_DAY = timedelta(days=1)
@@ -68,7 +66,7 @@ LAST_BUSINESS_DATE = "(SELECT max(business_date) FROM business_day)"
 _LINE_FIELDS = ("seq", "penalty", "interest", "principal", "cancelled_interest", "cancelled_subsidy")
 _STATE_FIELDS = tuple(InstallmentState.__dataclass_fields__)
 # the installment's running sums (what payments and penalty change): its fields with a default
-_WRITTEN_FIELDS = tuple(
+WRITTEN_FIELDS = tuple(
     name for name, f in InstallmentState.__dataclass_fields__.items() if f.default is not dataclasses.MISSING
 )
 
@@ -208,7 +206,7 @@ async def replay(
 ) -> dict[UUID, LoanReplay]:
     """Replay each loan of ``starts`` from its date through ``through`` (the last business date) with its standing
     repayments dated then or later and its ``new`` payments (in their order, after the standing ones of their
-    date). Reads and computes; writes nothing (see `write_replays`)."""
+    date). Reads and computes; writes nothing (see `ledger.write_replays`)."""
     arguments = (list(starts), list(starts.values()))
     installments: dict[UUID, list[InstallmentState]] = {loan_id: [] for loan_id in starts}
     for row in await raw.fetch(_READ_INSTALLMENTS, *arguments):
@@ -262,7 +260,7 @@ def _before(
     due_dates = {state.seq: state.due_date for state in stored}
     for payment, lines in zip(standing, lines_by_repayment, strict=True):
         for seq, penalty, interest, principal, cancelled_interest, cancelled_subsidy in lines:
-            sums = taken.setdefault(seq, dict.fromkeys(_WRITTEN_FIELDS, 0))
+            sums = taken.setdefault(seq, dict.fromkeys(WRITTEN_FIELDS, 0))
             sums["paid_penalty"] += penalty
             sums["paid_interest"] += interest
             sums["paid_principal"] += principal
@@ -270,7 +268,7 @@ def _before(
             sums["cancelled_subsidy"] += cancelled_subsidy
             sums["on_time_principal"] += principal if payment.paid_on <= due_dates[seq] else 0
     for seq, amount in penalty_from_start.items():
-        taken.setdefault(seq, dict.fromkeys(_WRITTEN_FIELDS, 0))["penalty_accrued"] += amount
+        taken.setdefault(seq, dict.fromkeys(WRITTEN_FIELDS, 0))["penalty_accrued"] += amount
     result = []
     for state in stored:
         sums = taken.get(state.seq)
@@ -279,7 +277,7 @@ def _before(
         else:
             result.append(
                 dataclasses.replace(
-                    state, **{name: getattr(state, name) - sums[name] for name in _WRITTEN_FIELDS}
+                    state, **{name: getattr(state, name) - sums[name] for name in WRITTEN_FIELDS}
                 )
             )
     return result
@@ -351,114 +349,3 @@ def _allocate(loan: LoanReplay, payment: Payment) -> None:
     loan.states = apply_allocation(loan.states, allocation, payment.paid_on)
     if allocation.settles:
         loan.settled_on = payment.paid_on
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
-    """Who the audit events of a replay name."""
-
-    actor_id: UUID | None
-    actor: str
-    role: str
-
-
-_DELETE_LINES = "DELETE FROM repayment_allocation WHERE repayment_id = ANY($1::uuid[])"
-_SET_SETTLES = """
-UPDATE repayment r SET settles = u.settles FROM unnest($1::uuid[], $2::boolean[]) AS u(id, settles)
-WHERE r.id = u.id AND r.settles IS DISTINCT FROM u.settles
-"""
-_WRITE_INSTALLMENTS = f"""
-UPDATE installment i SET {", ".join(f"{name} = u.{name}" for name in _WRITTEN_FIELDS)}
-FROM unnest($1::uuid[], $2::int[], {", ".join(f"${n + 3}::bigint[]" for n in range(len(_WRITTEN_FIELDS)))})
-     AS u(loan_id, seq, {", ".join(_WRITTEN_FIELDS)})
-WHERE i.loan_id = u.loan_id AND i.seq = u.seq
-"""
-_DELETE_PENALTY = f"""
-DELETE FROM penalty_accrual p USING {_STARTS} WHERE p.loan_id = s.loan_id AND p.accrual_date >= s.start
-"""
-# One row per closed business date of each span the replay booked: set-wise over the loans and the days.
-_INSERT_PENALTY = """
-INSERT INTO penalty_accrual (loan_id, seq, accrual_date, base, amount)
-SELECT x.loan_id, x.seq, d.business_date, x.base, x.amount
-FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::bigint[], $5::date[], $6::date[])
-     AS x(loan_id, seq, base, amount, low, high)
-JOIN business_day d ON d.business_date BETWEEN x.low AND x.high
-"""
-_WRITE_LOANS = """
-UPDATE loan l SET outstanding_principal = u.outstanding, status = u.status, settled_on = u.settled_on,
-       updated_at = now()
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::date[]) AS u(id, outstanding, status, settled_on)
-WHERE l.id = u.id
-"""
-_AUDIT_COLUMNS = ("actor_id", "actor", "role", "entity_type", "entity_id", "action", "after")
-
-
-async def write_replays(raw: Connection, replays: Iterable[LoanReplay], author: Author) -> None:
-    """Write what the replays changed, beyond the new repayments (their callers write those, with the lines the
-    replay gave them): the re-allocated repayments' lines and `settles`, the installments, the penalty ledger from
-    each replay's first day, each loan's balance, status and settlement, and an audit event per loan."""
-    replays = [r for r in replays if r.conflict is None]
-    if not replays:
-        return
-    reallocated = {loan.loan_id: loan.reallocated() for loan in replays}
-    repayment_ids = [rid for allocations in reallocated.values() for rid in allocations]
-    if repayment_ids:
-        await raw.execute(_DELETE_LINES, repayment_ids)
-        paid_on = {p.key: p.paid_on for loan in replays for p in loan.payments if p.standing}
-        await raw.copy_records_to_table(
-            "repayment_allocation",
-            columns=("repayment_id", "loan_id", "paid_on", *_LINE_FIELDS),
-            records=[
-                (rid, loan_id, paid_on[rid], *(getattr(line, name) for name in _LINE_FIELDS))
-                for loan_id, allocations in reallocated.items()
-                for rid, allocation in allocations.items()
-                for line in allocation.lines
-            ],
-        )
-        await raw.execute(
-            _SET_SETTLES,
-            repayment_ids,
-            [a.settles for allocations in reallocated.values() for a in allocations.values()],
-        )
-    changed = [(loan.loan_id, s) for loan in replays for s in loan.changed_installments()]
-    if changed:
-        await raw.execute(
-            _WRITE_INSTALLMENTS,
-            [loan_id for loan_id, _ in changed],
-            [s.seq for _, s in changed],
-            *([getattr(s, name) for _, s in changed] for name in _WRITTEN_FIELDS),
-        )
-    await raw.execute(_DELETE_PENALTY, [loan.loan_id for loan in replays], [loan.start for loan in replays])
-    rows = [(loan.loan_id, *row) for loan in replays for row in loan.penalty_rows]
-    if rows:
-        await raw.execute(_INSERT_PENALTY, *map(list, zip(*rows, strict=True)))
-    await raw.execute(
-        _WRITE_LOANS,
-        [loan.loan_id for loan in replays],
-        [loan.outstanding for loan in replays],
-        [loan.final_status() for loan in replays],
-        [loan.settled_on for loan in replays],
-    )
-    await raw.copy_records_to_table(
-        "audit_event",
-        columns=_AUDIT_COLUMNS,
-        records=[
-            (
-                author.actor_id,
-                author.actor,
-                author.role,
-                "loan",
-                str(loan.loan_id),
-                "value_dated_replay",
-                msgspec.json.encode(
-                    {
-                        "from": loan.start,
-                        "penalty_before": fen_to_str(loan.penalty_before),
-                        "penalty_after": fen_to_str(loan.penalty_after),
-                        "reallocated": list(reallocated[loan.loan_id]),
-                    }
-                ).decode(),
-            )
-            for loan in replays
-        ],
-    )

@@ -189,7 +189,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    import loans.imports.posting as posting
+    import loans.repayments.ledger as ledger
     import loans.imports.service as imports
     from loans.cob.reconcile import ledger_drift
 
@@ -203,7 +203,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
 
     monkeypatch.setattr(imports, "BATCH_ROWS", 3)  # a contract's three rows a batch: six batches
     refreshes = 0
-    refresh = posting.refresh_loans
+    refresh = ledger.refresh
 
     async def failing_third(session, loan_ids, today):
         nonlocal refreshes
@@ -212,7 +212,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
             raise RuntimeError("disk full")
         return await refresh(session, loan_ids, today)
 
-    monkeypatch.setattr(posting, "refresh_loans", failing_third)
+    monkeypatch.setattr(ledger, "refresh", failing_third)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         try:
             await imports.process_import(session, UUID(accepted["id"]), business_today())
@@ -230,7 +230,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
         ).one()
     assert recorded == repaid and recorded % 3 == 0 and 3 <= recorded < 18  # whole batches only
 
-    monkeypatch.setattr(posting, "refresh_loans", refresh)
+    monkeypatch.setattr(ledger, "refresh", refresh)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         done = await imports.process_import(session, UUID(accepted["id"]), business_today())
         assert (done.status, done.posted, done.rejected, done.duplicates) == ("done", 18, 0, 0)
