@@ -1,4 +1,4 @@
-"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import,book,value-dating]`:
+"""`uv run python -m benchmarks [--loans 10000,100000] [--only cob,reports,posting,import,book,value-dating,web]`:
 see __init__.py."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import psutil
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-from benchmarks import books, cob, imports, plans, posting, reports, value_dating  # noqa: E402
+from benchmarks import books, cob, imports, plans, posting, reports, value_dating, web  # noqa: E402
 from benchmarks.environment import POSTGRES_SETTINGS, Api, engine_for, servers  # noqa: E402
 from loans import bulk  # noqa: E402
 from loans.core.clock import today as business_today  # noqa: E402
@@ -98,6 +98,7 @@ async def benchmark_size(servers_: Any, n: int, args: argparse.Namespace, today:
             ("posting", _posting),
             ("import", _import),
             ("book", _book),
+            ("web", _web),
             ("value-dating", _value_dating),  # last: it closes the next 31 business dates
         ):
             if benchmark in args.only:
@@ -300,6 +301,31 @@ async def _posting(
     ]
 
 
+async def _web(
+    servers_: Any, url: str, engine: Any, _today: Any, args: argparse.Namespace, log: Path, n: int
+) -> list[Row]:
+    username, county, county_loans = await web.county_officer(engine)
+    say(f"N={n:,}: the web pages as {county}'s county officer ({county_loans:,} loans)")
+    async with Api(url, servers_.redis_url, log) as api:
+        load = await web.first_load(api, username)
+        times = await web.server_times(api, username, args.web_requests)
+    cold, warm = load["cold"], load["warm"]
+    link = "the same page again, assets cached"
+    scope = f"{county_loans:,} loans in scope"
+    return [
+        Row("web list, cold, 400 kbit/s", n, "KB", cold["bytes"] / 1000, warm["bytes"] / 1000, link, "≤ 100 KB", load),
+        Row("web list, cold, 400 kbit/s", n, "seconds", cold["seconds"], warm["seconds"], link, "≤ 2 s"),
+        Row(
+            "web 贷款台账 /loans", n, "p95 ms", times["loans"]["p95_ms"], times["api_loans"]["p95_ms"],
+            f"GET /api/v1/loans?limit=20, {scope}", "≤ 150 ms", times,
+        ),
+        Row(
+            "web 我的待办 /todo", n, "p95 ms", times["todo"]["p95_ms"], times["api_me"]["p95_ms"],
+            f"GET /api/v1/auth/me (the lightest authenticated request), {scope}", "≤ 150 ms",
+        ),
+    ]  # fmt: skip
+
+
 def print_plans(n: int, checks: list[plans.PlanCheck]) -> None:
     print(
         f"\nQuery plans at N={n:,} (EXPLAIN ANALYZE): the indexes each hot query needs, and those its plan uses"
@@ -437,10 +463,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="cob,reports,posting,import,book,value-dating",
+        default="cob,reports,posting,import,book,value-dating,web",
         type=lambda s: set(s.split(",")),
-        help="benchmarks to run: cob,reports,posting,import,book,value-dating (default all)",
+        help="benchmarks to run: cob,reports,posting,import,book,value-dating,web (default all)",
     )
+    parser.add_argument("--web-requests", type=int, default=50, help="requests timed per web page")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--requests", type=int, default=3000, help="postings measured (after 200 to warm up)")
     parser.add_argument("--concurrency", type=int, default=32, help="clients of the throughput run")

@@ -96,22 +96,28 @@ def engine_for(url: str) -> AsyncEngine:
 
 async def liaison(engine: AsyncEngine, bank_code: str, county_code: str) -> Actor:
     """A bank liaison of ``bank_code`` (created on first use)."""
-    username = f"bench_{bank_code}".lower()
+    return await user(engine, f"bench_{bank_code}".lower(), Role.BANK_LIAISON, county_code, bank_code)
+
+
+async def user(
+    engine: AsyncEngine, username: str, role: Role, region_code: str, bank_code: str | None = None
+) -> Actor:
+    """A user of the benchmark's password (created on first use)."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        user = await session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = await UserService(session).create(
+        found = await session.scalar(select(User).where(User.username == username))
+        if found is None:
+            found = await UserService(session).create(
                 UserCreate(
                     username=username,
                     password=PASSWORD,
-                    role=Role.BANK_LIAISON,
-                    region_code=county_code,
+                    role=role,
+                    region_code=region_code,
                     bank_code=bank_code,
                 ),
                 actor=None,
             )
             await session.commit()
-    return Actor(user.id, username, Role.BANK_LIAISON, county_code, bank_code)
+    return Actor(found.id, username, role, region_code, bank_code)
 
 
 def cpu_seconds_of(process: psutil.Process) -> float:
