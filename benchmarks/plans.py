@@ -19,9 +19,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loans.applicants.models import Applicant
+from loans.applicants.service import applicant_matches
 from loans.core.actor import ScopeShape
 from loans.core.region_codes import RegionLevel
 from loans.loans.models import Loan
+from loans.loans.service import loan_matches
 from loans.repayments.ledger import INSTALLMENT_STATES
 from loans.repayments.models import Repayment
 from loans.repayments.service import lock_query
@@ -43,6 +46,7 @@ class Sample:
     bank_code: str
     contract_no: str
     bank_txn_ref: str
+    national_id: str
     largest_county: str
     today: date
     closed: date | None
@@ -121,6 +125,27 @@ HOT_QUERIES = (
             )
         ),
     ),
+    HotQuery(
+        "search: applicants by an ID's last 4 digits, deployment-wide",
+        (
+            "ix_applicant_name",
+            "uq_applicant_national_id",
+            "ix_applicant_national_id_reversed",
+            "ix_applicant_phone_reversed",
+        ),
+        lambda s: _compiled(
+            select(func.count()).select_from(Applicant).where(applicant_matches(s.national_id[-4:]))
+        ),
+    ),
+    HotQuery(
+        "search: a township's loans by an ID's last 6 digits",
+        ("ix_applicant_national_id_reversed", "ix_loan_township_code"),
+        lambda s: _compiled(
+            select(func.count())
+            .select_from(Loan)
+            .where(Loan.township_code == s.township_code, loan_matches(s.national_id[-6:]))
+        ),
+    ),
     HotQuery("county page: its loans", ("ix_loan_county_code",), _county_read("loans")),
     HotQuery("county page: its borrowers", ("ix_applicant_county_code",), _county_read("borrowers")),
     HotQuery("county page: its partners", ("ix_application_partnership_county",), _county_read("members")),
@@ -160,8 +185,9 @@ async def sample_of(engine: AsyncEngine, today: date) -> Sample:
     async with engine.connect() as connection:
         raw = (await connection.get_raw_connection()).driver_connection
         loan = await raw.fetchrow(
-            "SELECT l.id, l.county_code, l.township_code, l.bank_code, l.contract_no, r.bank_txn_ref "
-            "FROM loan l JOIN repayment r ON r.loan_id = l.id ORDER BY l.id LIMIT 1"
+            "SELECT l.id, l.county_code, l.township_code, l.bank_code, l.contract_no, r.bank_txn_ref, a.national_id "
+            "FROM loan l JOIN repayment r ON r.loan_id = l.id JOIN applicant a ON a.id = l.applicant_id "
+            "ORDER BY l.id LIMIT 1"
         )
         if loan is None:
             raise RuntimeError("the plans are checked on a portfolio with a repayment")

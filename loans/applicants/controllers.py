@@ -49,7 +49,10 @@ class ApplicantController(Controller):
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
-        q: str | None = Parameter(default=None, description="name prefix or full national ID"),
+        q: str | None = Parameter(
+            default=None,
+            description="name prefix, full national ID, or the last 4-11 characters of an ID number or a phone",
+        ),
         region_code: str | None = None,
         category: str | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),

@@ -16,7 +16,7 @@ class Applicant(UUIDv7AuditBase):
     __tablename__ = "applicant"
 
     national_id: Mapped[str] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(60), index=True)
+    name: Mapped[str] = mapped_column(String(60))
     phone: Mapped[str | None] = mapped_column(String(20))
     birth_date: Mapped[date] = mapped_column(Date)
     county_code: Mapped[str] = mapped_column(String(12), index=True)
@@ -24,6 +24,22 @@ class Applicant(UUIDv7AuditBase):
     village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     categories: Mapped[list[str]] = mapped_column(ARRAY(String(30)), default=list)
     created_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+# The search box (applicants.service.applicant_matches) by index, whatever the database's collation: a name's start
+# with a pattern operator class, and the last digits of an ID number or a phone as the start of the reversed string.
+_PATTERN = "text_pattern_ops"
+Index("ix_applicant_name", Applicant.name, postgresql_ops={"name": _PATTERN})
+Index(
+    "ix_applicant_national_id_reversed",
+    func.reverse(Applicant.national_id).label("national_id_reversed"),
+    postgresql_ops={"national_id_reversed": _PATTERN},
+)
+Index(
+    "ix_applicant_phone_reversed",
+    func.reverse(Applicant.phone).label("phone_reversed"),
+    postgresql_ops={"phone_reversed": _PATTERN},
+)
 
 
 class Training(UUIDv7AuditBase):

@@ -30,14 +30,15 @@ _ID_OR_PHONE_TAIL = re.compile(r"^\d{3,10}[\dX]$")
 
 
 def applicant_matches(q: str) -> ColumnElement[bool]:
-    """The search box: a name's start, a whole ID number, or the last digits of an ID number or a phone."""
+    """The search box: a name's start, a whole ID number, or the last digits of an ID number or a phone. Each is
+    an index's prefix (models.py): last digits are the start of the reversed number, digits and X only."""
     q = q.strip().upper()
     # autoescape: a % or _ typed into the search box is a character, not a LIKE wildcard
     conditions = [Applicant.name.startswith(q, autoescape=True), Applicant.national_id == q]
     if _ID_OR_PHONE_TAIL.match(q):
         conditions += [
-            Applicant.national_id.endswith(q, autoescape=True),
-            Applicant.phone.endswith(q, autoescape=True),
+            func.reverse(Applicant.national_id).startswith(q[::-1]),
+            func.reverse(Applicant.phone).startswith(q[::-1]),
         ]
     return or_(*conditions)
 

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,6 +28,13 @@ class SigningTerms:
     bank_txn_ref: str
     disbursed_on: date
     principal: int
+
+
+def loan_matches(q: str) -> ColumnElement[bool]:
+    """The loan list's search box: a contract number, or the borrower as the applicants' search box finds her."""
+    return (Loan.contract_no == q.strip()) | Loan.applicant_id.in_(
+        select(Applicant.id).where(applicant_matches(q))
+    )
 
 
 @dataclass
@@ -151,10 +158,7 @@ class LoanService:
                 | (Loan.village_code == region_code)
             )
         if q:
-            conditions.append(
-                (Loan.contract_no == q.strip())
-                | Loan.applicant_id.in_(select(Applicant.id).where(applicant_matches(q)))
-            )
+            conditions.append(loan_matches(q))
         total = await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions))
         loans = await self.session.scalars(
             select(Loan)

@@ -255,6 +255,27 @@ async def test_search_by_name_prefix_and_full_id(client, world):
     assert other["total"] == 0
 
 
+async def test_search_by_the_last_digits_of_an_id_or_a_phone(client, world):
+    ending_x = next(
+        n
+        for n in (with_check_digit(f"62030219870707{seq:03d}") for seq in range(0, 999, 2))
+        if n.endswith("X")
+    )
+    await register(client, world, name="尾号申请人", national_id=ending_x, phone="13909351357")
+    await register(client, world, name="旁人", national_id=BORN_1990, phone="13909352468")
+
+    async def found(q: str, who: str = "township") -> list[str]:
+        page = expect(await client.get(f"{API}/applicants", params={"q": q}, headers=world[who]), 200)
+        return [a["name"] for a in page["items"]]
+
+    assert await found(ending_x[-4:]) == ["尾号申请人"]
+    assert await found(ending_x[-6:].lower()) == ["尾号申请人"]  # the check character typed in lower case
+    assert await found(BORN_1990[-6:]) == ["旁人"]
+    assert await found("1357") == ["尾号申请人"]  # a phone's last digits
+    assert await found(ending_x[-5:-1]) == []  # digits from the middle are no search key
+    assert await found(ending_x[-4:], who="township_other") == []
+
+
 async def test_filter_by_category(client, world):
     await register(client, world, name="甲", categories=["rural", "registered_poor"])
     await register(client, world, name="乙", categories=["graduate"])
