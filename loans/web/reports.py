@@ -17,6 +17,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,7 @@ from loans.settings import Settings
 from loans.web.forms import form_values
 from loans.web.pages import page
 from loans.web.session import PUBLIC_OPT
+from reports.render.formats import RenderedReport
 from reports.render.page import CSS, parts_of
 
 COUNTY_RISK = "county-risk"
@@ -87,13 +89,30 @@ def _request(filters: Filters, format: str) -> ReportRequest:
     )
 
 
-async def _target(service: ReportService, filters: Filters, format: str) -> tuple[ReportTarget, bool]:
-    """The request's target (404 outside the scope, as in the API) and whether it is too big to build now."""
-    target = await service.target(_request(filters, format))
-    return target, await service.loans_in(target.scope) > SYNC_LOAN_LIMIT
+@dataclass(frozen=True, slots=True)
+class Built:
+    target: ReportTarget
+    loans: int
+    rendered: RenderedReport | None  # None: over the synchronous limit, for the worker to build
+
+    @property
+    def parts(self) -> tuple[str, str]:
+        assert self.rendered is not None
+        return parts_of(self.rendered.content.decode())
 
 
-def _filters(settings: Settings, as_of: date | None, county_code: str | None) -> Filters:
+async def _build(session: AsyncSession, actor: Actor, filters: Filters, format: str) -> Built:
+    """The report as the API builds it now (its target: 404 outside the scope), unless it is too big to."""
+    service = ReportService(session, actor)
+    request = _request(filters, format)
+    target = await service.target(request)
+    loans = await service.loans_in(target.scope)
+    rendered = None if loans > SYNC_LOAN_LIMIT else await service.build_for(request, target)
+    return Built(target, loans, rendered)
+
+
+def filters_of(settings: Settings, as_of: date | None = None, county_code: str | None = None) -> Filters:
+    """The pages' query: ``as_of`` (today by default) and ``county_code``."""
     return Filters(as_of or today(settings), county_code or None)
 
 
@@ -109,49 +128,37 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
+def _back_to_filters(filters: Filters) -> Redirect:
+    """A report too big to build now: the filter page, which offers the background build."""
+    return Redirect(f"{PAGE}?{filters.query}", status_code=303)
+
+
 class ReportPages(Controller):
     include_in_schema = False
+    dependencies = {"filters": Provide(filters_of, sync_to_thread=False)}
 
     @get(PAGE)
-    async def county_risk(
-        self,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        as_of: date | None = None,
-        county_code: str | None = None,
-    ) -> Template:
-        filters = _filters(settings, as_of, county_code)
+    async def county_risk(self, db_session: AsyncSession, actor: Actor, filters: Filters) -> Template:
         counties = await _counties(db_session, actor)
         context: dict[str, Any] = {"filters": filters, "counties": counties, "large": None, "sections": None}
         if counties.fixed is None and filters.county_code is None:
             return page("reports/county_risk.html", **context)
-        service = ReportService(db_session, actor)
-        target, large = await _target(service, filters, "html")
-        if large:
-            context["large"] = await service.loans_in(target.scope)
+        built = await _build(db_session, actor, filters, "html")
+        if built.rendered is None:
+            context["large"] = built.loans
         else:
-            rendered = await service.build_for(_request(filters, "html"), target)
-            context["title"], context["sections"] = parts_of(rendered.content.decode())
+            context["title"], context["sections"] = built.parts
         return page("reports/county_risk.html", report_css=REPORT_CSS_URL, **context)
 
     @get(f"{PAGE}/print")
     async def printable(
-        self,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        as_of: date | None = None,
-        county_code: str | None = None,
+        self, db_session: AsyncSession, actor: Actor, filters: Filters
     ) -> Template | Redirect:
         """The report alone on A4 paper: the renderer's sections under a bar that is not printed."""
-        filters = _filters(settings, as_of, county_code)
-        service = ReportService(db_session, actor)
-        target, large = await _target(service, filters, "html")
-        if large:
-            return Redirect(f"{PAGE}?{filters.query}", status_code=303)
-        rendered = await service.build_for(_request(filters, "html"), target)
-        title, sections = parts_of(rendered.content.decode())
+        built = await _build(db_session, actor, filters, "html")
+        if built.rendered is None:
+            return _back_to_filters(filters)
+        title, sections = built.parts
         return page(
             "reports/county_risk_print.html",
             title=title,
@@ -161,25 +168,14 @@ class ReportPages(Controller):
         )
 
     @get(f"{PAGE}/export")
-    async def export(
-        self,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        as_of: date | None = None,
-        county_code: str | None = None,
-    ) -> Response | Redirect:
+    async def export(self, db_session: AsyncSession, actor: Actor, filters: Filters) -> Response | Redirect:
         """The report's workbook (导出 Excel), with a Chinese file name."""
-        filters = _filters(settings, as_of, county_code)
-        service = ReportService(db_session, actor)
-        target, large = await _target(service, filters, "xlsx")
-        if large:
-            return Redirect(f"{PAGE}?{filters.query}", status_code=303)
-        rendered = await service.build_for(_request(filters, "xlsx"), target)
-        county = await _county_name(db_session, actor, target.scope.region_code)
-        return _attachment(
-            rendered.content, rendered.media_type, _download_name(county, filters.as_of.isoformat(), "xlsx")
-        )
+        built = await _build(db_session, actor, filters, "xlsx")
+        if built.rendered is None:
+            return _back_to_filters(filters)
+        county = await _county_name(db_session, actor, built.target.scope.region_code)
+        name = _download_name(county, filters.as_of.isoformat(), "xlsx")
+        return _attachment(built.rendered.content, built.rendered.media_type, name)
 
     @post(f"{PAGE}/jobs")
     async def build_in_background(

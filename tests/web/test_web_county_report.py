@@ -143,6 +143,20 @@ async def test_the_report_keeps_to_the_callers_scope(open_session, client, engin
     await expect(listed).to_have_count(max(1, len(village_json["overdue"])))  # an empty list shows one 无 row
 
 
+async def test_a_user_above_county_level_chooses_the_county(open_session, client, engine, world: World):
+    await portfolio(client, world, engine)
+    admin = await open_session("admin")
+    page = await admin.open("/reports/county-risk")
+    await expect(page.get_by_text("请选择县（区）后查询")).to_be_visible()
+    await expect(page.get_by_label("区划").locator("option")).to_have_text(["请选择县（区）", "金川区", "永昌县"])
+    await page.get_by_label("区划").select_option(label="金川区")
+    await page.get_by_label("报告日期").fill(AS_OF)
+    await page.get_by_role("button", name="查询").click()
+    await expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    assert f"county_code={COUNTY}" in page.url
+    await expect(page.locator(".county-risk").get_by_text("RPT-B").first).to_be_visible()
+
+
 async def test_a_report_built_in_the_background_is_downloaded_by_its_starter(
     open_session, client, engine, world: World, run_jobs
 ):
