@@ -20,6 +20,8 @@ from loans.loans.models import Loan, LoanInstallment
 from loans.loans.service import LoanService
 from loans.money import fen_to_str, round_fen
 
+COMPENSATORS = (Role.COUNTY_OFFICER,)
+
 
 @dataclass
 class CompensationService:
@@ -28,7 +30,7 @@ class CompensationService:
 
     async def _lock(self, loan_id: UUID) -> Loan:
         loan = await LoanService(self.session, self.actor).get(loan_id, for_update=True)
-        self.actor.require(Role.COUNTY_OFFICER)
+        self.actor.require(*COMPENSATORS)
         return loan
 
     async def compensate(self, loan_id: UUID, compensated_on: date, today: date) -> tuple[Loan, FundEntry]:

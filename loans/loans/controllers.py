@@ -11,11 +11,15 @@ from loans.core.actor import Actor
 from loans.core.schemas import Attributes, Offset, Page
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schemas import InstallmentOut, LoanOut, ScheduleOut
-from loans.loans.service import LoanBalances, LoanService, balances_for
+from loans.loans.service import LoanBalances, LoanFilter, LoanService, balances_for
+from loans.visits.cadence import VISITED_STATUSES, next_visit_by
 
 
 def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:
-    return LoanOut.model_validate(Attributes(balances, loan))
+    visiting = (
+        next_visit_by(loan.disbursed_on, loan.last_visit_on) if loan.status in VISITED_STATUSES else None
+    )
+    return LoanOut.model_validate(Attributes(balances, SimpleNamespace(next_visit_by=visiting), loan))
 
 
 def installment_out(row: LoanInstallment) -> InstallmentOut:
@@ -38,7 +42,9 @@ class LoanController(Controller):
         offset: Offset = 0,
     ) -> Page[LoanOut]:
         loans, total = await LoanService(db_session, actor).search(
-            status=status, region_code=region_code, bank_code=bank_code, limit=limit, offset=offset
+            LoanFilter(status=status, region_code=region_code, bank_code=bank_code),
+            limit=limit,
+            offset=offset,
         )
         balances = await balances_for(db_session, [loan.id for loan in loans])
         items = [loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans]

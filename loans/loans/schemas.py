@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
+from pydantic import Field
+
 from loans.core.schemas import AmountText, OutSchema, RateText
 
 
@@ -37,12 +39,20 @@ class LoanOut(OutSchema):
     bucket: str
     five_class: str
     overdue_principal: AmountText
+    overdue_amount: AmountText = Field(
+        description="What the borrower owes on installments past due: principal, her interest and penalty"
+    )
     settled_on: date | None
     claimable_since: date | None
     compensated_on: date | None
     compensated_amount: AmountText
     recovered_amount: AmountText
     written_off_on: date | None
+    last_visit_on: date | None = Field(description="Its latest post-loan visit")
+    next_visit_by: date | None = Field(
+        description="The last day of its visiting period (90 days after the latest visit, or the disbursement); "
+        "none once the loan is closed"
+    )
 
 
 class InstallmentOut(OutSchema):

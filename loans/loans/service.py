@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, insert, select
@@ -20,6 +21,7 @@ from loans.loans.delinquency import keep_due_figures
 from loans.loans.models import Loan, LoanInstallment
 from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
 from loans.products.models import LoanProduct
+from loans.visits.cadence import VISIT_EVERY_DAYS, VISITED_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,41 +135,54 @@ class LoanService:
         return list(await self.session.scalars(query))
 
     async def search(
-        self,
-        *,
-        status: str | None = None,
-        region_code: str | None = None,
-        bank_code: str | None = None,
-        bucket: str | None = None,
-        q: str | None = None,
-        limit: int,
-        offset: int,
+        self, found: LoanFilter, *, order: str = "newest", limit: int, offset: int
     ) -> tuple[list[Loan], int]:
-        """Loans in scope, newest disbursement first; ``q`` is a contract number or the search box of applicants."""
-        conditions = [self.actor.scope_filter(Loan)]
-        if status:
-            conditions.append(Loan.status == status)
-        if bank_code:
-            conditions.append(Loan.bank_code == bank_code)
-        if bucket:
-            conditions.append(Loan.bucket == bucket)
-        if region_code:
-            conditions.append(
-                (Loan.county_code == region_code)
-                | (Loan.township_code == region_code)
-                | (Loan.village_code == region_code)
-            )
-        if q:
-            conditions.append(loan_matches(q))
-        total = await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions))
+        """Loans in scope that ``found`` asks for, newest disbursement first or by ``order`` (LOAN_ORDERS)."""
         loans = await self.session.scalars(
             select(Loan)
-            .where(*conditions)
-            .order_by(Loan.disbursed_on.desc(), Loan.id)
+            .where(*self._conditions(found))
+            .order_by(*LOAN_ORDERS[order])
             .limit(limit)
             .offset(offset)
         )
-        return list(loans), int(total or 0)
+        return list(loans), await self.count(found)
+
+    async def count(self, found: LoanFilter) -> int:
+        """How many loans in scope ``search`` would find (one count: a work queue's figure is its list's total)."""
+        conditions = self._conditions(found)
+        return int(await self.session.scalar(select(func.count()).select_from(Loan).where(*conditions)) or 0)
+
+    def _conditions(self, found: LoanFilter) -> list[ColumnElement[bool]]:
+        conditions = [self.actor.scope_filter(Loan)]
+        if found.status:
+            conditions.append(Loan.status == found.status)
+        if found.bank_code:
+            conditions.append(Loan.bank_code == found.bank_code)
+        if found.bucket:
+            conditions.append(Loan.bucket == found.bucket)
+        if found.region_code:
+            conditions.append(
+                (Loan.county_code == found.region_code)
+                | (Loan.township_code == found.region_code)
+                | (Loan.village_code == found.region_code)
+            )
+        if found.q:
+            conditions.append(loan_matches(found.q))
+        if found.needs_visit_by:
+            # past its visiting period on that day: next_visit_by(...) < needs_visit_by
+            conditions += [
+                Loan.status.in_(VISITED_STATUSES),
+                func.coalesce(Loan.last_visit_on, Loan.disbursed_on)
+                < found.needs_visit_by - timedelta(days=VISIT_EVERY_DAYS),
+            ]
+        if found.claimable:
+            # what CompensationService.compensate accepts: a fund's loan overdue past the fund's days
+            conditions += [
+                Loan.status == "overdue",
+                Loan.claimable_since.is_not(None),
+                Loan.guarantee_fund_id.is_not(None),
+            ]
+        return conditions
 
     async def buckets(self) -> list[BucketFigures]:
         """逾期台账's head: the loans in scope still being repaid, by delinquency bucket (one grouped read)."""
@@ -244,6 +259,30 @@ BUCKETS = ("current", "1-30", "31-90", "91-180", "181+")
 
 
 @dataclass(frozen=True, slots=True)
+class LoanFilter:
+    """What a loan list asks for, beside the caller's scope. ``q``: a contract number or the applicants' search
+    box; ``needs_visit_by``: loans past their visiting period on that day (loans.visits.cadence);
+    ``claimable``: overdue loans the guarantee fund may compensate now."""
+
+    status: str | None = None
+    region_code: str | None = None
+    bank_code: str | None = None
+    bucket: str | None = None
+    q: str | None = None
+    needs_visit_by: date | None = None
+    claimable: bool = False
+
+
+# Each list's order, the id last so that pages never overlap.
+LOAN_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "newest": (Loan.disbursed_on.desc(), Loan.id),
+    "most_overdue": (Loan.days_past_due.desc(), Loan.id),
+    "longest_unvisited": (func.coalesce(Loan.last_visit_on, Loan.disbursed_on), Loan.id),
+    "claimable_first": (Loan.claimable_since, Loan.id),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class BucketFigures:
     bucket: str
     loans: int
@@ -264,6 +303,8 @@ class LoanBalances:
     outstanding_penalty: int = 0
     next_due_date: date | None = None
     next_due_amount: int | None = None
+    # what she owes on installments close of business has marked past due: principal, her interest, penalty
+    overdue_amount: int = 0
 
 
 async def balances_for(session: AsyncSession, loan_ids: list[UUID]) -> dict[UUID, LoanBalances]:
@@ -280,16 +321,18 @@ async def balances_for(session: AsyncSession, loan_ids: list[UUID]) -> dict[UUID
             func.sum(penalty_left),
             func.min(i.due_date).filter(open_row),
             func.array_agg(aggregate_order_by(amount_left, i.seq)).filter(open_row),
+            func.sum(amount_left).filter(i.status == "overdue"),
         )
         .where(i.loan_id.in_(loan_ids))
         .group_by(i.loan_id)
     )
     result = {}
-    for loan_id, interest, penalty, next_due, open_amounts in rows:
+    for loan_id, interest, penalty, next_due, open_amounts, overdue in rows:
         result[loan_id] = LoanBalances(
             outstanding_interest=int(interest or 0),
             outstanding_penalty=int(penalty or 0),
             next_due_date=next_due,
             next_due_amount=int(open_amounts[0]) if open_amounts else None,
+            overdue_amount=int(overdue or 0),
         )
     return result

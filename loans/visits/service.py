@@ -16,6 +16,8 @@ from loans.loans.service import LoanService
 from loans.visits.models import FollowUp
 from loans.visits.schemas import FollowUpCreate
 
+VISITORS = (Role.TOWNSHIP_STAFF,)
+
 
 @dataclass
 class VisitService:
@@ -26,10 +28,10 @@ class VisitService:
         """A township officer's visit to the loan's business, dated between its disbursement and ``today``; the loan
         keeps its latest visit (`Loan.last_visit_on`, `last_visit_jobs`)."""
         loan = await LoanService(self.session, self.actor).get(loan_id)
-        self.actor.require(Role.TOWNSHIP_STAFF)
+        self.actor.require(*VISITORS)
         if data.visited_on > today or data.visited_on < loan.disbursed_on:
             raise InvalidInput(
-                "visited_on", "must be between disbursement and today", "核查日期须在放款日与今天之间"
+                "visited_on", "must be between disbursement and today", "走访日期须在放款日与今天之间"
             )
         visit = FollowUp(
             loan_id=loan.id,
@@ -67,4 +69,14 @@ class VisitService:
         """The loan's visits, the latest first."""
         loan = await LoanService(self.session, self.actor).get(loan_id)
         query = select(FollowUp).where(FollowUp.loan_id == loan.id).order_by(FollowUp.visited_on.desc())
+        return list(await self.session.scalars(query))
+
+    async def for_applicant(self, applicant_id: UUID) -> list[FollowUp]:
+        """The visits of the loans she leads, in scope, the latest first (一户一档)."""
+        query = (
+            select(FollowUp)
+            .join(Loan, Loan.id == FollowUp.loan_id)
+            .where(Loan.applicant_id == applicant_id, self.actor.scope_filter(Loan))
+            .order_by(FollowUp.visited_on.desc(), FollowUp.created_at.desc())
+        )
         return list(await self.session.scalars(query))

@@ -24,6 +24,7 @@ from loans.regions.service import RegionService
 from loans.repayments.controllers import repayment_out
 from loans.repayments.service import RepaymentService
 from loans.settings import Settings
+from loans.visits.service import VISITORS, VisitService
 from loans.web.export import xlsx_response
 from loans.web.forms import FORM_ERRORS, field_errors, form_values, parse, rollback
 from loans.web.labels import label
@@ -197,7 +198,8 @@ async def _file_page(
     *,
     status_code: int = 200,
 ) -> Template:
-    """一户一档: details, trainings, applications and their state, loans with their balances and repayments."""
+    """一户一档: details, trainings, applications and their state, loans with their balances and repayments, post-loan
+    visits."""
     applicants = ApplicantService(session, actor, settings)
     applicant = await applicants.get(applicant_id)
     views, _ = await ApplicationService(session, actor, settings).search(
@@ -217,6 +219,9 @@ async def _file_page(
         applications=await application_rows(request, session, actor, settings, views),
         loans=[loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans],
         repayments=repayments,
+        visits=await VisitService(session, actor).for_applicant(applicant_id),
+        contracts={loan.id: loan.contract_no for loan in loans},
+        can_visit=actor.role in VISITORS,
         courses=list(Course),
         can_edit=actor.role in REGISTRARS,
         values=values,

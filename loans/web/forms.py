@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from litestar import Request
@@ -15,6 +16,7 @@ from loans.server.errors import bilingual
 
 FORM_WIDE = "_form"
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
+ResultT = TypeVar("ResultT")
 
 
 async def form_values(
@@ -69,3 +71,25 @@ FORM_ERRORS = (ValidationError, DomainError)
 async def rollback(session: AsyncSession) -> None:
     """A refused step writes nothing: the form is shown again over a clean transaction."""
     await session.rollback()
+
+
+def error_status(exc: Exception) -> int:
+    """The status the API would answer: the service's own, 422 for a form the schema refuses."""
+    return exc.status_code if isinstance(exc, DomainError) else 422
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A form step the schema or the service refused: the messages by field, and the status to answer with."""
+
+    errors: dict[str, str]
+    status_code: int
+
+
+async def attempt(session: AsyncSession, step: Callable[[], Awaitable[ResultT]]) -> ResultT | Refusal:
+    """Run one form step (parsing included); a refusal rolls back and says what to show beside which field."""
+    try:
+        return await step()
+    except FORM_ERRORS as exc:
+        await rollback(session)
+        return Refusal(field_errors(exc), error_status(exc))

@@ -6,8 +6,10 @@ from loans.applicants.schemas import Course
 from loans.applications.workflow import STATUS_ZH, Action, Status
 from loans.core.roles import ROLE_ZH
 from loans.products.schemas import BorrowerKind
+from loans.reminders.outbox import EVENTS_ZH
 from reports.render.labels import (
     BUCKET_LABELS,
+    BUSINESS_STATUS_LABELS,
     CATEGORY_LABELS,
     FIVE_CLASS_LABELS,
     LOAN_STATUS_LABELS,
@@ -51,6 +53,10 @@ WAITING_ZH = {
 INSTALLMENT_STATUS_ZH = {"pending": "待还", "partial": "部分已还", "overdue": "逾期", "paid": "已还清"}
 
 BACKGROUND_STATUS_ZH = {"queued": "排队中", "running": "处理中", "done": "已完成", "failed": "处理失败"}
+RISK_LEVEL_ZH = {"low": "低", "medium": "中", "high": "高"}
+FUND_USE_ZH = {"True": "按约定用途使用", "False": "未按约定用途使用"}
+REMINDER_STATE_ZH = {"queued": "待发送", "failed": "发送失败", "sent": "已发送"}
+
 OUTCOME_ZH = {"posted": "已入账", "duplicate": "重复", "rejected": "拒绝", "created": "已创建"}
 
 LABELS: dict[str, dict[str, str]] = {
@@ -69,6 +75,11 @@ LABELS: dict[str, dict[str, str]] = {
     "job_status": BACKGROUND_STATUS_ZH,
     "outcome": OUTCOME_ZH,
     "five_class": FIVE_CLASS_LABELS,
+    "business_status": BUSINESS_STATUS_LABELS,
+    "risk_level": RISK_LEVEL_ZH,
+    "fund_use": FUND_USE_ZH,
+    "reminder_event": EVENTS_ZH,
+    "reminder_state": REMINDER_STATE_ZH,
 }
 
 

@@ -1,5 +1,5 @@
-"""Rows for the list pages: an application or a loan beside its applicant as the API shows her (ID masked as
-the caller's role requires) and the Chinese names of its regions."""
+"""Rows for the list pages: an application or a loan (with its balances) beside its applicant as the API shows
+her (ID masked as the caller's role requires) and the Chinese names of its regions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from loans.applicants.service import ApplicantService
 from loans.applications.service import ApplicationView
 from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel
+from loans.loans.controllers import loan_out
+from loans.loans.models import Loan
+from loans.loans.schemas import LoanOut
+from loans.loans.service import LoanBalances, balances_for
 from loans.regions.models import Region
 from loans.regions.service import RegionService
 from loans.settings import Settings
@@ -63,3 +67,37 @@ async def application_rows(
         )
         for v in views
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRow:
+    loan: LoanOut
+    applicant: ApplicantOut | None
+    township: str
+    village: str
+
+
+async def loan_rows(
+    request: Request, session: AsyncSession, actor: Actor, settings: Settings, loans: list[Loan]
+) -> list[LoanRow]:
+    balances = await balances_for(session, [loan.id for loan in loans])
+    people = await applicants_shown(request, session, actor, settings, (loan.applicant_id for loan in loans))
+    names = await region_names(session, actor)
+    return [
+        LoanRow(
+            loan=loan_out(loan, balances.get(loan.id, LoanBalances())),
+            applicant=people.get(loan.applicant_id),
+            township=names.get(loan.township_code, loan.township_code),
+            village=names.get(loan.village_code, loan.village_code),
+        )
+        for loan in loans
+    ]
+
+
+def shown_id(applicant: ApplicantOut | None) -> str:
+    """Her ID number as the caller may see it (full or masked), for a cell of an export."""
+    return (applicant.national_id or applicant.national_id_masked) if applicant else ""
+
+
+def shown_phone(applicant: ApplicantOut | None) -> str:
+    return (applicant.phone or applicant.phone_masked or "") if applicant else ""

@@ -15,18 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.errors import DomainError
-from loans.loans.controllers import installment_out, loan_out
-from loans.loans.models import Loan
-from loans.loans.service import BUCKETS, LoanBalances, LoanService, balances_for
+from loans.loans.controllers import installment_out
+from loans.loans.service import BUCKETS, LoanFilter, LoanService
 from loans.money import fen_to_str
 from loans.repayments.controllers import repayment_out
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate
 from loans.repayments.service import POSTERS, RepaymentService
 from loans.settings import Settings
+from loans.visits.service import VISITORS, VisitService
 from loans.web.export import xlsx_response
 from loans.web.forms import FORM_ERRORS, field_errors, form_values, parse, rollback
 from loans.web.labels import label
-from loans.web.listing import applicants_shown, local_regions, region_names
+from loans.web.listing import applicants_shown, loan_rows, local_regions, shown_id
 from loans.web.pages import done, page
 from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
 
@@ -35,23 +35,6 @@ EXPORT_HEADERS = (
     "合同编号", "借款人", "身份证号", "乡镇", "村", "放款日期", "到期日期", "本金（元）", "未还本金（元）",
     "逾期天数", "逾期档次", "五级分类", "状态",
 )  # fmt: skip
-
-
-async def _loan_rows(
-    request: Request, session: AsyncSession, actor: Actor, settings: Settings, loans: list[Loan]
-) -> list[Any]:
-    balances = await balances_for(session, [loan.id for loan in loans])
-    people = await applicants_shown(request, session, actor, settings, (loan.applicant_id for loan in loans))
-    names = await region_names(session, actor)
-    return [
-        {
-            "loan": loan_out(loan, balances.get(loan.id, LoanBalances())),
-            "applicant": people.get(loan.applicant_id),
-            "township": names.get(loan.township_code, loan.township_code),
-            "village": names.get(loan.village_code, loan.village_code),
-        }
-        for loan in loans
-    ]
 
 
 class LoanPages(Controller):
@@ -73,16 +56,13 @@ class LoanPages(Controller):
         filters = {"q": q, "status": status, "bucket": bucket, "region_code": region_code}
         service = LoanService(db_session, actor)
         loans, total = await service.search(
-            q=q,
-            status=status,
-            bucket=bucket,
-            region_code=region_code,
+            LoanFilter(q=q, status=status, bucket=bucket, region_code=region_code),
             limit=PER_PAGE,
             offset=pager(0, page_no, filters).offset,
         )
         return page(
             "loans/list.html",
-            rows=await _loan_rows(request, db_session, actor, settings, loans),
+            rows=await loan_rows(request, db_session, actor, settings, loans),
             buckets=await service.buckets() if status == "overdue" else None,
             statuses=LOAN_STATUSES,
             bucket_values=BUCKETS,
@@ -104,29 +84,29 @@ class LoanPages(Controller):
         region_code: str | None = None,
     ) -> Response:
         loans, _ = await LoanService(db_session, actor).search(
-            q=q, status=status, bucket=bucket, region_code=region_code, limit=EXPORT_LIMIT, offset=0
+            LoanFilter(q=q, status=status, bucket=bucket, region_code=region_code),
+            limit=EXPORT_LIMIT,
+            offset=0,
         )
-        rows = await _loan_rows(request, db_session, actor, settings, loans)
+        rows = await loan_rows(request, db_session, actor, settings, loans)
         return xlsx_response(
             "逾期台账" if status == "overdue" else "贷款台账",
             EXPORT_HEADERS,
             (
                 (
-                    r["loan"].contract_no,
-                    r["applicant"].name if r["applicant"] else "",
-                    (r["applicant"].national_id or r["applicant"].national_id_masked)
-                    if r["applicant"]
-                    else "",
-                    r["township"],
-                    r["village"],
-                    r["loan"].disbursed_on.isoformat(),
-                    r["loan"].maturity_date.isoformat(),
-                    r["loan"].principal,
-                    r["loan"].outstanding_principal,
-                    r["loan"].days_past_due,
-                    label("bucket", r["loan"].bucket),
-                    label("five_class", r["loan"].five_class),
-                    label("loan_status", r["loan"].status),
+                    r.loan.contract_no,
+                    r.applicant.name if r.applicant else "",
+                    shown_id(r.applicant),
+                    r.township,
+                    r.village,
+                    r.loan.disbursed_on.isoformat(),
+                    r.loan.maturity_date.isoformat(),
+                    r.loan.principal,
+                    r.loan.outstanding_principal,
+                    r.loan.days_past_due,
+                    label("bucket", r.loan.bucket),
+                    label("five_class", r.loan.five_class),
+                    label("loan_status", r.loan.status),
                 )
                 for r in rows
             ),
@@ -144,6 +124,7 @@ class LoanPages(Controller):
         payoff_on: date | None = None,
         posted: str | None = None,
         repeated: str | None = None,
+        visited: date | None = None,
     ) -> Template:
         return await _loan_page(
             request,
@@ -156,6 +137,7 @@ class LoanPages(Controller):
             payoff_on=payoff_on,
             posted=posted,
             repeated=repeated,
+            visited=visited,
         )
 
     @post("/loans/{loan_id:uuid}/repayments")
@@ -243,12 +225,13 @@ async def _loan_page(
     payoff_on: date | None = None,
     posted: str | None = None,
     repeated: str | None = None,
+    visited: date | None = None,
     status_code: int = 200,
 ) -> Template:
     loans = LoanService(session, actor)
     loan = await loans.get(loan_id)
     repayments = RepaymentService(session, actor)
-    (row,) = await _loan_rows(request, session, actor, settings, [loan])
+    (row,) = await loan_rows(request, session, actor, settings, [loan])
     payoff = None
     if payoff_on is not None:
         try:
@@ -265,7 +248,10 @@ async def _loan_page(
         payoff=payoff,
         posted=posted,
         repeated=repeated,
+        visited=visited,
+        visits=await VisitService(session, actor).visits(loan_id),
         can_post=actor.role in POSTERS,
+        can_visit=actor.role in VISITORS,
         today=today(settings),
         values=values,
         errors=errors,

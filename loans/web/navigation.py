@@ -4,9 +4,12 @@ decide what it may do)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from loans.core.actor import Actor
 from loans.core.roles import Role
+from loans.funds.compensation import COMPENSATORS
+from loans.visits.service import VISITORS
 
 EVERYONE = frozenset(Role)
 READERS = frozenset(Role) - {Role.ADMIN}
@@ -34,6 +37,10 @@ MENU = (
     MenuItem("银行还款文件", "/imports", frozenset({Role.BANK_LIAISON})),
     MenuItem("贷款台账", "/loans", READERS - {Role.VILLAGE_OFFICER}),
     MenuItem("逾期台账", "/loans?status=overdue", READERS),
+    MenuItem("本镇逾期跟进", "/follow-ups?show=overdue", frozenset(VISITORS)),
+    MenuItem("贷后走访", "/follow-ups?show=visit_due", frozenset(VISITORS)),
+    MenuItem("可代偿贷款", "/follow-ups?show=claimable", frozenset({*COMPENSATORS, Role.BANK_LIAISON})),
+    MenuItem("提醒", "/reminders", READERS),
     MenuItem("县级风险报告", "/reports/county-risk", REPORT_READERS),
     MenuItem("修改密码", "/password", EVERYONE),
 )
@@ -44,8 +51,17 @@ def menu_for(actor: Actor) -> list[MenuItem]:
 
 
 def current_item(items: list[MenuItem], path: str, query: str) -> MenuItem | None:
-    """The menu item of the page: the one naming the path and query exactly, else the one naming the path."""
+    """The menu item of the page: the one naming the path and query exactly, else one naming the path and part
+    of the query (a list's next page, a search in it), else the one naming the path."""
     full = f"{path}?{query}" if query else path
-    return next((i for i in items if i.href == full), None) or next(
-        (i for i in items if i.href == path), None
+    asked = set(parse_qsl(query))
+    return (
+        next((i for i in items if i.href == full), None)
+        or next((i for i in items if _within(i.href, path, asked)), None)
+        or next((i for i in items if i.href == path), None)
     )
+
+
+def _within(href: str, path: str, asked: set[tuple[str, str]]) -> bool:
+    item_path, _, item_query = href.partition("?")
+    return item_path == path and bool(item_query) and set(parse_qsl(item_query)) <= asked

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
+
+from litestar.exceptions import ValidationException
 
 PER_PAGE = 20
 EXPORT_LIMIT = 10_000
@@ -34,3 +38,23 @@ class Pager:
 def pager(total: int, page: int, filters: dict[str, str | None]) -> Pager:
     kept = {k: v for k, v in filters.items() if v}
     return Pager(total=total, page=max(1, page), filters=kept)
+
+
+def query_date(text: str | None) -> date | None:
+    """A list's date filter: an empty field is no filter (a search bar sends every field); what is not a date is a
+    bad request, as any other malformed query."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationException(f"not a date: {text!r}") from None
+
+
+def query_choice(text: str | None, choices: Collection[str]) -> str | None:
+    """A list's select filter: empty is no filter, a value it does not offer a bad request."""
+    if not text:
+        return None
+    if text not in choices:
+        raise ValidationException(f"not one of {sorted(choices)}: {text!r}")
+    return text

@@ -27,8 +27,10 @@ from loans.core.errors import DomainError
 from loans.web.account import AccountPages
 from loans.web.applicants import ApplicantPages
 from loans.web.applications import ApplicationPages
+from loans.web.followups import FollowUpPages
 from loans.web.imports import ImportPages
 from loans.web.loans import LoanPages
+from loans.web.reminders import ReminderPages
 from loans.web.reports import ReportPages
 from loans.web.session import PUBLIC_OPT, WebSessionMiddleware, expired_session_handler
 from loans.web.templating import register_helpers
@@ -68,6 +70,8 @@ def web_router() -> Router:
             ApplicantPages,
             ApplicationPages,
             LoanPages,
+            FollowUpPages,
+            ReminderPages,
             ImportPages,
             ReportPages,
         ],

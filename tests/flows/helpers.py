@@ -69,8 +69,14 @@ async def disbursed_loan(
     method: str = "equal_installment",
     disbursed_on: date | None = None,
     contract_no: str | None = None,
+    name: str = "王秀英",
+    village_code: str = VILLAGE,
+    who: str = "township",
+    business_licence_no: str | None = None,
 ) -> dict[str, Any]:
-    """A loan disbursed on ``disbursed_on`` (default today), every step before it dated that day."""
+    """A loan disbursed on ``disbursed_on`` (default today), every step before it dated that day, registered and
+    submitted by ``who`` for a borrower of ``village_code``; one with a ``business_licence_no`` is submitted
+    without the village certificate (the world's village head certifies only for VILLAGE)."""
     on = (disbursed_on or business_today()).isoformat()
     await funded_fund(client, world)
     applicant = await expect(
@@ -78,12 +84,12 @@ async def disbursed_loan(
             "/api/v1/applicants",
             json={
                 "national_id": female_id(),
-                "name": "王秀英",
+                "name": name,
                 "phone": "13909350001",
-                "village_code": VILLAGE,
+                "village_code": village_code,
                 "categories": ["rural"],
             },
-            headers=world["township"],
+            headers=world[who],
         ),
         201,
     )
@@ -97,7 +103,8 @@ async def disbursed_loan(
                 "amount_requested": amount,
                 "term_months": term_months,
                 "repayment_method": method,
-                "has_business_licence": False,
+                "has_business_licence": business_licence_no is not None,
+                "business_licence_no": business_licence_no,
                 "guarantee_fund_id": world.fund_id,
                 "project": {
                     "type": "breeding",
@@ -106,29 +113,16 @@ async def disbursed_loan(
                     "jobs_expected": 3,
                 },
             },
-            headers=world["township"],
+            headers=world[who],
         ),
         201,
     )
     app_id = application["id"]
+    if business_licence_no is None:
+        await _certify_in_village(client, world, app_id, on)
     await expect(
         await client.post(
-            f"/api/v1/applications/{app_id}/village-certification",
-            json={
-                "certificate_no": f"LJ-{app_id[:8]}",
-                "committee": "龙景村妇代会",
-                "issued_on": on,
-                "residence_confirmed": True,
-                "credit_good": True,
-                "project_real": True,
-            },
-            headers=world["village"],
-        ),
-        200,
-    )
-    await expect(
-        await client.post(
-            f"/api/v1/applications/{app_id}/submit", json={"submitted_on": on}, headers=world["township"]
+            f"/api/v1/applications/{app_id}/submit", json={"submitted_on": on}, headers=world[who]
         ),
         200,
     )
@@ -169,3 +163,21 @@ async def disbursed_loan(
         201,
     )
     return result
+
+
+async def _certify_in_village(client: AsyncTestClient, world: World, app_id: str, on: str) -> None:
+    await expect(
+        await client.post(
+            f"/api/v1/applications/{app_id}/village-certification",
+            json={
+                "certificate_no": f"LJ-{app_id[:8]}",
+                "committee": "龙景村妇代会",
+                "issued_on": on,
+                "residence_confirmed": True,
+                "credit_good": True,
+                "project_real": True,
+            },
+            headers=world["village"],
+        ),
+        200,
+    )

@@ -191,3 +191,15 @@ async def screenshot(page: Page, folder: Path, name: str) -> Path:
     path = folder / f"{name}-{width}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def inspect_page(page: Page, folder: Path, name: str) -> list[tuple[str, int, dict]]:
+    """A page as a person meets it: axe-core's findings (as (name, width, violation)), no sideways scrolling on a
+    phone (asserted), and its screenshot kept."""
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    failures = [(name, width, v) for v in await axe_violations(page)]
+    if width <= PHONE["width"]:
+        overflow = await sideways_overflow(page)
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    await screenshot(page, folder, name)
+    return failures

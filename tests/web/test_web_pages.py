@@ -17,7 +17,7 @@ from tests.api.helpers import (
 from tests.api.helpers import (
     expect as answer,
 )
-from tests.web.conftest import DESKTOP, PHONE, axe_violations, screenshot, sideways_overflow
+from tests.web.conftest import DESKTOP, PHONE, inspect_page
 from tests.world import World
 
 
@@ -90,19 +90,14 @@ async def test_main_pages_are_accessible_fit_a_phone_and_are_kept_as_screenshots
     for viewport in (DESKTOP, PHONE):
         anonymous = await open_session(viewport=viewport, for_axe=True)
         page = await anonymous.open("/")
-        failures += [("login", viewport["width"], v) for v in await axe_violations(page)]
-        await screenshot(page, screens, "login")
+        failures += await inspect_page(page, screens, "login")
         for user, pages in PAGES.items():
             session = await open_session(user, viewport, for_axe=True)
             for name, path in pages:
                 page = await session.open(path.format(**ids))
                 assert session.status == 200, (name, session.status)
                 await expect(page.locator("h1")).to_be_visible()
-                failures += [(name, viewport["width"], v) for v in await axe_violations(page)]
-                if viewport is PHONE:
-                    overflow = await sideways_overflow(page)
-                    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 375px"
-                await screenshot(page, screens, name)
+                failures += await inspect_page(page, screens, name)
             assert session.console_errors() == [], session.console_errors()
     assert failures == [], failures
 

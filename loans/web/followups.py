@@ -1,0 +1,215 @@
+"""贷后跟进: 本镇逾期跟进 (overdue loans, the most overdue first), the loans due a post-loan visit and the loans the
+guarantee fund may compensate, on one list over the loan list's own query; 贷后走访登记, a visit to a loan's
+business through the API's VisitService."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Literal, get_args
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.core.region_codes import RegionLevel
+from loans.loans.models import Loan
+from loans.loans.service import LoanFilter, LoanService
+from loans.settings import Settings
+from loans.visits.schemas import FollowUpCreate
+from loans.visits.service import VISITORS, VisitService
+from loans.web.export import xlsx_response
+from loans.web.forms import Refusal, attempt, form_values, parse
+from loans.web.labels import label
+from loans.web.listing import loan_rows, local_regions, shown_id, shown_phone
+from loans.web.pages import done, page
+from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
+
+Show = Literal["overdue", "visit_due", "claimable"]
+EXPORT_HEADERS = (
+    "合同编号", "借款人", "身份证号", "手机号", "乡镇", "村", "逾期天数", "逾期金额（元）", "未还本金（元）",
+    "最近走访", "应走访截止", "可代偿日期", "状态",
+)  # fmt: skip
+VISIT_CHOICES = {
+    name: get_args(FollowUpCreate.model_fields[name].annotation) for name in ("business_status", "risk_level")
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpList:
+    """One view of the list: its title, which loans (``loans(day)``, the business date) and in what order."""
+
+    title: str
+    loans: Callable[[date], LoanFilter]
+    order: str
+
+    def title_for(self, actor: Actor) -> str:
+        return ("本镇" if actor.region_level == RegionLevel.TOWNSHIP else "") + self.title
+
+
+FOLLOW_UP_LISTS: dict[str, FollowUpList] = {
+    "overdue": FollowUpList("逾期跟进", lambda _: LoanFilter(status="overdue"), "most_overdue"),
+    "visit_due": FollowUpList("应走访贷款", lambda day: LoanFilter(needs_visit_by=day), "longest_unvisited"),
+    "claimable": FollowUpList("可代偿贷款", lambda _: LoanFilter(claimable=True), "claimable_first"),
+}
+
+
+async def _found(
+    session: AsyncSession,
+    actor: Actor,
+    day: date,
+    show: str,
+    q: str | None,
+    region_code: str | None,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[Loan], int]:
+    listed = FOLLOW_UP_LISTS[show]
+    found = replace(listed.loans(day), q=q, region_code=region_code)
+    return await LoanService(session, actor).search(found, order=listed.order, limit=limit, offset=offset)
+
+
+class FollowUpPages(Controller):
+    include_in_schema = False
+
+    @get("/follow-ups")
+    async def follow_ups(
+        self,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        show: Show = "overdue",
+        q: str | None = None,
+        region_code: str | None = None,
+        page_no: int = Parameter(query="page", default=1, ge=1),
+    ) -> Template:
+        filters = {"show": show, "q": q, "region_code": region_code}
+        day = today(settings)
+        loans, total = await _found(
+            db_session,
+            actor,
+            day,
+            show,
+            q,
+            region_code,
+            limit=PER_PAGE,
+            offset=pager(0, page_no, filters).offset,
+        )
+        return page(
+            "followups/list.html",
+            title=FOLLOW_UP_LISTS[show].title_for(actor),
+            show=show,
+            lists=[(key, listed.title_for(actor)) for key, listed in FOLLOW_UP_LISTS.items()],
+            rows=await loan_rows(request, db_session, actor, settings, loans),
+            regions=await local_regions(db_session, actor),
+            can_visit=actor.role in VISITORS,
+            today=day,
+            filters=filters,
+            pager=pager(total, page_no, filters),
+        )
+
+    @get("/follow-ups/export")
+    async def export_follow_ups(
+        self,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        show: Show = "overdue",
+        q: str | None = None,
+        region_code: str | None = None,
+    ) -> Response:
+        day = today(settings)
+        loans, _ = await _found(db_session, actor, day, show, q, region_code, limit=EXPORT_LIMIT, offset=0)
+        rows = await loan_rows(request, db_session, actor, settings, loans)
+        return xlsx_response(
+            FOLLOW_UP_LISTS[show].title_for(actor),
+            EXPORT_HEADERS,
+            (
+                (
+                    r.loan.contract_no,
+                    r.applicant.name if r.applicant else "",
+                    shown_id(r.applicant),
+                    shown_phone(r.applicant),
+                    r.township,
+                    r.village,
+                    r.loan.days_past_due,
+                    r.loan.overdue_amount,
+                    r.loan.outstanding_principal,
+                    _iso(r.loan.last_visit_on),
+                    _iso(r.loan.next_visit_by),
+                    _iso(r.loan.claimable_since),
+                    label("loan_status", r.loan.status),
+                )
+                for r in rows
+            ),
+            day,
+        )
+
+    @get("/loans/{loan_id:uuid}/follow-ups/new")
+    async def visit_form(
+        self, loan_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> Template:
+        return await _visit_page(request, db_session, actor, settings, loan_id, {}, {})
+
+    @post("/loans/{loan_id:uuid}/follow-ups/new")
+    async def record_visit(
+        self, loan_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
+    ) -> Template | Redirect:
+        values = await form_values(request)
+        outcome = await attempt(
+            db_session,
+            lambda: VisitService(db_session, actor).record_visit(
+                loan_id, parse(FollowUpCreate, values), today(settings)
+            ),
+        )
+        if isinstance(outcome, Refusal):
+            return await _visit_page(
+                request,
+                db_session,
+                actor,
+                settings,
+                loan_id,
+                values,
+                outcome.errors,
+                status_code=outcome.status_code,
+            )
+        return await done(db_session, f"/loans/{loan_id}?visited={outcome.visited_on.isoformat()}#visits")
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+async def _visit_page(
+    request: Request,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    loan_id: UUID,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Template:
+    loan = await LoanService(session, actor).get(loan_id)
+    (row,) = await loan_rows(request, session, actor, settings, [loan])
+    day = today(settings)
+    return page(
+        "loans/visit.html",
+        status_code=status_code,
+        row=row,
+        visits=await VisitService(session, actor).visits(loan_id),
+        can_visit=actor.role in VISITORS,
+        choices=VISIT_CHOICES,
+        today=day,
+        values=values if values else {"visited_on": day.isoformat()},
+        errors=errors,
+    )
