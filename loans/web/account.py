@@ -8,14 +8,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
-from loans.core.errors import DomainError, InvalidInput
+from loans.core.errors import InvalidInput
 from loans.settings import Settings
 from loans.users.auth import issue_token
 from loans.users.models import User
 from loans.users.schemas import PasswordChange, TokenRequest
 from loans.users.service import UserService, token_lifetime
 from loans.users.throttle import LoginThrottle, client_address_of
-from loans.web.forms import FORM_ERRORS, field_errors, form_values, parse, rollback
+from loans.web.forms import FORM_ERRORS, field_errors, form_values, parse, refusal_status, rollback
 from loans.web.pages import done, page
 from loans.web.session import PUBLIC_OPT, end_session, safe_next, session_user, start_session
 
@@ -47,7 +47,7 @@ class AccountPages(Controller):
             await rollback(db_session)
             return page(
                 "login.html",
-                status_code=exc.status_code if isinstance(exc, DomainError) else 422,
+                status_code=refusal_status(exc),
                 next=target,
                 expired=False,
                 errors=field_errors(exc),
@@ -83,8 +83,9 @@ class AccountPages(Controller):
             )
         except FORM_ERRORS as exc:
             await rollback(db_session)
-            status = exc.status_code if isinstance(exc, DomainError) else 422
-            return page("password.html", status_code=status, errors=field_errors(exc), changed=False)
+            return page(
+                "password.html", status_code=refusal_status(exc), errors=field_errors(exc), changed=False
+            )
         return await _signed_in(
             request, db_session, settings, user, await done(db_session, "/password?changed=1")
         )

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
+from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.applicants.controllers import shown
 from loans.applicants.schemas import ApplicantCreate, Category, Course, TrainingCreate
 from loans.applicants.service import REGISTRARS, ApplicantService
 from loans.applications.service import ApplicationService
-from loans.core.actor import Actor
-from loans.core.clock import today
 from loans.core.errors import Conflict, InvalidInput
 from loans.core.region_codes import RegionLevel
 from loans.loans.controllers import loan_out
@@ -23,66 +20,54 @@ from loans.loans.service import LoanBalances, LoanService, balances_for
 from loans.regions.service import RegionService
 from loans.repayments.controllers import repayment_out
 from loans.repayments.service import RepaymentService
-from loans.settings import Settings
 from loans.visits.service import VISITORS, VisitService
 from loans.web.export import xlsx_response
-from loans.web.forms import FORM_ERRORS, field_errors, form_values, parse, rollback
+from loans.web.forms import BLANK, Form, form_step, form_values, parse
 from loans.web.labels import label
-from loans.web.listing import application_rows, local_regions, region_names
-from loans.web.pages import done, page
+from loans.web.listing import application_rows, local_regions, region_names, shown_to
+from loans.web.pages import PageContext, page
 from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
 
 EXPORT_HEADERS = ("姓名", "身份证号", "年龄", "手机号", "乡镇", "村", "人员类别", "登记时间")
 
 
+def applicant_filters(
+    q: str | None = None, region_code: str | None = None, category: str | None = None
+) -> dict[str, str | None]:
+    """The search bar's fields, for the list and its 导出."""
+    return {"q": q, "region_code": region_code, "category": category}
+
+
 class ApplicantPages(Controller):
     path = "/applicants"
     include_in_schema = False
+    dependencies = {"filters": Provide(applicant_filters, sync_to_thread=False)}
 
     @get("/")
     async def list_applicants(
         self,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        q: str | None = None,
-        region_code: str | None = None,
-        category: str | None = None,
+        ctx: PageContext,
+        filters: dict[str, str | None],
         page_no: int = Parameter(query="page", default=1, ge=1),
     ) -> Template:
-        filters = {"q": q, "region_code": region_code, "category": category}
-        pages = pager(0, page_no, filters)
-        rows, total = await ApplicantService(db_session, actor, settings).search(
-            q=q, region_code=region_code, category=category, limit=PER_PAGE, offset=pages.offset
+        rows, total = await _service(ctx).search(
+            **filters, limit=PER_PAGE, offset=pager(0, page_no, filters).offset
         )
         return page(
             "applicants/list.html",
-            applicants=await shown(rows, request, db_session, actor, settings),
-            names=await region_names(db_session, actor),
-            regions=await local_regions(db_session, actor),
+            applicants=await shown_to(ctx, rows),
+            names=await region_names(ctx.session, ctx.actor),
+            regions=await local_regions(ctx.session, ctx.actor),
             categories=list(Category),
             filters=filters,
             pager=pager(total, page_no, filters),
         )
 
     @get("/export")
-    async def export_applicants(
-        self,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        q: str | None = None,
-        region_code: str | None = None,
-        category: str | None = None,
-    ) -> Response:
-        rows, _ = await ApplicantService(db_session, actor, settings).search(
-            q=q, region_code=region_code, category=category, limit=EXPORT_LIMIT, offset=0
-        )
-        day = today(settings)
-        names = await region_names(db_session, actor)
-        people = await shown(rows, request, db_session, actor, settings)
+    async def export_applicants(self, ctx: PageContext, filters: dict[str, str | None]) -> Response:
+        rows, _ = await _service(ctx).search(**filters, limit=EXPORT_LIMIT, offset=0)
+        names = await region_names(ctx.session, ctx.actor)
+        people = await shown_to(ctx, rows)
         return xlsx_response(
             "借款人档案",
             EXPORT_HEADERS,
@@ -99,131 +84,99 @@ class ApplicantPages(Controller):
                 )
                 for a in people
             ),
-            day,
+            ctx.today,
         )
 
     @get("/new")
-    async def registration_form(self, db_session: AsyncSession, actor: Actor) -> Template:
-        actor.require(*REGISTRARS)
-        return await _registration_page(db_session, actor, {}, {})
+    async def registration_form(self, ctx: PageContext) -> Template:
+        ctx.actor.require(*REGISTRARS)
+        return await _registration_page(ctx)
 
     @post("/new")
-    async def register(
-        self, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> Template | Redirect:
-        values = await form_values(request, lists=("categories",))
-        try:
-            applicant = await ApplicantService(db_session, actor, settings).register(
-                parse(ApplicantCreate, values), today(settings)
-            )
-        except FORM_ERRORS as exc:
-            await rollback(db_session)
-            existing = exc.extra.get("existing_id") if isinstance(exc, Conflict) else None
-            errors = {"national_id": exc.message_zh} if existing else field_errors(exc)
-            return await _registration_page(db_session, actor, values, errors, existing, status_code=422)
-        return await done(db_session, f"/applicants/{applicant.id}")
+    async def register(self, ctx: PageContext) -> Template | Redirect:
+        async def step(values: dict[str, Any]) -> str:
+            applicant = await _service(ctx).register(parse(ApplicantCreate, values), ctx.today)
+            return f"/applicants/{applicant.id}"
+
+        return await form_step(
+            ctx,
+            step,
+            lambda form: _registration_page(ctx, form),
+            lists=("categories",),
+            refused_status=422,
+        )
 
     @post("/check-id")
-    async def check_id(
-        self, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> Template:
-        typed = str((await form_values(request)).get("national_id", "")).strip()
+    async def check_id(self, ctx: PageContext) -> Template:
+        typed = str((await form_values(ctx.request)).get("national_id", "")).strip()
         if len(typed) < 18:
             return page("applicants/_id_check.html", typed=len(typed), check=None, error=None)
         try:
-            check = await ApplicantService(db_session, actor, settings).check_national_id(
-                typed, today(settings)
-            )
+            check = await _service(ctx).check_national_id(typed, ctx.today)
         except InvalidInput as exc:
             return page("applicants/_id_check.html", typed=len(typed), check=None, error=exc.message_zh)
         return page("applicants/_id_check.html", typed=len(typed), check=check, error=None)
 
     @get("/{applicant_id:uuid}")
-    async def applicant_file(
-        self, applicant_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> Template:
-        return await _file_page(request, db_session, actor, settings, applicant_id, {}, {})
+    async def applicant_file(self, applicant_id: UUID, ctx: PageContext) -> Template:
+        return await _file_page(ctx, applicant_id)
 
     @post("/{applicant_id:uuid}/trainings")
-    async def add_training(
-        self,
-        applicant_id: UUID,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-    ) -> Template | Redirect:
-        values = await form_values(request)
-        try:
-            await ApplicantService(db_session, actor, settings).add_training(
-                applicant_id, parse(TrainingCreate, values)
-            )
-        except FORM_ERRORS as exc:
-            await rollback(db_session)
-            return await _file_page(
-                request, db_session, actor, settings, applicant_id, values, field_errors(exc), status_code=422
-            )
-        return await done(db_session, f"/applicants/{applicant_id}#trainings")
+    async def add_training(self, applicant_id: UUID, ctx: PageContext) -> Template | Redirect:
+        async def step(values: dict[str, Any]) -> str:
+            await _service(ctx).add_training(applicant_id, parse(TrainingCreate, values))
+            return f"/applicants/{applicant_id}#trainings"
+
+        return await form_step(
+            ctx, step, lambda form: _file_page(ctx, applicant_id, form), refused_status=422
+        )
 
 
-async def _registration_page(
-    session: AsyncSession,
-    actor: Actor,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    existing_id: str | None = None,
-    *,
-    status_code: int = 200,
-) -> Template:
-    villages = await RegionService(session, actor).list(RegionLevel.VILLAGE, None)
+def _service(ctx: PageContext) -> ApplicantService:
+    return ApplicantService(ctx.session, ctx.actor, ctx.settings)
+
+
+async def _registration_page(ctx: PageContext, form: Form = BLANK) -> Template:
+    """The registration form; refused as a duplicate, the error stands beside the ID with a link to her file."""
+    duplicate = form.refusal.extra.get("existing_id") if isinstance(form.refusal, Conflict) else None
     return page(
         "applicants/new.html",
-        status_code=status_code,
-        villages=villages,
+        status_code=form.status_code,
+        villages=await RegionService(ctx.session, ctx.actor).list(RegionLevel.VILLAGE, None),
         categories=list(Category),
-        values=values,
-        errors=errors,
-        existing_id=existing_id,
+        values=form.values,
+        errors={"national_id": form.refusal.message_zh} if duplicate else form.errors,
+        existing_id=duplicate,
     )
 
 
-async def _file_page(
-    request: Request,
-    session: AsyncSession,
-    actor: Actor,
-    settings: Settings,
-    applicant_id: UUID,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    *,
-    status_code: int = 200,
-) -> Template:
+async def _file_page(ctx: PageContext, applicant_id: UUID, form: Form = BLANK) -> Template:
     """一户一档: details, trainings, applications and their state, loans with their balances and repayments, post-loan
     visits."""
-    applicants = ApplicantService(session, actor, settings)
+    applicants = _service(ctx)
     applicant = await applicants.get(applicant_id)
-    views, _ = await ApplicationService(session, actor, settings).search(
+    views, _ = await ApplicationService(ctx.session, ctx.actor, ctx.settings).search(
         status=None, region_code=None, applicant_id=applicant_id, limit=100, offset=0
     )
-    loans = await LoanService(session, actor).for_applicant(applicant_id)
-    balances = await balances_for(session, [loan.id for loan in loans])
-    ledger = RepaymentService(session, actor)
+    loans = await LoanService(ctx.session, ctx.actor).for_applicant(applicant_id)
+    balances = await balances_for(ctx.session, [loan.id for loan in loans])
+    ledger = RepaymentService(ctx.session, ctx.actor)
     # a borrower has a few loans at most (the product's max_borrowings): one small read each
     repayments = [(loan, repayment_out(r)) for loan in loans for r in await ledger.for_loan(loan.id)]
     return page(
         "applicants/file.html",
-        status_code=status_code,
-        applicant=(await shown([applicant], request, session, actor, settings))[0],
-        names=await region_names(session, actor),
+        status_code=form.status_code,
+        applicant=(await shown_to(ctx, [applicant]))[0],
+        names=await region_names(ctx.session, ctx.actor),
         trainings=await applicants.trainings(applicant_id),
-        applications=await application_rows(request, session, actor, settings, views),
+        applications=await application_rows(ctx, views),
         loans=[loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans],
         repayments=repayments,
-        visits=await VisitService(session, actor).for_applicant(applicant_id),
+        visits=await VisitService(ctx.session, ctx.actor).for_applicant(applicant_id),
         contracts={loan.id: loan.contract_no for loan in loans},
-        can_visit=actor.role in VISITORS,
+        can_visit=ctx.actor.role in VISITORS,
         courses=list(Course),
-        can_edit=actor.role in REGISTRARS,
-        values=values,
-        errors=errors,
+        can_edit=ctx.actor.role in REGISTRARS,
+        values=form.values,
+        errors=form.errors,
     )

@@ -10,24 +10,22 @@ from datetime import date
 from typing import Any, Literal, get_args
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
-from loans.core.clock import today
 from loans.core.region_codes import RegionLevel
 from loans.loans.models import Loan
 from loans.loans.service import LoanFilter, LoanService
-from loans.settings import Settings
 from loans.visits.schemas import FollowUpCreate
 from loans.visits.service import VISITORS, VisitService
 from loans.web.export import xlsx_response
-from loans.web.forms import Refusal, attempt, form_values, parse
+from loans.web.forms import BLANK, Form, form_step, parse
 from loans.web.labels import label
 from loans.web.listing import loan_rows, local_regions, shown_id, shown_phone
-from loans.web.pages import done, page
+from loans.web.pages import PageContext, page
 from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
 
 Show = Literal["overdue", "visit_due", "claimable"]
@@ -81,19 +79,16 @@ class FollowUpPages(Controller):
     @get("/follow-ups")
     async def follow_ups(
         self,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
+        ctx: PageContext,
         show: Show = "overdue",
         q: str | None = None,
         region_code: str | None = None,
         page_no: int = Parameter(query="page", default=1, ge=1),
     ) -> Template:
         filters = {"show": show, "q": q, "region_code": region_code}
-        day = today(settings)
+        actor, day = ctx.actor, ctx.today
         loans, total = await _found(
-            db_session,
+            ctx.session,
             actor,
             day,
             show,
@@ -107,8 +102,8 @@ class FollowUpPages(Controller):
             title=FOLLOW_UP_LISTS[show].title_for(actor),
             show=show,
             lists=[(key, listed.title_for(actor)) for key, listed in FOLLOW_UP_LISTS.items()],
-            rows=await loan_rows(request, db_session, actor, settings, loans),
-            regions=await local_regions(db_session, actor),
+            rows=await loan_rows(ctx, loans),
+            regions=await local_regions(ctx.session, actor),
             can_visit=actor.role in VISITORS,
             today=day,
             filters=filters,
@@ -117,20 +112,15 @@ class FollowUpPages(Controller):
 
     @get("/follow-ups/export")
     async def export_follow_ups(
-        self,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        show: Show = "overdue",
-        q: str | None = None,
-        region_code: str | None = None,
+        self, ctx: PageContext, show: Show = "overdue", q: str | None = None, region_code: str | None = None
     ) -> Response:
-        day = today(settings)
-        loans, _ = await _found(db_session, actor, day, show, q, region_code, limit=EXPORT_LIMIT, offset=0)
-        rows = await loan_rows(request, db_session, actor, settings, loans)
+        day = ctx.today
+        loans, _ = await _found(
+            ctx.session, ctx.actor, day, show, q, region_code, limit=EXPORT_LIMIT, offset=0
+        )
+        rows = await loan_rows(ctx, loans)
         return xlsx_response(
-            FOLLOW_UP_LISTS[show].title_for(actor),
+            FOLLOW_UP_LISTS[show].title_for(ctx.actor),
             EXPORT_HEADERS,
             (
                 (
@@ -154,62 +144,36 @@ class FollowUpPages(Controller):
         )
 
     @get("/loans/{loan_id:uuid}/follow-ups/new")
-    async def visit_form(
-        self, loan_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> Template:
-        return await _visit_page(request, db_session, actor, settings, loan_id, {}, {})
+    async def visit_form(self, loan_id: UUID, ctx: PageContext) -> Template:
+        return await _visit_page(ctx, loan_id)
 
     @post("/loans/{loan_id:uuid}/follow-ups/new")
-    async def record_visit(
-        self, loan_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> Template | Redirect:
-        values = await form_values(request)
-        outcome = await attempt(
-            db_session,
-            lambda: VisitService(db_session, actor).record_visit(
-                loan_id, parse(FollowUpCreate, values), today(settings)
-            ),
-        )
-        if isinstance(outcome, Refusal):
-            return await _visit_page(
-                request,
-                db_session,
-                actor,
-                settings,
-                loan_id,
-                values,
-                outcome.errors,
-                status_code=outcome.status_code,
+    async def record_visit(self, loan_id: UUID, ctx: PageContext) -> Template | Redirect:
+        async def step(values: dict[str, Any]) -> str:
+            visit = await VisitService(ctx.session, ctx.actor).record_visit(
+                loan_id, parse(FollowUpCreate, values), ctx.today
             )
-        return await done(db_session, f"/loans/{loan_id}?visited={outcome.visited_on.isoformat()}#visits")
+            return f"/loans/{loan_id}?visited={visit.visited_on.isoformat()}#visits"
+
+        return await form_step(ctx, step, lambda form: _visit_page(ctx, loan_id, form))
 
 
 def _iso(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
-async def _visit_page(
-    request: Request,
-    session: AsyncSession,
-    actor: Actor,
-    settings: Settings,
-    loan_id: UUID,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    *,
-    status_code: int = 200,
-) -> Template:
-    loan = await LoanService(session, actor).get(loan_id)
-    (row,) = await loan_rows(request, session, actor, settings, [loan])
-    day = today(settings)
+async def _visit_page(ctx: PageContext, loan_id: UUID, form: Form = BLANK) -> Template:
+    loan = await LoanService(ctx.session, ctx.actor).get(loan_id)
+    (row,) = await loan_rows(ctx, [loan])
+    day = ctx.today
     return page(
         "loans/visit.html",
-        status_code=status_code,
+        status_code=form.status_code,
         row=row,
-        visits=await VisitService(session, actor).visits(loan_id),
-        can_visit=actor.role in VISITORS,
+        visits=await VisitService(ctx.session, ctx.actor).visits(loan_id),
+        can_visit=ctx.actor.role in VISITORS,
         choices=VISIT_CHOICES,
         today=day,
-        values=values if values else {"visited_on": day.isoformat()},
-        errors=errors,
+        values=form.values if form.values else {"visited_on": day.isoformat()},
+        errors=form.errors,
     )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict
+from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.errors import DomainError
 from loans.server.errors import bilingual
+from loans.web.pages import PageContext, done
 
 FORM_WIDE = "_form"
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
-ResultT = TypeVar("ResultT")
 
 
 async def form_values(
@@ -73,23 +74,45 @@ async def rollback(session: AsyncSession) -> None:
     await session.rollback()
 
 
-def error_status(exc: Exception) -> int:
-    """The status the API would answer: the service's own, 422 for a form the schema refuses."""
+def refusal_status(exc: Exception) -> int:
+    """The status the API would answer: the service's for its own errors, 422 for a schema's."""
     return exc.status_code if isinstance(exc, DomainError) else 422
 
 
 @dataclass(frozen=True, slots=True)
-class Refusal:
-    """A form step the schema or the service refused: the messages by field, and the status to answer with."""
+class Form:
+    """A form as its page shows it: what was typed, the Chinese errors beside its fields, the answer's status and
+    the refusal itself (a page may say more of it, e.g. link the applicant already registered)."""
 
-    errors: dict[str, str]
-    status_code: int
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    status_code: int = 200
+    refusal: Exception | None = None
+
+    @classmethod
+    def refused(cls, values: dict[str, Any], exc: Exception, status_code: int | None = None) -> Form:
+        return cls(values, field_errors(exc), status_code or refusal_status(exc), exc)
 
 
-async def attempt(session: AsyncSession, step: Callable[[], Awaitable[ResultT]]) -> ResultT | Refusal:
-    """Run one form step (parsing included); a refusal rolls back and says what to show beside which field."""
+BLANK = Form()
+
+
+async def form_step(
+    ctx: PageContext,
+    step: Callable[[dict[str, Any]], Awaitable[str]],
+    show_again: Callable[[Form], Awaitable[Template]],
+    *,
+    lists: Iterable[str] = (),
+    booleans: Iterable[str] = (),
+    refused_status: int | None = None,
+) -> Template | Redirect:
+    """One form posted: ``step`` runs it on the posted values (the service decides: scope, role, state, rules) and
+    names the page to go to; a refusal rolls back and ``show_again`` shows the form with what was typed and the
+    errors beside the fields (answered ``refused_status`` if given, else as the API would)."""
+    values = await form_values(ctx.request, lists=lists, booleans=booleans)
     try:
-        return await step()
+        target = await step(values)
     except FORM_ERRORS as exc:
-        await rollback(session)
-        return Refusal(field_errors(exc), error_status(exc))
+        await rollback(ctx.session)
+        return await show_again(Form.refused(values, exc, refused_status))
+    return await done(ctx.session, target)

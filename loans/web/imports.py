@@ -15,13 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.errors import DomainError
 from loans.imports.parsing import COLUMNS
 from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
 from loans.imports.template import XLSX_MEDIA_TYPE, loan_book_template
 from loans.settings import Settings
 from loans.web.export import xlsx_response
-from loans.web.forms import FORM_ERRORS, field_errors, rollback
+from loans.web.forms import FORM_ERRORS, field_errors, refusal_status, rollback
 from loans.web.pages import page
 from loans.web.paging import PER_PAGE, pager
 
@@ -72,7 +71,7 @@ class ImportPages(Controller):
             await rollback(db_session)
             # the loan book's file field is "book" on the page, beside the repayment file's "file"
             errors = {("book" if field == "file" else field): m for field, m in field_errors(exc).items()}
-            return await _history_page(db_session, actor, errors, status_code=_status(exc))
+            return await _history_page(db_session, actor, errors, status_code=refusal_status(exc))
         await queue_import(db_session, request.app.state.redis, batch)
         return Redirect(f"/imports/{batch.id}", status_code=303)
 
@@ -91,7 +90,7 @@ class ImportPages(Controller):
             )
         except FORM_ERRORS as exc:
             await rollback(db_session)
-            return await _history_page(db_session, actor, field_errors(exc), status_code=_status(exc))
+            return await _history_page(db_session, actor, field_errors(exc), status_code=refusal_status(exc))
         await queue_import(db_session, request.app.state.redis, batch)
         return Redirect(f"/imports/{batch.id}", status_code=303)
 
@@ -127,10 +126,6 @@ class ImportPages(Controller):
         if finished:
             response.headers["HX-Refresh"] = "true"
         return response
-
-
-def _status(exc: Exception) -> int:
-    return exc.status_code if isinstance(exc, DomainError) else 422
 
 
 async def _history_page(

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.controllers import shown
+from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantOut
 from loans.applicants.service import ApplicantService
 from loans.applications.service import ApplicationView
@@ -22,19 +22,21 @@ from loans.loans.schemas import LoanOut
 from loans.loans.service import LoanBalances, balances_for
 from loans.regions.models import Region
 from loans.regions.service import RegionService
-from loans.settings import Settings
+from loans.web.pages import PageContext
 
 
 async def region_names(session: AsyncSession, actor: Actor) -> dict[str, str]:
     return {r.code: r.name for r in await RegionService(session, actor).list(None, None)}
 
 
-async def applicants_shown(
-    request: Request, session: AsyncSession, actor: Actor, settings: Settings, applicant_ids: Iterable[UUID]
-) -> dict[UUID, ApplicantOut]:
+async def applicants_shown(ctx: PageContext, applicant_ids: Iterable[UUID]) -> dict[UUID, ApplicantOut]:
     """The applicants as the caller may see them (Disclosure decides and logs the full IDs shown)."""
-    found = await ApplicantService(session, actor, settings).by_ids(applicant_ids)
-    return {a.id: a for a in await shown(list(found.values()), request, session, actor, settings)}
+    found = await ApplicantService(ctx.session, ctx.actor, ctx.settings).by_ids(applicant_ids)
+    return {a.id: a for a in await shown_to(ctx, list(found.values()))}
+
+
+async def shown_to(ctx: PageContext, applicants: list[Applicant]) -> list[ApplicantOut]:
+    return await shown(applicants, ctx.request, ctx.session, ctx.actor, ctx.settings)
 
 
 async def local_regions(session: AsyncSession, actor: Actor) -> list[Region]:
@@ -51,13 +53,9 @@ class ApplicationRow:
     village: str
 
 
-async def application_rows(
-    request: Request, session: AsyncSession, actor: Actor, settings: Settings, views: list[ApplicationView]
-) -> list[ApplicationRow]:
-    people = await applicants_shown(
-        request, session, actor, settings, (v.application.applicant_id for v in views)
-    )
-    names = await region_names(session, actor)
+async def application_rows(ctx: PageContext, views: list[ApplicationView]) -> list[ApplicationRow]:
+    people = await applicants_shown(ctx, (v.application.applicant_id for v in views))
+    names = await region_names(ctx.session, ctx.actor)
     return [
         ApplicationRow(
             view=v,
@@ -77,12 +75,10 @@ class LoanRow:
     village: str
 
 
-async def loan_rows(
-    request: Request, session: AsyncSession, actor: Actor, settings: Settings, loans: list[Loan]
-) -> list[LoanRow]:
-    balances = await balances_for(session, [loan.id for loan in loans])
-    people = await applicants_shown(request, session, actor, settings, (loan.applicant_id for loan in loans))
-    names = await region_names(session, actor)
+async def loan_rows(ctx: PageContext, loans: list[Loan]) -> list[LoanRow]:
+    balances = await balances_for(ctx.session, [loan.id for loan in loans])
+    people = await applicants_shown(ctx, (loan.applicant_id for loan in loans))
+    names = await region_names(ctx.session, ctx.actor)
     return [
         LoanRow(
             loan=loan_out(loan, balances.get(loan.id, LoanBalances())),

@@ -1,11 +1,36 @@
-"""What every page handler shares: the template response, the redirect after a successful form."""
+"""What every page handler shares: its context (the request, its transaction, who asks, the settings), the
+template response, the redirect after a successful form."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from litestar import Request
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from loans.core.actor import Actor
+from loans.core.clock import today
+from loans.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    request: Request
+    session: AsyncSession
+    actor: Actor
+    settings: Settings
+
+    @property
+    def today(self) -> date:
+        return today(self.settings)
+
+
+def page_context(request: Request, db_session: AsyncSession, actor: Actor, settings: Settings) -> PageContext:
+    """The pages' ``ctx`` dependency."""
+    return PageContext(request, db_session, actor, settings)
 
 
 def page(template: str, *, status_code: int = 200, **context: Any) -> Template:

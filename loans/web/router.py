@@ -10,6 +10,7 @@ from litestar import Request, Response, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -30,6 +31,7 @@ from loans.web.applications import ApplicationPages
 from loans.web.followups import FollowUpPages
 from loans.web.imports import ImportPages
 from loans.web.loans import LoanPages
+from loans.web.pages import page_context
 from loans.web.reminders import ReminderPages
 from loans.web.reports import ReportPages
 from loans.web.session import PUBLIC_OPT, WebSessionMiddleware, expired_session_handler
@@ -76,6 +78,7 @@ def web_router() -> Router:
             ReportPages,
         ],
         middleware=[DefineMiddleware(WebSessionMiddleware, exclude_from_auth_key=PUBLIC_OPT)],
+        dependencies={"ctx": Provide(page_context, sync_to_thread=False)},
         # The API's bearer check stays off the pages; the session middleware checks the same token instead.
         opt={"exclude_from_auth": True},
         exception_handlers={

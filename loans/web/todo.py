@@ -5,25 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applications.service import ApplicationService
 from loans.applications.workflow import Status, waiting_statuses
 from loans.core.actor import Actor
-from loans.core.clock import today
 from loans.core.roles import Role
 from loans.funds.compensation import COMPENSATORS
 from loans.loans.service import LoanService
 from loans.reminders.service import ReminderFilter, ReminderService
-from loans.settings import Settings
 from loans.visits.cadence import VISIT_EVERY_DAYS
 from loans.visits.service import VISITORS
 from loans.web.followups import FOLLOW_UP_LISTS
 from loans.web.labels import WAITING_ZH
 from loans.web.listing import application_rows
-from loans.web.pages import page
+from loans.web.pages import PageContext, page
 
 RECENT = 10
 # who follows the outbox: township staff, whose borrowers they are (SPEC: "township staff see them in their list")
@@ -67,10 +64,9 @@ class TodoPages(Controller):
     include_in_schema = False
 
     @get("/todo")
-    async def todo(
-        self, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
-    ) -> Template:
-        applications = ApplicationService(db_session, actor, settings)
+    async def todo(self, ctx: PageContext) -> Template:
+        actor = ctx.actor
+        applications = ApplicationService(ctx.session, actor, ctx.settings)
         counts = await applications.count_by_status()
         waiting = [
             s for s in Status if any(s in sources for sources in waiting_statuses(actor.role).values())
@@ -78,14 +74,14 @@ class TodoPages(Controller):
         items = [
             WorkItem(WAITING_ZH[s], counts.get(s, 0), f"/applications?status={s.value}") for s in waiting
         ]
-        items += await _loan_work(LoanService(db_session, actor), actor, today(settings))
+        items += await _loan_work(LoanService(ctx.session, actor), actor, ctx.today)
         if actor.role in REMINDER_WATCHERS:
-            reminders = ReminderService(db_session, actor)
+            reminders = ReminderService(ctx.session, actor)
             for state, text in (("queued", "待发送提醒"), ("failed", "发送失败的提醒")):
                 count = await reminders.count(ReminderFilter(state=state))
                 items.append(WorkItem(text, count, f"/reminders?state={state}"))
         views, _ = await applications.search(
             status=None, region_code=None, applicant_id=None, limit=RECENT, offset=0, statuses=waiting
         )
-        rows = await application_rows(request, db_session, actor, settings, views)
+        rows = await application_rows(ctx, views)
         return page("todo.html", items=items, rows=rows, has_queue=bool(waiting))
