@@ -18,7 +18,7 @@ from playwright.async_api import Page, expect
 from tests.api.helpers import business_today, deposit_into
 from tests.ids import female_id
 from tests.web.conftest import PHONE, screenshot, sideways_overflow
-from tests.web.test_web_township_village import answer_to, type_id
+from tests.web.test_web_township_village import answer_to, fill_application, type_id
 from tests.world import VILLAGE, World
 
 CONTRACT = "JC-JOURNEY-0001"
@@ -75,15 +75,9 @@ async def test_one_loan_from_registration_to_settlement(
 
     # The application: 30,000 yuan over 3 months, equal principal (the subsidy pays all the interest).
     await page.get_by_role("button", name="为她登记贷款申请").click()
-    await page.get_by_label("贷款产品").select_option(index=1)
-    await page.get_by_label("申请金额（元）").fill("30000")
-    await page.get_by_label("期限（月）").fill("3")
-    await page.get_by_label("还款方式").select_option("equal_principal")
-    await page.get_by_label("担保基金").select_option(world.fund_id)
-    await page.get_by_label("项目类型").select_option("handicraft")
-    await page.get_by_label("项目简介").fill("刺绣手工作坊")
-    await page.get_by_label("项目总投资（元）").fill("45000")
-    await page.get_by_label("预计带动就业（人）").fill("4")
+    await fill_application(
+        page, world.fund_id, ("30000", "3", "equal_principal"), ("handicraft", "刺绣手工作坊", "45000", "4")
+    )
     await page.get_by_role("button", name="保存为草稿").click()
     await expect(status_of(page)).to_have_text("草稿")
     application_path = page.url.removeprefix(township.base)

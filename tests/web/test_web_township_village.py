@@ -28,6 +28,24 @@ async def answer_to(page: Page, action) -> int:
     return (await answer.value).status
 
 
+async def fill_application(
+    page: Page, fund_id: str, terms: tuple[str, str, str], project: tuple[str, str, str, str]
+) -> None:
+    """The new application's form: the product's first choice, ``terms`` (amount, months, repayment method) and
+    ``project`` (type, description, investment, jobs expected)."""
+    amount, months, method = terms
+    kind, description, investment, jobs = project
+    await page.get_by_label("贷款产品").select_option(index=1)
+    await page.get_by_label("申请金额（元）").fill(amount)
+    await page.get_by_label("期限（月）").fill(months)
+    await page.get_by_label("还款方式").select_option(method)
+    await page.get_by_label("担保基金").select_option(fund_id)
+    await page.get_by_label("项目类型").select_option(kind)
+    await page.get_by_label("项目简介").fill(description)
+    await page.get_by_label("项目总投资（元）").fill(investment)
+    await page.get_by_label("预计带动就业（人）").fill(jobs)
+
+
 async def test_township_registers_and_submits_after_the_village_certificate(open_session, world: World):
     township = await open_session("township")
     page = township.page
@@ -67,15 +85,12 @@ async def test_township_registers_and_submits_after_the_village_certificate(open
     # A new application for her, from her file.
     await township.open(applicant_url.removeprefix(township.base))
     await page.get_by_role("button", name="为她登记贷款申请").click()
-    await page.get_by_label("贷款产品").select_option(index=1)
-    await page.get_by_label("申请金额（元）").fill("50000")
-    await page.get_by_label("期限（月）").fill("24")
-    await page.get_by_label("还款方式").select_option("quarterly_interest_bullet")
-    await page.get_by_label("担保基金").select_option(world.fund_id)
-    await page.get_by_label("项目类型").select_option("breeding")
-    await page.get_by_label("项目简介").fill("养殖肉羊30只")
-    await page.get_by_label("项目总投资（元）").fill("80000")
-    await page.get_by_label("预计带动就业（人）").fill("3")
+    await fill_application(
+        page,
+        world.fund_id,
+        ("50000", "24", "quarterly_interest_bullet"),
+        ("breeding", "养殖肉羊30只", "80000", "3"),
+    )
     await page.get_by_role("button", name="保存为草稿").click()
     await expect(page.locator(".details .status").first).to_have_text("草稿")
     application_path = page.url.removeprefix(township.base)
