@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -146,6 +147,12 @@ class Batch:
             "role": self.author.role,
         }
 
+    def parts(self) -> frozenset[str]:
+        """The parts of the write statement this batch needs (see `_statement`)."""
+        held = {"repayment": self.repayments, "reversal": self.reversals, "allocation": self.lines,
+                "installments": self.moved, "loans": self.loans, "events": self.events}  # fmt: skip
+        return frozenset(name for name, rows in held.items() if rows)
+
     def __len__(self) -> int:
         return len(self.repayments) + len(self.reversals)
 
@@ -160,9 +167,11 @@ _TYPES = {
 
 
 def _unnest(prefix: str, names: Iterable[str]) -> str:
-    names = tuple(names)
-    arrays = ", ".join(f"CAST(:{prefix}_{n} AS {_TYPES.get(n, 'bigint')}[])" for n in names)
-    return f"unnest({arrays}) AS {prefix}({', '.join(names)})"
+    """The arrays ``:{prefix}_{name}`` as the rows of a subquery ``prefix``. Unnested in the select list (one
+    ProjectSet) rather than as `unnest(a, b, …)` in FROM, whose function scan stores each array's rows first: that
+    cost a posting 0.05 ms an array."""
+    columns = ", ".join(f"unnest(CAST(:{prefix}_{n} AS {_TYPES.get(n, 'bigint')}[])) AS {n}" for n in names)
+    return f"(SELECT {columns}) AS {prefix}"
 
 
 _REPAYMENT_INSERTED = [c for c in REPAYMENT_COLUMNS if c != "created_at"]
@@ -171,49 +180,60 @@ _PAID_COLUMNS = {"penalty": "paid_penalty", "interest": "paid_interest", "princi
 _MOVED_SET = ",\n       ".join(
     f"{_PAID_COLUMNS.get(c, c)} = i.{_PAID_COLUMNS.get(c, c)} + m.{c}" for c in _MOVED_FIELDS
 )
-# One statement writes the whole batch; the foreign keys are checked at its end, so allocation lines may refer to
-# the repayments inserted beside them. Every write depends on the inserts' RETURNING (`written`): a batch of one
-# whose bank reference is already posted, or whose repayment is already reversed, writes nothing.
-_WRITE = DriverStatement.of(
-    text(f"""
-WITH repayment AS (
+# The parts of the one statement, each written only when the batch holds its rows (a posting has no reversal, a
+# reversal no new lines nor events here): every part left out was one more insert PostgreSQL set up for nothing,
+# 0.05 ms of a posting. The foreign keys are checked at the statement's end, so allocation lines may refer to the
+# repayments inserted beside them. Every write depends on the inserts' RETURNING (`written`): a batch of one whose
+# bank reference is already posted, or whose repayment is already reversed, writes nothing.
+_INSERTS = {
+    "repayment": f"""
     INSERT INTO repayment ({", ".join(_REPAYMENT_INSERTED)}, created_at, updated_at)
     SELECT {", ".join(f"r.{c}" for c in _REPAYMENT_INSERTED)}, {_NOW}, {_NOW}
     FROM {_unnest("r", _REPAYMENT_INSERTED)}
     ON CONFLICT (bank_code, bank_txn_ref) DO NOTHING
-    RETURNING id
-), reversal AS (
+    RETURNING id""",
+    "reversal": f"""
     INSERT INTO repayment_reversal ({", ".join(_REVERSAL_COLUMNS)}, created_at, updated_at)
     SELECT {", ".join(f"v.{c}" for c in _REVERSAL_COLUMNS)}, {_NOW}, {_NOW}
     FROM {_unnest("v", _REVERSAL_COLUMNS)}
     ON CONFLICT (repayment_id) DO NOTHING
-    RETURNING id
-), written AS (
-    SELECT id FROM repayment UNION ALL SELECT id FROM reversal
-), allocation AS (
+    RETURNING id""",
+}
+_WRITES = {
+    "allocation": f"""
     INSERT INTO repayment_allocation (repayment_id, loan_id, paid_on, {", ".join(LINE_FIELDS)})
     SELECT a.* FROM {_unnest("a", ("repayment_id", "loan_id", "paid_on", *LINE_FIELDS))}
-    WHERE EXISTS (SELECT FROM written)
-), installments AS (
+    WHERE EXISTS (SELECT FROM written)""",
+    "installments": f"""
     UPDATE installment i SET {_MOVED_SET}
     FROM {_unnest("m", ("loan_id", "seq", *_MOVED_FIELDS))}
-    WHERE i.loan_id = m.loan_id AND i.seq = m.seq AND EXISTS (SELECT FROM written)
-), loans AS (
+    WHERE i.loan_id = m.loan_id AND i.seq = m.seq AND EXISTS (SELECT FROM written)""",
+    "loans": f"""
     UPDATE loan SET outstanding_principal = outstanding_principal - l.principal_paid,
            status = COALESCE(l.status, loan.status),
            settled_on = CASE WHEN l.status IS NULL THEN loan.settled_on ELSE l.settled_on END,
            updated_at = {_NOW}
     FROM {_unnest("l", ("id", "principal_paid", "status", "settled_on"))}
-    WHERE loan.id = l.id AND EXISTS (SELECT FROM written)
-), events AS (
+    WHERE loan.id = l.id AND EXISTS (SELECT FROM written)""",
+    "events": f"""
     INSERT INTO audit_event (actor_id, actor, role, entity_type, entity_id, action, after)
     SELECT CAST(:actor_id AS uuid), :actor, :role, 'loan', CAST(e.loan_id AS text), e.action, CAST(e.after AS jsonb)
     FROM {_unnest("e", ("loan_id", "action", "after"))}
-    WHERE EXISTS (SELECT FROM written)
-)
-SELECT id FROM written
-""")
-)
+    WHERE EXISTS (SELECT FROM written)""",
+}
+
+
+@cache
+def _statement(parts: frozenset[str]) -> DriverStatement:
+    """The write of a batch holding ``parts`` (of _INSERTS and _WRITES), built once per combination."""
+    inserts = [name for name in _INSERTS if name in parts]
+    if len(inserts) == 1:  # the insert's own RETURNING: a CTE over it was one more materialized scan
+        ctes = [f"written AS ({_INSERTS[inserts[0]]}\n)"]
+    else:
+        ctes = [f"{name} AS ({_INSERTS[name]}\n)" for name in inserts]
+        ctes.append(f"written AS ({' UNION ALL '.join(f'SELECT id FROM {name}' for name in inserts)})")
+    ctes += [f"{name} AS ({_WRITES[name]}\n)" for name in _WRITES if name in parts]
+    return DriverStatement.of(text(f"WITH {', '.join(ctes)}\nSELECT id FROM written"))
 
 
 class PartlyWritten(RuntimeError):
@@ -226,7 +246,7 @@ async def write(connection: asyncpg.Connection, batch: Batch) -> bool:
     reversed already). A batch written only in part raises `PartlyWritten`, and its transaction must roll back."""
     if not len(batch):
         return True
-    written = await _WRITE.fetch(connection, batch.arguments())
+    written = await _statement(batch.parts()).fetch(connection, batch.arguments())
     if len(written) == len(batch):
         return True
     if written:
