@@ -11,9 +11,9 @@ from typing import Any, Literal, get_args
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
+from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel
@@ -57,70 +57,67 @@ FOLLOW_UP_LISTS: dict[str, FollowUpList] = {
 }
 
 
-async def _found(
-    session: AsyncSession,
-    actor: Actor,
-    day: date,
-    show: str,
-    q: str | None,
-    region_code: str | None,
-    *,
-    limit: int,
-    offset: int,
-) -> tuple[list[Loan], int]:
-    listed = FOLLOW_UP_LISTS[show]
-    found = replace(listed.loans(day), q=q, region_code=region_code)
-    return await LoanService(session, actor).search(found, order=listed.order, limit=limit, offset=offset)
+@dataclass(frozen=True, slots=True)
+class FollowUpQuery:
+    """The search bar: which view, the search box and the region (the list and its 导出)."""
+
+    show: str
+    q: str | None
+    region_code: str | None
+
+    @property
+    def listed(self) -> FollowUpList:
+        return FOLLOW_UP_LISTS[self.show]
+
+    @property
+    def filters(self) -> dict[str, str | None]:
+        return {"show": self.show, "q": self.q, "region_code": self.region_code}
+
+    async def search(self, ctx: PageContext, *, limit: int, offset: int) -> tuple[list[Loan], int]:
+        found = replace(self.listed.loans(ctx.today), q=self.q, region_code=self.region_code)
+        return await LoanService(ctx.session, ctx.actor).search(
+            found, order=self.listed.order, limit=limit, offset=offset
+        )
+
+
+def follow_up_query(
+    show: Show = "overdue", q: str | None = None, region_code: str | None = None
+) -> FollowUpQuery:
+    return FollowUpQuery(show, q, region_code)
 
 
 class FollowUpPages(Controller):
     include_in_schema = False
+    dependencies = {"listing": Provide(follow_up_query, sync_to_thread=False)}
 
     @get("/follow-ups")
     async def follow_ups(
         self,
         ctx: PageContext,
-        show: Show = "overdue",
-        q: str | None = None,
-        region_code: str | None = None,
+        listing: FollowUpQuery,
         page_no: int = Parameter(query="page", default=1, ge=1),
     ) -> Template:
-        filters = {"show": show, "q": q, "region_code": region_code}
-        actor, day = ctx.actor, ctx.today
-        loans, total = await _found(
-            ctx.session,
-            actor,
-            day,
-            show,
-            q,
-            region_code,
-            limit=PER_PAGE,
-            offset=pager(0, page_no, filters).offset,
+        loans, total = await listing.search(
+            ctx, limit=PER_PAGE, offset=pager(0, page_no, listing.filters).offset
         )
         return page(
             "followups/list.html",
-            title=FOLLOW_UP_LISTS[show].title_for(actor),
-            show=show,
-            lists=[(key, listed.title_for(actor)) for key, listed in FOLLOW_UP_LISTS.items()],
+            title=listing.listed.title_for(ctx.actor),
+            show=listing.show,
+            lists=[(key, listed.title_for(ctx.actor)) for key, listed in FOLLOW_UP_LISTS.items()],
             rows=await loan_rows(ctx, loans),
-            regions=await local_regions(ctx.session, actor),
-            can_visit=actor.role in VISITORS,
-            today=day,
-            filters=filters,
-            pager=pager(total, page_no, filters),
+            regions=await local_regions(ctx.session, ctx.actor),
+            can_visit=ctx.actor.role in VISITORS,
+            today=ctx.today,
+            filters=listing.filters,
+            pager=pager(total, page_no, listing.filters),
         )
 
     @get("/follow-ups/export")
-    async def export_follow_ups(
-        self, ctx: PageContext, show: Show = "overdue", q: str | None = None, region_code: str | None = None
-    ) -> Response:
-        day = ctx.today
-        loans, _ = await _found(
-            ctx.session, ctx.actor, day, show, q, region_code, limit=EXPORT_LIMIT, offset=0
-        )
-        rows = await loan_rows(ctx, loans)
+    async def export_follow_ups(self, ctx: PageContext, listing: FollowUpQuery) -> Response:
+        loans, _ = await listing.search(ctx, limit=EXPORT_LIMIT, offset=0)
         return xlsx_response(
-            FOLLOW_UP_LISTS[show].title_for(ctx.actor),
+            listing.listed.title_for(ctx.actor),
             EXPORT_HEADERS,
             (
                 (
@@ -138,9 +135,9 @@ class FollowUpPages(Controller):
                     _iso(r.loan.claimable_since),
                     label("loan_status", r.loan.status),
                 )
-                for r in rows
+                for r in await loan_rows(ctx, loans)
             ),
-            day,
+            ctx.today,
         )
 
     @get("/loans/{loan_id:uuid}/follow-ups/new")

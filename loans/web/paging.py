@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from litestar.exceptions import ValidationException
+from loans.core.errors import InvalidInput
 
 PER_PAGE = 20
 EXPORT_LIMIT = 10_000
@@ -40,21 +40,21 @@ def pager(total: int, page: int, filters: dict[str, str | None]) -> Pager:
     return Pager(total=total, page=max(1, page), filters=kept)
 
 
-def query_date(text: str | None) -> date | None:
-    """A list's date filter: an empty field is no filter (a search bar sends every field); what is not a date is a
-    bad request, as any other malformed query."""
+def query_date(field: str, text: str | None) -> date | None:
+    """A list's date filter: an empty field is no filter (a search bar sends every field); what is not a date is
+    refused naming the field (422, as the API)."""
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationException(f"not a date: {text!r}") from None
+        raise InvalidInput(field, "must be a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD") from None
 
 
-def query_choice(text: str | None, choices: Collection[str]) -> str | None:
-    """A list's select filter: empty is no filter, a value it does not offer a bad request."""
+def query_choice(field: str, text: str | None, choices: Collection[str]) -> str | None:
+    """A list's select filter: empty is no filter, a value it does not offer refused naming the field."""
     if not text:
         return None
     if text not in choices:
-        raise ValidationException(f"not one of {sorted(choices)}: {text!r}")
+        raise InvalidInput(field, f"must be one of {', '.join(choices)}", "不是可选的值")
     return text

@@ -3,22 +3,20 @@ sent it), filtered by the business date and the state, through the service the A
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get
+from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.core.actor import Actor
-from loans.core.clock import today
 from loans.reminders.controllers import ReminderOut, reminder_out
 from loans.reminders.outbox import EVENTS_ZH
 from loans.reminders.service import STATES, ReminderFilter, ReminderService
-from loans.settings import Settings
 from loans.web.export import xlsx_response
 from loans.web.labels import label
-from loans.web.pages import page
+from loans.web.pages import PageContext, page
 from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager, query_choice, query_date
 
 EXPORT_HEADERS = (
@@ -34,75 +32,65 @@ EXPORT_HEADERS = (
 )
 
 
-def _filter(
-    written_from: str | None, written_to: str | None, state: str | None, event: str | None
-) -> ReminderFilter:
-    return ReminderFilter(
-        written_from=query_date(written_from),
-        written_to=query_date(written_to),
-        event=query_choice(event, EVENTS_ZH),
-        state=query_choice(state, STATES),
+@dataclass(frozen=True, slots=True)
+class ReminderQuery:
+    """The list's query as typed (``filters``, for the search bar and the pages' links) and as the service reads it."""
+
+    filters: dict[str, str | None]
+    found: ReminderFilter
+
+    async def search(self, ctx: PageContext, *, limit: int, offset: int) -> tuple[list[ReminderOut], int]:
+        listed, total = await ReminderService(ctx.session, ctx.actor).search(
+            self.found, limit=limit, offset=offset
+        )
+        return [reminder_out(r.reminder, r.contract_no, ctx.actor) for r in listed], total
+
+
+def reminder_query(
+    written_from: str | None = Parameter(query="from", default=None),
+    written_to: str | None = Parameter(query="to", default=None),
+    send_state: str | None = Parameter(query="state", default=None),
+    event: str | None = None,
+) -> ReminderQuery:
+    return ReminderQuery(
+        filters={"from": written_from, "to": written_to, "state": send_state, "event": event},
+        found=ReminderFilter(
+            written_from=query_date("from", written_from),
+            written_to=query_date("to", written_to),
+            event=query_choice("event", event, EVENTS_ZH),
+            state=query_choice("state", send_state, STATES),
+        ),
     )
-
-
-async def _found(
-    session: AsyncSession, actor: Actor, found: ReminderFilter, *, limit: int, offset: int
-) -> tuple[list[ReminderOut], int]:
-    listed, total = await ReminderService(session, actor).search(found, limit=limit, offset=offset)
-    return [reminder_out(r.reminder, r.contract_no, actor) for r in listed], total
 
 
 class ReminderPages(Controller):
     path = "/reminders"
     include_in_schema = False
+    dependencies = {"listing": Provide(reminder_query, sync_to_thread=False)}
 
     @get("/")
     async def list_reminders(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        written_from: str | None = Parameter(query="from", default=None),
-        written_to: str | None = Parameter(query="to", default=None),
-        send_state: str | None = Parameter(query="state", default=None),
-        event: str | None = None,
+        ctx: PageContext,
+        listing: ReminderQuery,
         page_no: int = Parameter(query="page", default=1, ge=1),
     ) -> Template:
-        filters = {"from": written_from, "to": written_to, "state": send_state, "event": event}
-        reminders, total = await _found(
-            db_session,
-            actor,
-            _filter(written_from, written_to, send_state, event),
-            limit=PER_PAGE,
-            offset=pager(0, page_no, filters).offset,
+        reminders, total = await listing.search(
+            ctx, limit=PER_PAGE, offset=pager(0, page_no, listing.filters).offset
         )
         return page(
             "reminders/list.html",
             reminders=reminders,
             states=list(STATES),
             events=list(EVENTS_ZH),
-            filters=filters,
-            pager=pager(total, page_no, filters),
+            filters=listing.filters,
+            pager=pager(total, page_no, listing.filters),
         )
 
     @get("/export")
-    async def export_reminders(
-        self,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        written_from: str | None = Parameter(query="from", default=None),
-        written_to: str | None = Parameter(query="to", default=None),
-        send_state: str | None = Parameter(query="state", default=None),
-        event: str | None = None,
-    ) -> Response:
-        reminders, _ = await _found(
-            db_session,
-            actor,
-            _filter(written_from, written_to, send_state, event),
-            limit=EXPORT_LIMIT,
-            offset=0,
-        )
-        zone = ZoneInfo(settings.timezone)
+    async def export_reminders(self, ctx: PageContext, listing: ReminderQuery) -> Response:
+        reminders, _ = await listing.search(ctx, limit=EXPORT_LIMIT, offset=0)
+        zone = ZoneInfo(ctx.settings.timezone)
         return xlsx_response(
             "提醒",
             EXPORT_HEADERS,
@@ -120,5 +108,5 @@ class ReminderPages(Controller):
                 )
                 for r in reminders
             ),
-            today(settings),
+            ctx.today,
         )

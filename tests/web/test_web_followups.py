@@ -279,6 +279,16 @@ async def test_the_reminders_list_filters_by_date_and_state_and_masks_phones(
     sheet = pl.read_excel(await (await download_info.value).path())
     assert sheet.select("合同编号", "手机号", "状态").rows() == [("GJ-CURRENT", PHONE_NUMBER, "发送失败")]
 
+    # The API's list filters by the same states; a state the list does not know is refused, naming the filter.
+    failed = await answer(await client.get("/api/v1/reminders?state=failed", headers=world["township"]), 200)
+    assert [(r["contract_no"], r["state"], r["send_attempts"]) for r in failed["items"]] == [
+        ("GJ-CURRENT", "failed", 1)
+    ]
+    page = await township.open("/reminders?state=nope")
+    assert township.status == 422
+    await expect(page.get_by_role("alert")).to_contain_text("state：不是可选的值")
+    page = await township.open("/reminders")
+
     # The county reads every township's reminders (the other township's as many as its staff read) with the
     # phones masked.
     theirs = await answer(await client.get("/api/v1/reminders", headers=world["township_other"]), 200)
