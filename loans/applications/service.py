@@ -161,11 +161,14 @@ class ApplicationService:
         )
         return await self.views(rows), int(total or 0)
 
-    async def count_by_status(self) -> dict[Status, int]:
-        """How many applications in scope are in each state (one grouped count)."""
+    async def count_by_status(self, statuses: Collection[Status]) -> dict[Status, int]:
+        """How many applications in scope are in each of ``statuses`` (one grouped count; naming the states lets
+        it read the few waiting ones, not a county's whole book: 125 ms → a few at a 58k-loan county)."""
+        if not statuses:
+            return {}
         rows = await self.session.execute(
             select(Application.status, func.count())
-            .where(self.actor.scope_filter(Application))
+            .where(self.actor.scope_filter(Application), Application.status.in_(list(statuses)))
             .group_by(Application.status)
         )
         return {Status(status): count for status, count in rows}

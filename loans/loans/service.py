@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -227,10 +228,12 @@ class LoanService:
             total or 0
         )
 
-    async def count_by_status(self) -> dict[str, int]:
-        """How many loans in scope are in each status (one grouped count)."""
+    async def count_by_status(self, statuses: Collection[str]) -> dict[str, int]:
+        """How many loans in scope are in each of ``statuses`` (one grouped count, reading only those loans)."""
         rows = await self.session.execute(
-            select(Loan.status, func.count()).where(self.actor.scope_filter(Loan)).group_by(Loan.status)
+            select(Loan.status, func.count())
+            .where(self.actor.scope_filter(Loan), Loan.status.in_(list(statuses)))
+            .group_by(Loan.status)
         )
         return {status: count for status, count in rows}
 

@@ -53,7 +53,7 @@ async def _loan_work(loans: LoanService, actor: Actor, day: date) -> list[WorkIt
             await _follow_up(loans, actor, day, "visit_due", f"应走访贷款（超过{VISIT_EVERY_DAYS}天未走访）"),
         ]
     else:
-        overdue = (await loans.count_by_status()).get("overdue", 0)
+        overdue = (await loans.count_by_status(["overdue"])).get("overdue", 0)
         items = [WorkItem("逾期贷款", overdue, "/loans?status=overdue")]
     if actor.role in CLAIM_WATCHERS:
         items.append(await _follow_up(loans, actor, day, "claimable"))
@@ -67,10 +67,10 @@ class TodoPages(Controller):
     async def todo(self, ctx: PageContext) -> Template:
         actor = ctx.actor
         applications = ApplicationService(ctx.session, actor, ctx.settings)
-        counts = await applications.count_by_status()
         waiting = [
             s for s in Status if any(s in sources for sources in waiting_statuses(actor.role).values())
         ]
+        counts = await applications.count_by_status(waiting)
         items = [
             WorkItem(WAITING_ZH[s], counts.get(s, 0), f"/applications?status={s.value}") for s in waiting
         ]
