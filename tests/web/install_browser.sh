@@ -4,7 +4,9 @@
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+# grep reads the whole list: with -q it would stop at the first match, fc-list then dies of SIGPIPE and, under
+# pipefail, the font would count as missing (then apt-get, which fails while another process holds its lock).
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
