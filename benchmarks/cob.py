@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loans.cob.models import PenaltyAccrual
 from loans.cob.service import close_of_business
-from loans.loans.models import Loan, LoanInstallment
+from loans.lending.models import Loan, LoanInstallment
 from loans.money import round_fen
 
 LIVE = ("active", "overdue")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from benchmarks.environment import liaison
 from loans.imports.service import ImportService, process_import
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.repayments.schemas import RepaymentCreate
 from loans.repayments.service import RepaymentService
 

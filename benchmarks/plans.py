@@ -23,8 +23,8 @@ from loans.applicants.models import Applicant
 from loans.applicants.service import applicant_matches
 from loans.core.actor import ScopeShape
 from loans.core.region_codes import RegionLevel
-from loans.loans.models import Loan
-from loans.loans.service import loan_matches
+from loans.lending.models import Loan
+from loans.lending.service import loan_matches
 from loans.repayments.ledger import INSTALLMENT_STATES
 from loans.repayments.models import Repayment
 from loans.repayments.service import lock_query

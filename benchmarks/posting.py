@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from uuid_utils import uuid7
 
 from benchmarks.environment import Api, cpu_seconds_of, liaison, postgres_cpu_seconds
-from loans.loans.delinquency import BORROWER_OWED
+from loans.lending.delinquency import BORROWER_OWED
 from loans.repayments.allocation import InstallmentState, allocate
 
 WARMUP = 200

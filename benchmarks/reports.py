@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from benchmarks.environment import command_env, peak_memory_of
 from loans.core.actor import Actor
 from loans.core.roles import Role
-from loans.loans.models import Loan, LoanInstallment
+from loans.lending.models import Loan, LoanInstallment
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.reporting.locality import cluster_by_county
 from loans.reporting.service import ReportRequest, ReportService

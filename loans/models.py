@@ -9,7 +9,7 @@ from loans.core.db import metadata
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.jobs.models import Job
-from loans.loans.models import Loan, LoanInstallment
+from loans.lending.models import Loan, LoanInstallment
 from loans.outbox.models import OutboxTask, WorkerBeat
 from loans.products.models import LoanProduct
 from loans.regions.models import Region
@@ -18,7 +18,7 @@ from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentRev
 from loans.reporting.models import ReportFile
 from loans.targets.models import LendingTarget
 from loans.users.models import User
-from loans.visits.models import FollowUp
+from loans.visits.models import Visit
 
 __all__ = [
     "Applicant",
@@ -28,7 +28,7 @@ __all__ = [
     "AuditEvent",
     "Bank",
     "BusinessDay",
-    "FollowUp",
+    "Visit",
     "FundEntry",
     "GuaranteeFund",
     "ImportRow",

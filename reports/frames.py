@@ -109,7 +109,7 @@ APPLICATIONS = pl.Schema(
 
 TRAININGS = pl.Schema({"applicant_id": pl.String, "finished_on": pl.Date, "certificate_no": pl.String})
 
-FOLLOW_UPS = pl.Schema(
+VISITS = pl.Schema(
     {
         "loan_id": pl.String,
         "visited_on": pl.Date,
@@ -174,7 +174,7 @@ SCHEMAS: dict[str, pl.Schema] = {
     "members": MEMBERS,
     "applications": APPLICATIONS,
     "trainings": TRAININGS,
-    "follow_ups": FOLLOW_UPS,
+    "visits": VISITS,
     "funds": FUNDS,
     "fund_entries": FUND_ENTRIES,
     "snapshots": SNAPSHOTS,
@@ -283,7 +283,7 @@ class PortfolioFrames:
     members: pl.DataFrame
     applications: pl.DataFrame
     trainings: pl.DataFrame
-    follow_ups: pl.DataFrame
+    visits: pl.DataFrame
     funds: pl.DataFrame
     fund_entries: pl.DataFrame
     snapshots: pl.DataFrame

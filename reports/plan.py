@@ -45,7 +45,7 @@ _LONGEST_FIRST = list(
             "penalties",
             "loans",
             *PART_COLUMNS,
-            "follow_ups",
+            "visits",
             "members",
             "last_visits",
             "loan_paid",
@@ -133,9 +133,9 @@ def plan_reads(wants: FrameWants, stands: Stands, until: date, whole_portfolio: 
         wanted |= {"due_totals"}
         if not wants.positions:
             wanted -= {"installments", "allocations"}
-    visits_stand = wants.last_visits and stands.visits and "follow_ups" in wanted
+    visits_stand = wants.last_visits and stands.visits and "visits" in wanted
     if visits_stand:
-        wanted = wanted - {"follow_ups"} | {"last_visits"}
+        wanted = wanted - {"visits"} | {"last_visits"}
     # What the loans keep is read under the name of what it stands for.
     source: dict[str, str] = {}
     if totals_stand and wants.due_totals == "loan" and kept_stand:

@@ -201,7 +201,7 @@ class FrameQueries:
 
     # A visit is never before its loan's disbursement (the API refuses one), and it carries its loan's scope
     # columns: the visits of the scope's loans by `until` are found without the loans.
-    def follow_ups(self, args: list) -> str:
+    def visits(self, args: list) -> str:
         return f"""
         SELECT loan_id::text, visited_on, business_status, fund_use_as_agreed, jobs_now, risk_level
         FROM follow_up f WHERE f.visited_on <= {self._until(args)} AND {self.scope.where("f", ALL, args)}"""

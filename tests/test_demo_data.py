@@ -42,8 +42,8 @@ from loans.demo import (
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.service import FundService
 from loans.imports.models import ImportRow, RepaymentImport
-from loans.loans.models import Loan, LoanInstallment
-from loans.loans.schedule import RepaymentMethod
+from loans.lending.models import Loan, LoanInstallment
+from loans.lending.schedule import RepaymentMethod
 from loans.money import parse_amount, round_fen
 from loans.repayments.models import Repayment
 from loans.settings import Settings

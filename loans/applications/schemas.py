@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from loans.core.schemas import Amount, AmountOrZero, AmountText, AnnualRate, OutSchema, RateText, Schema
-from loans.loans.schedule import RepaymentMethod
+from loans.lending.schedule import RepaymentMethod
 from loans.products.schemas import BorrowerKind
 
 

@@ -45,8 +45,8 @@ from loans.core.db import locked
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.funds.models import GuaranteeFund
 from loans.funds.service import FundService
-from loans.loans.models import Loan
-from loans.loans.service import LoanService, SigningTerms
+from loans.lending.models import Loan
+from loans.lending.service import LoanService, SigningTerms
 from loans.money import fen_to_str, yuan_to_fen
 from loans.products.limits import check_product_terms
 from loans.products.models import LoanProduct

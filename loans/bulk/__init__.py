@@ -23,9 +23,9 @@ and ``load`` (the COPY into PostgreSQL and the close-of-business state).
 from loans.bulk.frames import Rng
 from loans.bulk.history import History, history
 from loans.bulk.load import LoadSummary, load
-from loans.bulk.people import follow_ups, people
+from loans.bulk.people import people, visit_rows
 from loans.bulk.portfolio import BEHAVIOURS, Reference, plan_loans, reference
-from loans.loans.schedule_frame import add_months, half_up, schedule_frame
+from loans.lending.schedule_frame import add_months, half_up, schedule_frame
 
 __all__ = [
     "BEHAVIOURS",
@@ -34,7 +34,7 @@ __all__ = [
     "Reference",
     "Rng",
     "add_months",
-    "follow_ups",
+    "visit_rows",
     "half_up",
     "history",
     "load",

@@ -1,5 +1,5 @@
 """Set-wise building blocks of the generator: seeded random columns and timestamps (the calendar, rounding and
-schedule rules it shares with the loan-book import are in loans/loans/schedule_frame.py)."""
+schedule rules it shares with the loan-book import are in loans/lending/schedule_frame.py)."""
 
 from __future__ import annotations
 

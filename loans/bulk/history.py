@@ -11,8 +11,8 @@ from typing import Any
 import polars as pl
 
 from loans.bulk.frames import Rng, at_time
-from loans.loans.delinquency import DUE_FIGURES
-from loans.loans.schedule_frame import half_up, schedule_frame
+from loans.lending.delinquency import DUE_FIGURES
+from loans.lending.schedule_frame import half_up, schedule_frame
 from loans.repayments.allocation import InstallmentState, allocate, payoff_amount
 
 

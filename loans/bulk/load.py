@@ -18,10 +18,10 @@ from uuid_utils import uuid7
 
 from loans.bulk.frames import Rng, at_time
 from loans.bulk.history import history
-from loans.bulk.people import follow_ups, last_visits, people
+from loans.bulk.people import last_visits, people, visit_rows
 from loans.bulk.portfolio import Reference, plan_loans, reference
 from loans.bulk.rows import applicant_rows, application_rows, insert_reference_rows, loan_rows, training_rows
-from loans.loans.delinquency import LAST_CLOSED_DATE_QUERY, refresh_loan_range
+from loans.lending.delinquency import LAST_CLOSED_DATE_QUERY, refresh_loan_range
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHUNK_LOANS = 25_000
@@ -125,7 +125,7 @@ async def load(
             upcoming = asyncio.create_task(
                 asyncio.to_thread(history, chunks[index + 1], rng, today, due_through)
             )
-        visits = follow_ups(chunk, story.loans, rng, today).sort("created_at")
+        visits = visit_rows(chunk, story.loans, rng, today).sort("created_at")
         await copy(
             "loan",
             loan_rows(chunk, story.loans, last_visits(visits), loan_base),

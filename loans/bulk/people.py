@@ -195,7 +195,7 @@ def _identities(frame: pl.DataFrame, rng: Rng, existing: Iterable[str]) -> pl.Da
     raise RuntimeError("could not draw unique resident IDs")
 
 
-def follow_ups(loans: pl.DataFrame, state: pl.DataFrame, rng: Rng, today: date) -> pl.DataFrame:
+def visit_rows(loans: pl.DataFrame, state: pl.DataFrame, rng: Rng, today: date) -> pl.DataFrame:
     """贷后核查: a township officer visits two months after disbursement, then every half year while the loan runs."""
     c = pl.col
     visits = (

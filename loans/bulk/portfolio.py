@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from loans.bulk.frames import Rng
-from loans.loans.schedule_frame import add_months
+from loans.lending.schedule_frame import add_months
 
 HISTORY_DAYS = 6 * 365
 BEHAVIOURS = {

@@ -11,7 +11,7 @@ from uuid_utils import uuid7
 
 from loans.bulk.frames import Rng, at_time
 from loans.bulk.portfolio import METHODS, PROJECTS, Reference
-from loans.loans.delinquency import DUE_FIGURES
+from loans.lending.delinquency import DUE_FIGURES
 
 _CREDIT = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -22,7 +22,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.loans.delinquency import DUE_DATES, DUE_FIGURES, LAST_CLOSED_DATE, due_figures
+from loans.lending.delinquency import DUE_DATES, DUE_FIGURES, LAST_CLOSED_DATE, due_figures
 from loans.money import fen_to_str
 
 # (installment column, its sum over the standing allocation lines `a` of installment `i`)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from loans.cob.models import BusinessDay
 from loans.core.errors import Conflict, InvalidInput
 from loans.core.lanes import in_lanes
-from loans.loans.delinquency import BORROWER_OWED, advance_due_figures, penalty_per_day, refresh_loan_range
+from loans.lending.delinquency import BORROWER_OWED, advance_due_figures, penalty_per_day, refresh_loan_range
 from loans.reminders.outbox import write_reminders
 
 BATCH_LOANS = 20_000

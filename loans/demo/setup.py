@@ -23,7 +23,7 @@ from loans.core.roles import Role
 from loans.demo.counties import DemoCounty, demo_logins
 from loans.funds.schemas import DepositCreate, FundCreate
 from loans.funds.service import FundService
-from loans.loans.schedule import RepaymentMethod
+from loans.lending.schedule import RepaymentMethod
 from loans.products.schemas import GuaranteeMode, MaxAmounts, ProductCreate
 from loans.products.service import ProductService
 from loans.regions.schemas import RegionCreate

@@ -47,8 +47,8 @@ from loans.funds.models import GuaranteeFund
 from loans.imports.book import BOOK_COLUMNS
 from loans.imports.models import RepaymentImport
 from loans.imports.service import ImportService, process_import
-from loans.loans.models import Loan
-from loans.loans.service import LoanService
+from loans.lending.models import Loan
+from loans.lending.service import LoanService
 from loans.money import fen_to_str
 from loans.products.schemas import BorrowerKind
 from loans.regions.models import Region

@@ -13,7 +13,7 @@ from loans.applications.models import Application
 from loans.banks.models import Bank
 from loans.demo.counties import DemoCounty, demo_logins
 from loans.funds.models import GuaranteeFund
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.regions.models import Region
 from loans.users.models import User
 

@@ -16,8 +16,8 @@ from loans.core.errors import Conflict, InvalidInput
 from loans.core.roles import Role
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.service import FundService
-from loans.loans.models import Loan, LoanInstallment
-from loans.loans.service import LoanService
+from loans.lending.models import Loan, LoanInstallment
+from loans.lending.service import LoanService
 from loans.money import fen_to_str, round_fen
 
 COMPENSATORS = (Role.COUNTY_OFFICER,)

@@ -20,9 +20,9 @@ from loans.funds.schemas import (
     WriteOffCreate,
 )
 from loans.funds.service import FundFigures, FundService
-from loans.loans.controllers import loan_out
-from loans.loans.schemas import LoanOut
-from loans.loans.service import LoanBalances, balances_for
+from loans.lending.controllers import loan_out
+from loans.lending.schemas import LoanOut
+from loans.lending.service import LoanBalances, balances_for
 from loans.settings import Settings
 
 

@@ -20,7 +20,7 @@ from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
 from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.schemas import DepositCreate, FundCreate
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.money import round_fen, yuan_to_fen
 from loans.regions.service import require_region
 

@@ -19,7 +19,7 @@ from loans.core.errors import DomainError
 from loans.core.region_codes import RegionLevel, region_path
 from loans.funds.models import GuaranteeFund
 from loans.imports.book import BookRow, RowRefused
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.products.limits import check_product_terms
 from loans.products.models import LoanProduct
 from loans.products.schemas import GuaranteeMode

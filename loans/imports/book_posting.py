@@ -22,9 +22,9 @@ from loans.core.actor import Actor
 from loans.core.driver import driver_connection
 from loans.imports.book import BookRow, RowRefused
 from loans.imports.book_checks import NewLoan, Taken, check_row, read_reference
-from loans.loans.delinquency import refresh_loans
-from loans.loans.schedule import maturity_date
-from loans.loans.schedule_frame import schedule_frame
+from loans.lending.delinquency import refresh_loans
+from loans.lending.schedule import maturity_date
+from loans.lending.schedule_frame import schedule_frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.db import fresh
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.money import fen_to_str
 from loans.repayments import ledger
 from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, apply_allocation

@@ -16,7 +16,7 @@ from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.funds.models import GuaranteeFund
 from loans.imports.book import BOOK_COLUMNS, OPTIONAL_COLUMNS
-from loans.loans.schedule import RepaymentMethod
+from loans.lending.schedule import RepaymentMethod
 from loans.products.models import LoanProduct
 from loans.products.schemas import GuaranteeMode
 from loans.regions.models import Region

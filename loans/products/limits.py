@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from loans.core.errors import Conflict, InvalidInput
-from loans.loans.schedule import MAX_BULLET_TERM_MONTHS, RepaymentMethod
+from loans.lending.schedule import MAX_BULLET_TERM_MONTHS, RepaymentMethod
 from loans.money import fen_to_str
 from loans.products.models import LoanProduct
 

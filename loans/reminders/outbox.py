@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.loans.delinquency import BORROWER_OWED
+from loans.lending.delinquency import BORROWER_OWED
 from loans.reminders.models import Reminder
 
 log = structlog.get_logger()

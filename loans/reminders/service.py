@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.reminders.models import Reminder
 
 # A reminder's state in the outbox: waiting for the sender, refused by it at its last try (tried again at the

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from loans.loans.schedule import split_interest
+from loans.lending.schedule import split_interest
 from loans.money import round_ratio
 
 

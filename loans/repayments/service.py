@@ -18,8 +18,8 @@ from loans.core.actor import Actor, ScopeShape, scope_condition
 from loans.core.errors import Conflict, InvalidInput, NotFound
 from loans.core.roles import Role
 from loans.funds.compensation import record_recovery, undo_recovery
-from loans.loans.models import Loan, LoanInstallment
-from loans.loans.service import LoanService
+from loans.lending.models import Loan, LoanInstallment
+from loans.lending.service import LoanService
 from loans.money import fen_to_str, yuan_to_fen
 from loans.repayments import ledger
 from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, payoff_amount

@@ -56,7 +56,7 @@ from uuid import UUID
 
 from asyncpg import Connection
 
-from loans.loans.delinquency import penalty_per_day
+from loans.lending.delinquency import penalty_per_day
 from loans.repayments.allocation import Allocation, InstallmentState, Overpayment, allocate, apply_allocation
 
 ONE_DAY = timedelta(days=1)

@@ -20,7 +20,7 @@ from loans.core.actor import Actor
 from loans.core.errors import InvalidInput, NotFound
 from loans.core.region_codes import RegionLevel, ancestor_code, is_region_code, level_of
 from loans.core.roles import Role
-from loans.loans.models import Loan
+from loans.lending.models import Loan
 from loans.regions.models import Region
 from reports.builders import (
     GROUP_KEYS,
@@ -135,7 +135,7 @@ REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "regions",
 COUNTY_RISK_FRAMES = REPAYMENT_FRAMES | {
     "penalties",
     "members",
-    "follow_ups",
+    "visits",
     "funds",
     "fund_entries",
     "snapshots",

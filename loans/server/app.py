@@ -24,7 +24,7 @@ from loans.core.db import sqlalchemy_config
 from loans.funds.controllers import GuaranteeFundController, LoanGuaranteeController
 from loans.imports.controllers import ImportController
 from loans.jobs.controllers import JobController
-from loans.loans.controllers import LoanController
+from loans.lending.controllers import LoanController
 from loans.logging import configure_logging
 from loans.products.controllers import ProductController
 from loans.regions.controllers import RegionController
@@ -42,7 +42,7 @@ from loans.targets.controllers import LendingTargetController
 from loans.users.auth import TokenStandings, build_jwt_auth
 from loans.users.controllers import AuthController, UserController
 from loans.users.service import token_lifetime
-from loans.visits.controllers import FollowUpController
+from loans.visits.controllers import VisitController
 from loans.web.router import static_router, web_app_config, web_router
 
 CONTROLLERS = [
@@ -61,7 +61,7 @@ CONTROLLERS = [
     ImportController,
     JobController,
     ReminderController,
-    FollowUpController,
+    VisitController,
     LendingTargetController,
     ReportController,
     JobDownloadController,

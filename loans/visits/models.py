@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from loans.core.db import UUIDv7AuditBase
 
 
-class FollowUp(UUIDv7AuditBase):
+class Visit(UUIDv7AuditBase):
     """贷后核查: a township officer's visit to a funded business."""
 
     __tablename__ = "follow_up"

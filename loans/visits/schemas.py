@@ -9,7 +9,7 @@ from pydantic import Field
 from loans.core.schemas import OutSchema, Schema
 
 
-class FollowUpCreate(Schema):
+class VisitCreate(Schema):
     visited_on: date
     business_status: Literal["operating", "expanding", "struggling", "closed"]
     fund_use_as_agreed: bool
@@ -18,7 +18,7 @@ class FollowUpCreate(Schema):
     notes: str | None = Field(default=None, max_length=4000)
 
 
-class FollowUpOut(OutSchema):
+class VisitOut(OutSchema):
     id: UUID
     loan_id: UUID
     visited_on: date

@@ -11,10 +11,10 @@ from loans.audit.service import record_event
 from loans.core.actor import Actor
 from loans.core.errors import InvalidInput
 from loans.core.roles import Role
-from loans.loans.models import Loan
-from loans.loans.service import LoanService
-from loans.visits.models import FollowUp
-from loans.visits.schemas import FollowUpCreate
+from loans.lending.models import Loan
+from loans.lending.service import LoanService
+from loans.visits.models import Visit
+from loans.visits.schemas import VisitCreate
 
 VISITORS = (Role.TOWNSHIP_STAFF,)
 
@@ -24,7 +24,7 @@ class VisitService:
     session: AsyncSession
     actor: Actor
 
-    async def record_visit(self, loan_id: UUID, data: FollowUpCreate, today: date) -> FollowUp:
+    async def record_visit(self, loan_id: UUID, data: VisitCreate, today: date) -> Visit:
         """A township officer's visit to the loan's business, dated between its disbursement and ``today``; the loan
         keeps its latest visit (`Loan.last_visit_on`, `last_visit_jobs`)."""
         loan = await LoanService(self.session, self.actor).get(loan_id)
@@ -33,7 +33,7 @@ class VisitService:
             raise InvalidInput(
                 "visited_on", "must be between disbursement and today", "走访日期须在放款日与今天之间"
             )
-        visit = FollowUp(
+        visit = Visit(
             loan_id=loan.id,
             county_code=loan.county_code,
             township_code=loan.township_code,
@@ -65,18 +65,18 @@ class VisitService:
         )
         return visit
 
-    async def visits(self, loan_id: UUID) -> list[FollowUp]:
+    async def visits(self, loan_id: UUID) -> list[Visit]:
         """The loan's visits, the latest first."""
         loan = await LoanService(self.session, self.actor).get(loan_id)
-        query = select(FollowUp).where(FollowUp.loan_id == loan.id).order_by(FollowUp.visited_on.desc())
+        query = select(Visit).where(Visit.loan_id == loan.id).order_by(Visit.visited_on.desc())
         return list(await self.session.scalars(query))
 
-    async def for_applicant(self, applicant_id: UUID) -> list[FollowUp]:
+    async def for_applicant(self, applicant_id: UUID) -> list[Visit]:
         """The visits of the loans she leads, in scope, the latest first (一户一档)."""
         query = (
-            select(FollowUp)
-            .join(Loan, Loan.id == FollowUp.loan_id)
+            select(Visit)
+            .join(Loan, Loan.id == Visit.loan_id)
             .where(Loan.applicant_id == applicant_id, self.actor.scope_filter(Loan))
-            .order_by(FollowUp.visited_on.desc(), FollowUp.created_at.desc())
+            .order_by(Visit.visited_on.desc(), Visit.created_at.desc())
         )
         return list(await self.session.scalars(query))

@@ -15,8 +15,8 @@ from loans.applicants.service import REGISTRARS, ApplicantService
 from loans.applications.service import ApplicationService
 from loans.core.errors import Conflict, InvalidInput
 from loans.core.region_codes import RegionLevel
-from loans.loans.controllers import loan_out
-from loans.loans.service import LoanBalances, LoanService, balances_for
+from loans.lending.controllers import loan_out
+from loans.lending.service import LoanBalances, LoanService, balances_for
 from loans.regions.service import RegionService
 from loans.repayments.controllers import repayment_out
 from loans.repayments.service import RepaymentService

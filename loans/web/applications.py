@@ -30,7 +30,7 @@ from loans.applications.schemas import (
 from loans.applications.service import ApplicationService
 from loans.applications.workflow import Action, Status, allowed_actions
 from loans.funds.service import FundService
-from loans.loans.schedule import RepaymentMethod
+from loans.lending.schedule import RepaymentMethod
 from loans.money import fen_to_str
 from loans.products.schemas import BorrowerKind
 from loans.products.service import ProductService

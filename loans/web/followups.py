@@ -17,9 +17,9 @@ from litestar.response import Redirect, Template
 
 from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel
-from loans.loans.models import Loan
-from loans.loans.service import LoanFilter, LoanService
-from loans.visits.schemas import FollowUpCreate
+from loans.lending.models import Loan
+from loans.lending.service import LoanFilter, LoanService
+from loans.visits.schemas import VisitCreate
 from loans.visits.service import VISITORS, VisitService
 from loans.web.export import xlsx_response
 from loans.web.forms import BLANK, Form, form_step, parse
@@ -34,7 +34,7 @@ EXPORT_HEADERS = (
     "最近走访", "应走访截止", "可代偿日期", "状态",
 )  # fmt: skip
 VISIT_CHOICES = {
-    name: get_args(FollowUpCreate.model_fields[name].annotation) for name in ("business_status", "risk_level")
+    name: get_args(VisitCreate.model_fields[name].annotation) for name in ("business_status", "risk_level")
 }
 
 
@@ -91,7 +91,7 @@ class FollowUpPages(Controller):
     dependencies = {"listing": Provide(follow_up_query, sync_to_thread=False)}
 
     @get("/follow-ups")
-    async def follow_ups(
+    async def visits(
         self,
         ctx: PageContext,
         listing: FollowUpQuery,
@@ -148,7 +148,7 @@ class FollowUpPages(Controller):
     async def record_visit(self, loan_id: UUID, ctx: PageContext) -> Template | Redirect:
         async def step(values: dict[str, Any]) -> str:
             visit = await VisitService(ctx.session, ctx.actor).record_visit(
-                loan_id, parse(FollowUpCreate, values), ctx.today
+                loan_id, parse(VisitCreate, values), ctx.today
             )
             return f"/loans/{loan_id}?visited={visit.visited_on.isoformat()}#visits"
 

@@ -16,10 +16,10 @@ from loans.applicants.service import ApplicantService
 from loans.applications.service import ApplicationView
 from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel
-from loans.loans.controllers import loan_out
-from loans.loans.models import Loan
-from loans.loans.schemas import LoanOut
-from loans.loans.service import LoanBalances, balances_for
+from loans.lending.controllers import loan_out
+from loans.lending.models import Loan
+from loans.lending.schemas import LoanOut
+from loans.lending.service import LoanBalances, balances_for
 from loans.regions.models import Region
 from loans.regions.service import RegionService
 from loans.web.pages import PageContext

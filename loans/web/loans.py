@@ -13,8 +13,8 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from loans.core.errors import DomainError
-from loans.loans.controllers import installment_out
-from loans.loans.service import BUCKETS, LoanFilter, LoanService
+from loans.lending.controllers import installment_out
+from loans.lending.service import BUCKETS, LoanFilter, LoanService
 from loans.money import fen_to_str
 from loans.repayments.controllers import repayment_out
 from loans.repayments.schemas import RepaymentCreate, ReversalCreate

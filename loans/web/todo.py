@@ -13,7 +13,7 @@ from loans.applications.workflow import Status, waiting_statuses
 from loans.core.actor import Actor
 from loans.core.roles import Role
 from loans.funds.compensation import COMPENSATORS
-from loans.loans.service import LoanService
+from loans.lending.service import LoanService
 from loans.reminders.service import ReminderFilter, ReminderService
 from loans.visits.cadence import VISIT_EVERY_DAYS
 from loans.visits.service import VISITORS

@@ -245,7 +245,7 @@ def latest_visits(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     """Per loan: last_visit_on and business_status of its latest visit on or before `as_of`."""
     latest = pl.col("visited_on").arg_max()
     return (
-        frames.follow_ups.filter(pl.col("visited_on") <= as_of)
+        frames.visits.filter(pl.col("visited_on") <= as_of)
         .group_by("loan_id")
         .agg(pl.col("visited_on").max().alias("last_visit_on"), pl.col("business_status").get(latest))
     )
@@ -269,7 +269,7 @@ def _last_visits(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
     counted = pl.col("jobs_now").is_not_null()
     last_counted = pl.col("visited_on").filter(counted).max()
     return (
-        frames.follow_ups.filter(pl.col("visited_on") <= as_of)
+        frames.visits.filter(pl.col("visited_on") <= as_of)
         .group_by("loan_id")
         .agg(
             pl.col("visited_on").max().alias("last_visit_on"),

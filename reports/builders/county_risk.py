@@ -157,7 +157,7 @@ def restrict_to_county(frames: PortfolioFrames, county_code: str) -> PortfolioFr
         members=frames.members.join(loans.select("application_id"), on="application_id", how="semi"),
         applications=applications,
         trainings=frames.trainings,
-        follow_ups=of_loans(frames.follow_ups),
+        visits=of_loans(frames.visits),
         funds=funds,
         fund_entries=frames.fund_entries.join(funds.select("fund_id"), on="fund_id", how="semi"),
         snapshots=frames.snapshots.filter(in_county),

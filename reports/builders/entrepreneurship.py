@@ -50,7 +50,7 @@ def survival(frames: PortfolioFrames, as_of: date) -> pl.DataFrame:
             pl.col("disbursed_on").dt.offset_by(f"{months}mo").alias("mark")
         ).filter(pl.col("mark") <= as_of)
         visits = (
-            frames.follow_ups.join(eligible.select("loan_id", "mark"), on="loan_id")
+            frames.visits.join(eligible.select("loan_id", "mark"), on="loan_id")
             .filter(pl.col("visited_on").is_between(pl.col("mark"), pl.lit(as_of, dtype=pl.Date)))
             .sort("loan_id", "visited_on")
             .group_by("loan_id", maintain_order=True)

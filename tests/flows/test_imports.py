@@ -189,8 +189,8 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    import loans.repayments.ledger as ledger
     import loans.imports.service as imports
+    import loans.repayments.ledger as ledger
     from loans.cob.reconcile import ledger_drift
 
     contracts = [f"JC-LANE-{n}" for n in range(6)]

@@ -108,11 +108,11 @@ async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_v
             session, ReportScope(), TODAY, FrameWants(COUNTY_RISK_FRAMES, last_visits=True)
         )
 
-    assert from_visits.last_visits is None and from_visits.follow_ups.height == 4
-    assert from_loans.last_visits is not None and from_loans.follow_ups.is_empty()  # not read at all
-    assert earlier.last_visits is None and earlier.follow_ups.height == 2  # those by 15 Mar
+    assert from_visits.last_visits is None and from_visits.visits.height == 4
+    assert from_loans.last_visits is not None and from_loans.visits.is_empty()  # not read at all
+    assert earlier.last_visits is None and earlier.visits.height == 2  # those by 15 Mar
     # the whole portfolio reads them on their own, not with the loans
-    assert whole.last_visits is not None and whole.follow_ups.is_empty()
+    assert whole.last_visits is not None and whole.visits.is_empty()
     by_contract = dict(zip(from_visits.loans["loan_id"], from_visits.loans["contract_no"], strict=True))
     for frames in (from_visits, from_loans, whole):
         latest = last_visits(frames, TODAY)

@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 from sqlalchemy import text
 
-from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule
+from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
 from loans.money import fen_to_str
 from tests.flows.helpers import business_today, expect
 from tests.ids import female_id, male_id, with_check_digit

@@ -85,7 +85,7 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     assert frames.installments.height == 9 and frames.installments["principal"].sum() == 900000
     assert later.installments.height == 12 and later.installments["principal"].sum() == 1200000
     assert frames.allocations.select("seq", "principal", "paid_on").row(0) == (1, 100000, date(2026, 2, 15))
-    assert frames.follow_ups.select("jobs_now", "fund_use_as_agreed").row(0) == (4, True)
+    assert frames.visits.select("jobs_now", "fund_use_as_agreed").row(0) == (4, True)
     categories = dict(frames.applicants.select("applicant_id", "categories").iter_rows())
     assert categories == {frames.loans["applicant_id"][0]: ["rural"], partner["id"]: []}
     # the partners only: the lead is counted from the loans

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule
+from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
 from loans.repayments.allocation import (
     Allocation,
     AllocationLine,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loans.loans.schedule import (
+from loans.lending.schedule import (
     Installment,
     LoanTerms,
     RepaymentMethod,

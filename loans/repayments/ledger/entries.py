@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.driver import DriverStatement, driver_connection
-from loans.loans.delinquency import REFRESH_BY_IDS
-from loans.loans.models import LoanInstallment
+from loans.lending.delinquency import REFRESH_BY_IDS
+from loans.lending.models import LoanInstallment
 from loans.repayments.allocation import AllocationLine, InstallmentState
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 

@@ -72,7 +72,7 @@ def small() -> PortfolioFrames:
             inst("L2", 2, date(2025, 12, 1), 100_000),
         ],
         allocations=[alloc("L1", 1, date(2025, 4, 10), 76_550), alloc("L2", 1, date(2025, 3, 1), 25_000)],
-        follow_ups=[visit("L1", date(2025, 5, 1), jobs_now=2)],
+        visits=[visit("L1", date(2025, 5, 1), jobs_now=2)],
         snapshots=[
             {
                 "business_date": date(2025, 5, 31),
@@ -216,7 +216,7 @@ def realistic(seed: int = 7, as_of: date = AS_OF) -> PortfolioFrames:
         loans=loans,
         installments=installments,
         allocations=allocations,
-        follow_ups=visits,
+        visits=visits,
         funds=[
             {
                 "fund_id": "FD-GSB",

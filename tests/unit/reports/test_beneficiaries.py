@@ -77,7 +77,7 @@ def frames():
             applicant("W4", date(1995, 2, 11)),
             applicant("W5", date(1980, 1, 1)),
         ],
-        follow_ups=[
+        visits=[
             visit("B2", date(2025, 3, 1), jobs_now=7),
             visit("B2", date(2025, 4, 15), jobs_now=9),
             visit("B3", date(2025, 3, 20), jobs_now=None),

@@ -97,7 +97,7 @@ def frames():
             inst("K5", 1, date(2025, 2, 1), 900_000),
         ],
         allocations=[alloc("K1", 1, date(2025, 4, 10), 50_000), alloc("K4", 1, date(2025, 3, 1), 50_000)],
-        follow_ups=[
+        visits=[
             visit("K1", date(2025, 5, 1), jobs_now=3),
             visit("K4", date(2025, 3, 15), jobs_now=None),
         ],

@@ -55,7 +55,7 @@ def frames():
                 "L9", application_id="AP3", applicant_id="W3", disbursed_on=date(2026, 7, 20), jobs_expected=5
             ),
         ],
-        follow_ups=[
+        visits=[
             visit("L1", date(2025, 7, 10), "operating", 3),
             visit("L1", date(2026, 3, 1), "closed", 0),
             visit("L2", date(2026, 5, 1), "struggling", 6),

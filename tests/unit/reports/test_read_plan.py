@@ -99,15 +99,15 @@ def test_positions_and_due_totals_together_read_both_beside_the_loans():
 
 
 def test_the_latest_visits_ride_along_with_the_loans_instead_of_the_visits():
-    wants = FrameWants(frozenset({"loans", "follow_ups"}), last_visits=True)
+    wants = FrameWants(frozenset({"loans", "visits"}), last_visits=True)
     plan = plan_reads(wants, EVERYTHING_STANDS, UNTIL, False)
-    assert plan.riders == ("last_visits",) and "follow_ups" not in reads(plan)
+    assert plan.riders == ("last_visits",) and "visits" not in reads(plan)
     later_visit = plan_reads(wants, Stands(visits=False), UNTIL, False)
-    assert reads(later_visit)["follow_ups"] == "follow_ups" and later_visit.riders == ()
+    assert reads(later_visit)["visits"] == "visits" and later_visit.riders == ()
 
 
 def test_without_the_loans_what_they_keep_is_read_on_its_own():
-    wants = FrameWants(frozenset({"follow_ups"}), last_visits=True)
+    wants = FrameWants(frozenset({"visits"}), last_visits=True)
     plan = plan_reads(wants, EVERYTHING_STANDS, UNTIL, False)
     assert reads(plan) == {"last_visits": "kept_last_visits"} and plan.riders == ()
     not_asked = plan_reads(

@@ -1,4 +1,4 @@
-"""``build_schedule`` (loans/loans/schedule.py) for a whole frame of loans at once: integer arithmetic, half-up,
+"""``build_schedule`` (loans/lending/schedule.py) for a whole frame of loans at once: integer arithmetic, half-up,
 the same calendar rules (tests compare the two). The loan-book import and the bulk generator build their
 schedules with it."""
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from loans.loans.schedule import _level_payment
+from loans.lending.schedule import _level_payment
 
 PERIODIC = {
     "quarterly_interest_bullet": (3, 6, 9, 12),

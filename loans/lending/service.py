@@ -18,9 +18,9 @@ from loans.applications.models import Application
 from loans.core.actor import Actor
 from loans.core.db import fresh, locked
 from loans.core.errors import NotFound
-from loans.loans.delinquency import keep_due_figures
-from loans.loans.models import Loan, LoanInstallment
-from loans.loans.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
+from loans.lending.delinquency import keep_due_figures
+from loans.lending.models import Loan, LoanInstallment
+from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
 from loans.products.models import LoanProduct
 from loans.visits.cadence import VISIT_EVERY_DAYS, VISITED_STATUSES
 

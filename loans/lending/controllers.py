@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.schemas import Attributes, Offset, Page
-from loans.loans.models import Loan, LoanInstallment
-from loans.loans.schemas import InstallmentOut, LoanOut, ScheduleOut
-from loans.loans.service import LoanBalances, LoanFilter, LoanService, balances_for
+from loans.lending.models import Loan, LoanInstallment
+from loans.lending.schemas import InstallmentOut, LoanOut, ScheduleOut
+from loans.lending.service import LoanBalances, LoanFilter, LoanService, balances_for
 from loans.visits.cadence import VISITED_STATUSES, next_visit_by
 
 
