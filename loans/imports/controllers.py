@@ -12,8 +12,8 @@ from loans.core.clock import today
 from loans.core.schemas import Attributes, Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
-from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
-from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE, loan_book_template
+from loans.imports.service import ImportService, queue_import
+from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE
 from loans.server.openapi import answering_files
 from loans.server.uploads import UploadedFile
 from loans.settings import Settings
@@ -91,9 +91,8 @@ class ImportController(Controller):
     async def loan_book_template(
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
-        actor.require(*BOOK_UPLOADERS)
         return Response(
-            await loan_book_template(db_session, actor, today(settings)),
+            await ImportService(db_session, actor).book_template(today(settings)),
             media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
         )

@@ -30,6 +30,7 @@ from loans.imports.book_posting import BookKeys, BookOutcome, post_book_batch
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.parsing import ImportFileError, read_bank_file
 from loans.imports.posting import ImportKeys, post_batch
+from loans.imports.template import loan_book_template
 from loans.outbox.service import add as add_to_outbox
 from loans.outbox.service import hand_over_soon
 from loans.settings import Settings
@@ -53,6 +54,11 @@ class ImportService:
         self.actor.require(Role.BANK_LIAISON)
         rows = _readable(lambda: read_bank_file(content, filename, today), content)
         return await self._store("repayments", filename, content, rows.height)
+
+    async def book_template(self, today: date) -> bytes:
+        """The loan book's template (XLSX), its example row filled in from the uploader's county."""
+        self.actor.require(*BOOK_UPLOADERS)
+        return await loan_book_template(self.session, self.actor, today)
 
     async def upload_book(self, filename: str, content: bytes) -> RepaymentImport:
         """An existing loan book: a bank liaison's loans of her bank, or a county officer's naming the bank on each

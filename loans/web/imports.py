@@ -17,7 +17,7 @@ from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.imports.parsing import COLUMNS
 from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
-from loans.imports.template import XLSX_MEDIA_TYPE, loan_book_template
+from loans.imports.template import XLSX_MEDIA_TYPE
 from loans.settings import Settings
 from loans.web.export import xlsx_response
 from loans.web.forms import FORM_ERRORS, field_errors, refusal_status, rollback
@@ -48,9 +48,8 @@ class ImportPages(Controller):
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
         """The loan book's template, its example row filled in from the user's county."""
-        actor.require(*BOOK_UPLOADERS)
         return Response(
-            await loan_book_template(db_session, actor, today(settings)),
+            await ImportService(db_session, actor).book_template(today(settings)),
             media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('贷款台账导入模板.xlsx')}"},
         )
