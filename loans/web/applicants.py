@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from loans.applicants.schemas import ApplicantCreate, Category, Course, TrainingCreate
@@ -26,7 +26,7 @@ from loans.web.forms import BLANK, Form, form_step, form_values, parse
 from loans.web.labels import label
 from loans.web.listing import application_rows, local_regions, region_names, shown_to
 from loans.web.pages import PageContext, page
-from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
+from loans.web.paging import EXPORT_LIMIT, PageNo, one_page
 
 EXPORT_HEADERS = ("姓名", "身份证号", "年龄", "手机号", "乡镇", "村", "人员类别", "登记时间")
 
@@ -48,25 +48,23 @@ class ApplicantPages(Controller):
         self,
         ctx: PageContext,
         filters: dict[str, str | None],
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
-        rows, total = await _service(ctx).search(
-            **filters, limit=PER_PAGE, offset=pager(0, page_no, filters).offset
-        )
+        rows, pager = await one_page(partial(_service(ctx).search, **filters), page_no, filters)
         return page(
             "applicants/list.html",
             applicants=await shown_to(ctx, rows),
-            names=await region_names(ctx.session, ctx.actor),
-            regions=await local_regions(ctx.session, ctx.actor),
+            names=await region_names(ctx),
+            regions=await local_regions(ctx),
             categories=list(Category),
             filters=filters,
-            pager=pager(total, page_no, filters),
+            pager=pager,
         )
 
     @get("/export")
     async def export_applicants(self, ctx: PageContext, filters: dict[str, str | None]) -> Response:
         rows, _ = await _service(ctx).search(**filters, limit=EXPORT_LIMIT, offset=0)
-        names = await region_names(ctx.session, ctx.actor)
+        names = await region_names(ctx)
         people = await shown_to(ctx, rows)
         return xlsx_response(
             "借款人档案",
@@ -167,7 +165,7 @@ async def _file_page(ctx: PageContext, applicant_id: UUID, form: Form = BLANK) -
         "applicants/file.html",
         status_code=form.status_code,
         applicant=(await shown_to(ctx, [applicant]))[0],
-        names=await region_names(ctx.session, ctx.actor),
+        names=await region_names(ctx),
         trainings=await applicants.trainings(applicant_id),
         applications=await application_rows(ctx, views),
         loans=[loan_out(loan, balances.get(loan.id, LoanBalances())) for loan in loans],

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from pydantic import BaseModel
 
@@ -39,7 +39,7 @@ from loans.web.forms import BLANK, Form, form_step, parse
 from loans.web.labels import label
 from loans.web.listing import application_rows, local_regions
 from loans.web.pages import PageContext, page
-from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
+from loans.web.paging import EXPORT_LIMIT, PageNo, one_page
 
 EXPORT_HEADERS = (
     "申请人",
@@ -94,18 +94,17 @@ class ApplicationPages(Controller):
         self,
         ctx: PageContext,
         filters: dict[str, str | None],
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
-        views, total = await _service(ctx).search(
-            **filters, applicant_id=None, limit=PER_PAGE, offset=pager(0, page_no, filters).offset
-        )
+        search = partial(_service(ctx).search, **filters, applicant_id=None)
+        views, pager = await one_page(search, page_no, filters)
         return page(
             "applications/list.html",
             rows=await application_rows(ctx, views),
             statuses=list(Status),
-            regions=await local_regions(ctx.session, ctx.actor),
+            regions=await local_regions(ctx),
             filters=filters,
-            pager=pager(total, page_no, filters),
+            pager=pager,
         )
 
     @get("/export")

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Any, Literal, get_args
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from loans.core.actor import Actor
@@ -26,7 +26,7 @@ from loans.web.forms import BLANK, Form, form_step, parse
 from loans.web.labels import label
 from loans.web.listing import loan_rows, local_regions, shown_id, shown_phone
 from loans.web.pages import PageContext, page
-from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
+from loans.web.paging import EXPORT_LIMIT, PageNo, one_page
 
 Show = Literal["overdue", "visit_due", "claimable"]
 EXPORT_HEADERS = (
@@ -95,22 +95,20 @@ class FollowUpPages(Controller):
         self,
         ctx: PageContext,
         listing: FollowUpQuery,
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
-        loans, total = await listing.search(
-            ctx, limit=PER_PAGE, offset=pager(0, page_no, listing.filters).offset
-        )
+        loans, pager = await one_page(partial(listing.search, ctx), page_no, listing.filters)
         return page(
             "followups/list.html",
             title=listing.listed.title_for(ctx.actor),
             show=listing.show,
             lists=[(key, listed.title_for(ctx.actor)) for key, listed in FOLLOW_UP_LISTS.items()],
             rows=await loan_rows(ctx, loans),
-            regions=await local_regions(ctx.session, ctx.actor),
+            regions=await local_regions(ctx),
             can_visit=ctx.actor.role in VISITORS,
             today=ctx.today,
             filters=listing.filters,
-            pager=pager(total, page_no, listing.filters),
+            pager=pager,
         )
 
     @get("/follow-ups/export")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
@@ -9,7 +10,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from loans.settings import Settings
 from loans.web.export import xlsx_response
 from loans.web.forms import FORM_ERRORS, field_errors, refusal_status, rollback
 from loans.web.pages import page
-from loans.web.paging import PER_PAGE, pager
+from loans.web.paging import PageNo, one_page
 
 OUTCOMES = ("posted", "created", "duplicate", "rejected")
 UNFINISHED = ("queued", "running")
@@ -100,19 +101,19 @@ class ImportPages(Controller):
         db_session: AsyncSession,
         actor: Actor,
         outcome: str | None = None,
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
         service = ImportService(db_session, actor)
         batch = await service.get(import_id)
         filters = {"outcome": outcome}
-        rows, total = await service.rows(import_id, outcome, PER_PAGE, pager(0, page_no, filters).offset)
+        rows, pager = await one_page(partial(service.rows, import_id, outcome), page_no, filters)
         return page(
             "imports/detail.html",
             batch=batch,
             rows=rows,
             outcomes=OUTCOMES,
             filters=filters,
-            pager=pager(total, page_no, filters),
+            pager=pager,
             unfinished=batch.status in UNFINISHED,
         )
 

@@ -7,26 +7,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from loans.applicants.controllers import shown
 from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantOut
 from loans.applicants.service import ApplicantService
 from loans.applications.service import ApplicationView
-from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel
 from loans.lending.controllers import loan_out
 from loans.lending.models import Loan
 from loans.lending.schemas import LoanOut
 from loans.lending.service import LoanBalances, balances_for
 from loans.regions.models import Region
-from loans.regions.service import RegionService
 from loans.web.pages import PageContext
 
 
-async def region_names(session: AsyncSession, actor: Actor) -> dict[str, str]:
-    return {r.code: r.name for r in await RegionService(session, actor).list(None, None)}
+async def region_names(ctx: PageContext) -> dict[str, str]:
+    return {r.code: r.name for r in await ctx.regions()}
 
 
 async def applicants_shown(ctx: PageContext, applicant_ids: Iterable[UUID]) -> dict[UUID, ApplicantOut]:
@@ -39,10 +35,9 @@ async def shown_to(ctx: PageContext, applicants: list[Applicant]) -> list[Applic
     return await shown(applicants, ctx.request, ctx.session, ctx.actor, ctx.settings)
 
 
-async def local_regions(session: AsyncSession, actor: Actor) -> list[Region]:
+async def local_regions(ctx: PageContext) -> list[Region]:
     """The townships and villages the user may filter a list by."""
-    regions = await RegionService(session, actor).list(None, None)
-    return [r for r in regions if r.level in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)]
+    return [r for r in await ctx.regions() if r.level in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +50,7 @@ class ApplicationRow:
 
 async def application_rows(ctx: PageContext, views: list[ApplicationView]) -> list[ApplicationRow]:
     people = await applicants_shown(ctx, (v.application.applicant_id for v in views))
-    names = await region_names(ctx.session, ctx.actor)
+    names = await region_names(ctx)
     return [
         ApplicationRow(
             view=v,
@@ -78,7 +73,7 @@ class LoanRow:
 async def loan_rows(ctx: PageContext, loans: list[Loan]) -> list[LoanRow]:
     balances = await balances_for(ctx.session, [loan.id for loan in loans])
     people = await applicants_shown(ctx, (loan.applicant_id for loan in loans))
-    names = await region_names(ctx.session, ctx.actor)
+    names = await region_names(ctx)
     return [
         LoanRow(
             loan=loan_out(loan, balances.get(loan.id, LoanBalances())),

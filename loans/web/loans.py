@@ -4,12 +4,12 @@ payoff amount for a date), and the list of installments due for 还款登记."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from loans.core.errors import DomainError
@@ -25,7 +25,7 @@ from loans.web.forms import BLANK, Form, form_step, form_values, parse
 from loans.web.labels import label
 from loans.web.listing import applicants_shown, loan_rows, local_regions, shown_id
 from loans.web.pages import PageContext, page
-from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager
+from loans.web.paging import EXPORT_LIMIT, PageNo, one_page
 
 LOAN_STATUSES = ("active", "overdue", "settled", "compensated", "recovered", "written_off")
 EXPORT_HEADERS = (
@@ -59,20 +59,20 @@ class LoanPages(Controller):
         self,
         ctx: PageContext,
         filters: LoanFilter,
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
         query = _query(filters)
         service = LoanService(ctx.session, ctx.actor)
-        loans, total = await service.search(filters, limit=PER_PAGE, offset=pager(0, page_no, query).offset)
+        loans, pager = await one_page(partial(service.search, filters), page_no, query)
         return page(
             "loans/list.html",
             rows=await loan_rows(ctx, loans),
             buckets=await service.buckets() if filters.status == "overdue" else None,
             statuses=LOAN_STATUSES,
             bucket_values=BUCKETS,
-            regions=await local_regions(ctx.session, ctx.actor),
+            regions=await local_regions(ctx),
             filters=query,
-            pager=pager(total, page_no, query),
+            pager=pager,
         )
 
     @get("/loans/export")
@@ -150,20 +150,18 @@ class LoanPages(Controller):
         self,
         ctx: PageContext,
         on: date | None = None,
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
         day = on or ctx.today
         query = {"on": day.isoformat()}
-        due, total = await LoanService(ctx.session, ctx.actor).due_by(
-            day, limit=PER_PAGE, offset=pager(0, page_no, query).offset
-        )
+        due, pager = await one_page(partial(LoanService(ctx.session, ctx.actor).due_by, day), page_no, query)
         people = await applicants_shown(ctx, (d.loan.applicant_id for d in due))
         return page(
             "loans/due.html",
             due=due,
             people=people,
             day=day,
-            pager=pager(total, page_no, query),
+            pager=pager,
         )
 
 

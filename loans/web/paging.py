@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated, Protocol, TypeVar
 from urllib.parse import urlencode
+
+from litestar.params import QueryParameter
 
 from loans.core.errors import InvalidInput
 
 PER_PAGE = 20
 EXPORT_LIMIT = 10_000
+
+# A list page's ``page`` query parameter (a handler's ``page_no: PageNo = 1``).
+PageNo = Annotated[int, QueryParameter(name="page", ge=1)]
+
+Row = TypeVar("Row", covariant=True)
+
+
+class Search(Protocol[Row]):
+    """A list's search: the rows from ``offset`` on (at most ``limit``) and how many there are in all."""
+
+    def __call__(self, *, limit: int, offset: int) -> Awaitable[tuple[list[Row], int]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,10 +32,6 @@ class Pager:
     total: int
     page: int
     filters: dict[str, str]
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * PER_PAGE
 
     @property
     def pages(self) -> int:
@@ -35,9 +45,14 @@ class Pager:
         return urlencode(self.filters)
 
 
-def pager(total: int, page: int, filters: dict[str, str | None]) -> Pager:
+async def one_page(
+    search: Search[Row], page: int, filters: Mapping[str, str | None]
+) -> tuple[list[Row], Pager]:
+    """Page ``page`` of a list (``filters``: its query as typed, kept in the pages' links) and its pager."""
+    page = max(1, page)
+    rows, total = await search(limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     kept = {k: v for k, v in filters.items() if v}
-    return Pager(total=total, page=max(1, page), filters=kept)
+    return rows, Pager(total=total, page=page, filters=kept)
 
 
 def query_date(field: str, text: str | None) -> date | None:

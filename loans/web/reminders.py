@@ -4,11 +4,13 @@ sent it), filtered by the business date and the state, through the service the A
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from loans.reminders.controllers import ReminderOut, reminder_out
@@ -17,7 +19,7 @@ from loans.reminders.service import STATES, ReminderFilter, ReminderService
 from loans.web.export import xlsx_response
 from loans.web.labels import label
 from loans.web.pages import PageContext, page
-from loans.web.paging import EXPORT_LIMIT, PER_PAGE, pager, query_choice, query_date
+from loans.web.paging import EXPORT_LIMIT, PageNo, one_page, query_choice, query_date
 
 EXPORT_HEADERS = (
     "业务日期",
@@ -47,9 +49,9 @@ class ReminderQuery:
 
 
 def reminder_query(
-    written_from: str | None = Parameter(query="from", default=None),
-    written_to: str | None = Parameter(query="to", default=None),
-    send_state: str | None = Parameter(query="state", default=None),
+    written_from: Annotated[str | None, QueryParameter(name="from")] = None,
+    written_to: Annotated[str | None, QueryParameter(name="to")] = None,
+    send_state: Annotated[str | None, QueryParameter(name="state")] = None,
     event: str | None = None,
 ) -> ReminderQuery:
     return ReminderQuery(
@@ -73,18 +75,16 @@ class ReminderPages(Controller):
         self,
         ctx: PageContext,
         listing: ReminderQuery,
-        page_no: int = Parameter(query="page", default=1, ge=1),
+        page_no: PageNo = 1,
     ) -> Template:
-        reminders, total = await listing.search(
-            ctx, limit=PER_PAGE, offset=pager(0, page_no, listing.filters).offset
-        )
+        reminders, pager = await one_page(partial(listing.search, ctx), page_no, listing.filters)
         return page(
             "reminders/list.html",
             reminders=reminders,
             states=list(STATES),
             events=list(EVENTS_ZH),
             filters=listing.filters,
-            pager=pager(total, page_no, listing.filters),
+            pager=pager,
         )
 
     @get("/export")
