@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 import structlog
 from litestar import Request, Response
@@ -14,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from loans.core.errors import DomainError, MalformedInput
 
 log = structlog.get_logger()
+RETRY_SOON = {"Retry-After": "1"}
 
 _ZH_BY_EN_START = (
     ("Field required", "缺少必填字段"),
@@ -73,21 +75,37 @@ def bilingual(message: str) -> tuple[str, str]:
     return message, _zh(message)
 
 
-def _field_name(key: str | None) -> str:
-    return key or "body"
+def _field_name(request: Request, item: dict[str, Any]) -> str:
+    """The field as the caller sent it: Litestar names an aliased parameter (``QueryParameter(name="from")``) by
+    the handler's own name for it (``date_from``)."""
+    key = item.get("key")
+    if not key:
+        return "body"
+    handler = request.scope.get("route_handler")
+    if item.get("source") == "body" or handler is None:
+        return key
+    parameter = handler.parsed_fn_signature.parameters.get(key)
+    return (getattr(parameter.kwarg_definition, "name", None) if parameter else None) or key
 
 
 def domain_error_handler(_: Request, exc: DomainError) -> Response:
     return Response(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
 
 
-def validation_error_handler(_: Request, exc: ValidationException) -> Response:
+def validation_errors(request: Request, exc: ValidationException) -> list[dict[str, str]]:
+    """A schema's refusal by field: ``[{field, message, message_zh}]`` (the API's ``errors``, a page's list)."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message, message_zh = bilingual(str(item.get("message", "invalid")))
-        errors.append({"field": _field_name(item.get("key")), "message": message, "message_zh": message_zh})
+        field = _field_name(request, item)
+        errors.append({"field": field, "message": message, "message_zh": message_zh})
     if not errors:
         errors.append({"field": "body", "message": exc.detail, "message_zh": "请求体无效"})
+    return errors
+
+
+def validation_error_handler(request: Request, exc: ValidationException) -> Response:
+    errors = validation_errors(request, exc)
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     summary_zh = "；".join(f"{e['field']}：{e['message_zh']}" for e in errors)
     body = {"status_code": 422, "detail": summary, "detail_zh": summary_zh, "errors": errors}
@@ -103,29 +121,43 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response:
     return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
-def undecodable_text_handler(request: Request, exc: UnicodeDecodeError) -> Response:
+def undecodable_text() -> MalformedInput:
     """A text part of a request (a form field, a header) that is not UTF-8: the decoder's error reached no handler."""
-    return domain_error_handler(
-        request, MalformedInput("body", "a text part is not UTF-8", "请求中的文本不是 UTF-8 编码")
-    )
+    return MalformedInput("body", "a text part is not UTF-8", "请求中的文本不是 UTF-8 编码")
+
+
+def undecodable_text_handler(request: Request, _: UnicodeDecodeError) -> Response:
+    return domain_error_handler(request, undecodable_text())
+
+
+def database_gone(request: Request, exc: DBAPIError | ConnectionError) -> bool:
+    """Whether the database is gone or just restarted (logged), rather than a statement failing. SQLAlchemy has
+    already dropped the pool's dead connections, so the next request opens fresh ones (cheaper than pinging
+    before every checkout)."""
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        return False
+    log.warning("database unavailable", path=request.url.path, error=str(exc))
+    return True
 
 
 def database_error_handler(request: Request, exc: DBAPIError | ConnectionError) -> Response:
-    """The database gone or just restarted: 503 with Retry-After. SQLAlchemy has already dropped the pool's
-    dead connections, so the next request opens fresh ones (cheaper than pinging before every checkout)."""
-    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+    """The database gone or just restarted: 503 with Retry-After."""
+    if not database_gone(request, exc):
         return unexpected_error_handler(request, exc)
-    log.warning("database unavailable", path=request.url.path, error=str(exc))
     body = {
         "status_code": 503,
         "detail": "the database is unavailable or restarting; try again in a moment",
         "detail_zh": "数据库暂时不可用（可能正在重启），请稍后重试",
     }
-    return Response(body, status_code=503, headers={"Retry-After": "1"})
+    return Response(body, status_code=503, headers=RETRY_SOON)
+
+
+def log_unexpected(request: Request, exc: Exception) -> None:
+    log.exception("unhandled error", path=request.url.path, error=str(exc))
 
 
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", path=request.url.path, error=str(exc))
+    log_unexpected(request, exc)
     return Response(
         {"status_code": 500, "detail": "internal error", "detail_zh": "服务器内部错误"}, status_code=500
     )

@@ -33,6 +33,7 @@ from loans.migrate import upgrade_head
 from loans.outbox.models import OutboxTask
 from loans.server.app import create_app
 from loans.settings import Settings
+from loans.web.session import SESSION_COOKIE
 from tests.world import World, build_world
 
 FAST = {
@@ -266,12 +267,20 @@ async def _no_advisory_locks(probe: AsyncEngine) -> bool:
 async def test_the_first_request_after_postgres_restarts_answers_503_then_the_api_works(
     own_servers, api, people
 ):
+    signed_in = {"Cookie": f"{SESSION_COOKIE}={people['county']['Authorization'].removeprefix('Bearer ')}"}
     assert (await api.get("/api/v1/loans", headers=people["county"])).status_code == 200
+    assert (await api.get("/loans", headers=signed_in)).status_code == 200
     own_servers.postgres.stop()
     try:
         down = await api.get("/api/v1/loans", headers=people["county"])
         assert down.status_code == 503, down.text
         assert down.headers["retry-after"] == "1" and "数据库" in down.json()["detail_zh"]
+        # A page says so in Chinese, in the web's layout, with a link to try again.
+        page = await api.get("/loans?status=overdue", headers=signed_in)
+        assert page.status_code == 503 and page.headers["content-type"].startswith("text/html"), page.text
+        assert page.headers["retry-after"] == "1"
+        assert '<html lang="zh-CN"' in page.text and "数据库暂时不可用" in page.text
+        assert '<a href="/loans?status=overdue">重试</a>' in page.text
     finally:
         own_servers.postgres.start()
     first = await api.get("/api/v1/loans", headers=people["county"])

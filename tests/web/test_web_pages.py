@@ -133,3 +133,31 @@ async def test_lists_search_paginate_and_export_to_xlsx(open_session, client, wo
     assert sorted(sheet["姓名"].to_list()) == [f"列表申请人{i:02d}" for i in range(10, 20)]
     assert sheet["身份证号"].dtype == pl.String
     assert set(sheet["身份证号"].to_list()) == {p["national_id"] for p in people[10:20]}
+
+
+async def test_a_bad_query_parameter_answers_a_chinese_page_and_the_api_json(
+    open_session, client, world: World, screens
+):
+    failures = []
+    for viewport in (DESKTOP, PHONE):
+        bank = await open_session("bank", viewport, for_axe=True)
+        page = await bank.open("/loans?page=abc")
+        assert bank.status == 422
+        await expect(page.get_by_role("alert")).to_contain_text("page：")
+        await expect(page.get_by_role("navigation", name="主菜单")).to_be_visible()
+        failures += await inspect_page(page, screens, "error-422")
+        await page.get_by_role("link", name="重新打开本页（清除查询条件）").click()
+        await expect(page.locator("h1")).to_have_text("贷款台账")
+        assert page.url == bank.base + "/loans"
+    assert failures == [], failures
+    page = await bank.open("/follow-ups?show=nope")
+    assert bank.status == 422
+    await expect(page.get_by_role("alert")).to_contain_text("show：")
+
+    # The API answers the same mistake in JSON, as before.
+    refused = await client.get(f"{API}/loans?limit=abc", headers=world["bank"])
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/json")
+    assert [e["field"] for e in refused.json()["errors"]] == ["limit"]
+    # A parameter whose query name is not the handler's own is named as it was sent.
+    refused = await client.get(f"{API}/reminders?state=nope", headers=world["township"])
+    assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["state"]
