@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,7 +77,9 @@ class ReminderController(Controller):
         actor: Actor,
         business_date: date | None = None,
         event: str | None = None,
-        send_state: Literal["queued", "failed", "sent"] | None = Parameter(query="state", default=None),
+        send_state: Annotated[
+            Literal["queued", "failed", "sent"] | None, QueryParameter(name="state")
+        ] = None,
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: Offset = 0,
     ) -> Page[ReminderOut]:

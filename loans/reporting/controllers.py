@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
@@ -47,8 +47,8 @@ class ReportController(Controller):
         actor: Actor,
         settings: Settings,
         as_of: date | None = None,
-        date_from: date | None = Parameter(query="from", default=None),
-        date_to: date | None = Parameter(query="to", default=None),
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         group_by: str | None = Parameter(
             default=None,
             description="comma-separated: county,township,village,bank,product,project_type,category,month",
@@ -59,7 +59,9 @@ class ReportController(Controller):
         format: ReportFormat = Parameter(
             default="json", description="csv and xlsx: tables; county-risk: json|xlsx|html"
         ),
-        run_async: bool = Parameter(query="async", default=False, description="build in the background"),
+        run_async: Annotated[
+            bool, QueryParameter(name="async", description="build in the background")
+        ] = False,
     ) -> Response:
         if region_code and county_code and region_code != county_code:
             raise InvalidInput(
