@@ -32,6 +32,10 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Form controls (a date's yyyy/mm/dd) in the page's language, zh-CN, as a Chinese user's browser shows them:
+    # Debian's chromium ships only its en-US locale (the others are in chromium-l10n), so without this a date
+    # input reads mm/dd/yyyy whatever the context's locale.
+    "--enable-blink-features=LangAttributeAwareFormControlUI",
 ]
 SCREENS = Path(os.environ.get("JINGUO_SCREENS", "/tmp/jinguo-screens"))
 AXE = HERE / "vendor" / "axe-core-4.14.1.min.js"
