@@ -4,10 +4,11 @@ move on the installments and the loans, with the audit events, in one statement 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +34,7 @@ class _LoanChange:
 
 @dataclass(slots=True)
 class Batch:
-    """What one transaction writes to the ledger, built entry by entry, as the arrays `write` sends."""
+    """What one transaction writes to the ledger, built entry by entry, as the rows `write` sends."""
 
     author: Author
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -118,40 +119,22 @@ class Batch:
                 sums[5] += sign * line.principal
         self.loans[loan_id].principal_paid += sign * sum(line.principal for line in entry.lines)
 
-    def arguments(self) -> dict[str, Any]:
-        def columns(names: Iterable[str], rows: list[tuple[Any, ...]], prefix: str) -> dict[str, list[Any]]:
-            names = tuple(names)
-            transposed = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-            return {f"{prefix}_{name}": list(values) for name, values in zip(names, transposed, strict=True)}
-
-        loans = self.loans
-        return {
-            "now": self.now,
-            **{
-                f"r_{c}": [getattr(r, c) for r in self.repayments]
-                for c in REPAYMENT_COLUMNS
-                if c != "created_at"
-            },
-            **columns(("repayment_id", "loan_id", "paid_on", *LINE_FIELDS), self.lines, "a"),
-            **columns(_REVERSAL_COLUMNS, self.reversals, "v"),
-            "m_loan_id": [loan_id for loan_id, _ in self.moved],
-            "m_seq": [seq for _, seq in self.moved],
-            **columns(_MOVED_FIELDS, list(map(tuple, self.moved.values())), "m"),
-            "l_id": list(loans),
-            "l_principal_paid": [c.principal_paid for c in loans.values()],
-            "l_status": [c.status for c in loans.values()],
-            "l_settled_on": [c.settled_on for c in loans.values()],
-            **columns(("loan_id", "action", "after"), self.events, "e"),
-            "actor_id": self.author.actor_id,
-            "actor": self.author.actor,
-            "role": self.author.role,
+    def rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows of each part of the write statement this batch holds (see `_PARTS`), none empty."""
+        rows = {
+            "repayment": list(map(_repayment_row, self.repayments)),
+            "reversal": self.reversals,
+            "allocation": self.lines,
+            "installments": [(loan_id, seq, *sums) for (loan_id, seq), sums in self.moved.items()],
+            "loans": [(i, c.principal_paid, c.status, c.settled_on) for i, c in self.loans.items()],
+            "events": self.events,
         }
+        return {part: part_rows for part, part_rows in rows.items() if part_rows}
 
-    def parts(self) -> frozenset[str]:
-        """The parts of the write statement this batch needs (see `_statement`)."""
-        held = {"repayment": self.repayments, "reversal": self.reversals, "allocation": self.lines,
-                "installments": self.moved, "loans": self.loans, "events": self.events}  # fmt: skip
-        return frozenset(name for name, rows in held.items() if rows)
+    def author_arguments(self) -> dict[str, Any]:
+        """The statement's parameters that are not rows: the time and the audit events' author."""
+        author = self.author
+        return {"now": self.now, "actor_id": author.actor_id, "actor": author.actor, "role": author.role}
 
     def __len__(self) -> int:
         return len(self.repayments) + len(self.reversals)
@@ -166,15 +149,34 @@ _TYPES = {
 }  # fmt: skip
 
 
-def _unnest(prefix: str, names: Iterable[str]) -> str:
-    """The arrays ``:{prefix}_{name}`` as the rows of a subquery ``prefix``. Unnested in the select list (one
-    ProjectSet) rather than as `unnest(a, b, …)` in FROM, whose function scan stores each array's rows first: that
-    cost a posting 0.05 ms an array."""
-    columns = ", ".join(f"unnest(CAST(:{prefix}_{n} AS {_TYPES.get(n, 'bigint')}[])) AS {n}" for n in names)
-    return f"(SELECT {columns}) AS {prefix}"
+_REPAYMENT_INSERTED = tuple(c for c in REPAYMENT_COLUMNS if c != "created_at")
+_repayment_row = attrgetter(*_REPAYMENT_INSERTED)
+# each part's rows: the alias the statement reads them by, and their columns
+_PARTS = {
+    "repayment": ("r", _REPAYMENT_INSERTED),
+    "reversal": ("v", _REVERSAL_COLUMNS),
+    "allocation": ("a", ("repayment_id", "loan_id", "paid_on", *LINE_FIELDS)),
+    "installments": ("m", ("loan_id", "seq", *_MOVED_FIELDS)),
+    "loans": ("l", ("id", "principal_paid", "status", "settled_on")),
+    "events": ("e", ("loan_id", "action", "after")),
+}
 
 
-_REPAYMENT_INSERTED = [c for c in REPAYMENT_COLUMNS if c != "created_at"]
+def _unnested(part: str) -> str:
+    """The part's rows sent as one array a column, ``:{alias}_{column}``, as the rows of a subquery. Unnested in the
+    select list (one ProjectSet) rather than as `unnest(a, b, …)` in FROM, whose function scan stores each array's
+    rows first: that cost a posting 0.05 ms an array."""
+    alias, names = _PARTS[part]
+    columns = ", ".join(f"unnest(CAST(:{alias}_{n} AS {_TYPES.get(n, 'bigint')}[])) AS {n}" for n in names)
+    return f"(SELECT {columns}) AS {alias}"
+
+
+def _copied(part: str) -> str:
+    """The part's rows COPYed into the session's table of them (`_copy`)."""
+    return f"{_TABLE}{part} AS {_PARTS[part][0]}"
+
+
+_TABLE = "ledger_"  # the prefix of the session's temporary tables of a large batch's rows
 _NOW = "CAST(:now AS timestamptz)"
 _PAID_COLUMNS = {"penalty": "paid_penalty", "interest": "paid_interest", "principal": "paid_principal"}
 _MOVED_SET = ",\n       ".join(
@@ -184,56 +186,99 @@ _MOVED_SET = ",\n       ".join(
 # reversal no new lines nor events here): every part left out was one more insert PostgreSQL set up for nothing,
 # 0.05 ms of a posting. The foreign keys are checked at the statement's end, so allocation lines may refer to the
 # repayments inserted beside them. Every write depends on the inserts' RETURNING (`written`): a batch of one whose
-# bank reference is already posted, or whose repayment is already reversed, writes nothing.
+# bank reference is already posted, or whose repayment is already reversed, writes nothing. `{rows}`: where the
+# part's rows come from (`_unnested` or `_copied`).
 _INSERTS = {
     "repayment": f"""
     INSERT INTO repayment ({", ".join(_REPAYMENT_INSERTED)}, created_at, updated_at)
     SELECT {", ".join(f"r.{c}" for c in _REPAYMENT_INSERTED)}, {_NOW}, {_NOW}
-    FROM {_unnest("r", _REPAYMENT_INSERTED)}
+    FROM {{rows}}
     ON CONFLICT (bank_code, bank_txn_ref) DO NOTHING
     RETURNING id""",
     "reversal": f"""
     INSERT INTO repayment_reversal ({", ".join(_REVERSAL_COLUMNS)}, created_at, updated_at)
     SELECT {", ".join(f"v.{c}" for c in _REVERSAL_COLUMNS)}, {_NOW}, {_NOW}
-    FROM {_unnest("v", _REVERSAL_COLUMNS)}
+    FROM {{rows}}
     ON CONFLICT (repayment_id) DO NOTHING
     RETURNING id""",
 }
 _WRITES = {
     "allocation": f"""
     INSERT INTO repayment_allocation (repayment_id, loan_id, paid_on, {", ".join(LINE_FIELDS)})
-    SELECT a.* FROM {_unnest("a", ("repayment_id", "loan_id", "paid_on", *LINE_FIELDS))}
+    SELECT a.* FROM {{rows}}
     WHERE EXISTS (SELECT FROM written)""",
     "installments": f"""
     UPDATE installment i SET {_MOVED_SET}
-    FROM {_unnest("m", ("loan_id", "seq", *_MOVED_FIELDS))}
+    FROM {{rows}}
     WHERE i.loan_id = m.loan_id AND i.seq = m.seq AND EXISTS (SELECT FROM written)""",
     "loans": f"""
     UPDATE loan SET outstanding_principal = outstanding_principal - l.principal_paid,
            status = COALESCE(l.status, loan.status),
            settled_on = CASE WHEN l.status IS NULL THEN loan.settled_on ELSE l.settled_on END,
            updated_at = {_NOW}
-    FROM {_unnest("l", ("id", "principal_paid", "status", "settled_on"))}
+    FROM {{rows}}
     WHERE loan.id = l.id AND EXISTS (SELECT FROM written)""",
-    "events": f"""
+    "events": """
     INSERT INTO audit_event (actor_id, actor, role, entity_type, entity_id, action, after)
     SELECT CAST(:actor_id AS uuid), :actor, :role, 'loan', CAST(e.loan_id AS text), e.action, CAST(e.after AS jsonb)
-    FROM {_unnest("e", ("loan_id", "action", "after"))}
+    FROM {rows}
     WHERE EXISTS (SELECT FROM written)""",
 }
 
 
 @cache
-def _statement(parts: frozenset[str]) -> DriverStatement:
-    """The write of a batch holding ``parts`` (of _INSERTS and _WRITES), built once per combination."""
+def _statement(parts: frozenset[str], copied: bool) -> DriverStatement:
+    """The write of a batch holding ``parts`` (of _INSERTS and _WRITES), its rows unnested from arrays or, if
+    ``copied``, read from the session's tables of them; built once per combination."""
+    rows = _copied if copied else _unnested
+
+    def part(name: str, sql: str) -> str:
+        return sql.replace("{rows}", rows(name))
+
     inserts = [name for name in _INSERTS if name in parts]
     if len(inserts) == 1:  # the insert's own RETURNING: a CTE over it was one more materialized scan
-        ctes = [f"written AS ({_INSERTS[inserts[0]]}\n)"]
+        ctes = [f"written AS ({part(inserts[0], _INSERTS[inserts[0]])}\n)"]
     else:
-        ctes = [f"{name} AS ({_INSERTS[name]}\n)" for name in inserts]
+        ctes = [f"{name} AS ({part(name, _INSERTS[name])}\n)" for name in inserts]
         ctes.append(f"written AS ({' UNION ALL '.join(f'SELECT id FROM {name}' for name in inserts)})")
-    ctes += [f"{name} AS ({_WRITES[name]}\n)" for name in _WRITES if name in parts]
+    ctes += [f"{name} AS ({part(name, _WRITES[name])}\n)" for name in _WRITES if name in parts]
     return DriverStatement.of(text(f"WITH {', '.join(ctes)}\nSELECT id FROM written"))
+
+
+# From this many entries a batch's rows are COPYed into temporary tables rather than sent as arrays: asyncpg checks
+# every element of an array parameter against three abstract base classes (`array_encode`), 5.6 million checks and
+# ~3 s of the event loop's CPU for a 100,000-row bank file at 10k loans, where COPY encodes the same rows by their
+# columns' codecs alone. The COPY costs a round trip a part, nothing for a posting's batch of one.
+COPIED_FROM = 100
+
+
+@cache
+def _tables(parts: frozenset[str]) -> str:
+    """The session's tables of the parts' rows, created the first time (they stay with the connection, and are
+    emptied at every commit), emptied of any earlier batch of this transaction."""
+    tables = []
+    for name in _PARTS:
+        if name in parts:
+            columns = ", ".join(f"{c} {_TYPES.get(c, 'bigint')}" for c in _PARTS[name][1])
+            tables.append(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_TABLE}{name} ({columns}) ON COMMIT DELETE ROWS;\n"
+                          f"DELETE FROM {_TABLE}{name};")  # fmt: skip
+    return "\n".join(tables)
+
+
+async def _copy(connection: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    await connection.execute(_tables(frozenset(rows)))
+    for name, part_rows in rows.items():
+        await connection.copy_records_to_table(f"{_TABLE}{name}", columns=_PARTS[name][1], records=part_rows)
+
+
+def _arrays(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[Any]]:
+    """Each part's rows as one array a column, by the names the unnesting statement gives them."""
+    arrays = {}
+    for name, part_rows in rows.items():
+        alias, columns = _PARTS[name]
+        for column, values in zip(columns, zip(*part_rows, strict=True), strict=True):
+            arrays[f"{alias}_{column}"] = list(values)
+    return arrays
 
 
 class PartlyWritten(RuntimeError):
@@ -246,7 +291,13 @@ async def write(connection: asyncpg.Connection, batch: Batch) -> bool:
     reversed already). A batch written only in part raises `PartlyWritten`, and its transaction must roll back."""
     if not len(batch):
         return True
-    written = await _statement(batch.parts()).fetch(connection, batch.arguments())
+    rows, copied = batch.rows(), len(batch) >= COPIED_FROM
+    if copied:
+        await _copy(connection, rows)
+        arguments = batch.author_arguments()
+    else:
+        arguments = batch.author_arguments() | _arrays(rows)
+    written = await _statement(frozenset(rows), copied).fetch(connection, arguments)
     if len(written) == len(batch):
         return True
     if written:
