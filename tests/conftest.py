@@ -20,7 +20,7 @@ from loans.embedded import EmbeddedPostgres, EmbeddedValkey
 from loans.migrate import upgrade_head
 from loans.server.app import create_app
 from loans.settings import Settings
-from tests.world import World, build_world
+from tests.support.world import World, build_world
 from workers.settings import WorkerSettings, shutdown, startup
 
 # Browser, fault-injection, fuzzing and whole-process tests: minutes, not seconds (`pytest -m "not slow"` skips them).

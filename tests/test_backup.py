@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from loans.cli import app
 from loans.cob.service import close_of_business
 from loans.settings import get_settings
-from tests.flows.helpers import disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import disbursed_loan
 
 LOAN = {"amount": "12000.00", "rate": "0.06", "term_months": 12, "method": "equal_principal"}
 
@@ -33,7 +34,9 @@ async def loans_cli(*args: str) -> tuple[int, str]:
     """A `loans` command in a thread of its own (commands run their own event loop)."""
     result = await asyncio.to_thread(CliRunner().invoke, app, list(args))
     get_settings.cache_clear()
-    failure = "" if result.exception is None or isinstance(result.exception, SystemExit) else repr(result.exception)
+    failure = (
+        "" if result.exception is None or isinstance(result.exception, SystemExit) else repr(result.exception)
+    )
     return result.exit_code, result.output + failure
 
 
@@ -45,7 +48,7 @@ async def test_a_backup_restored_into_an_empty_data_dir_gives_the_same_check_sum
     client, world, engine, servers, scratch, monkeypatch
 ):
     loan = await disbursed_loan(client, world, contract_no="BACKUP-1", disbursed_on=date(2026, 1, 15), **LOAN)
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",
             json={"amount": "1060.00", "paid_on": "2026-02-15", "bank_txn_ref": "BACKUP-R1"},

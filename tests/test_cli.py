@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 from loans.cli import app
 from loans.core.clock import today
 from loans.settings import get_settings
-from tests.world import COUNTY, TOWNSHIP
+from tests.support.ids import female_id
+from tests.support.loan_book import HEADER, book_line
+from tests.support.world import COUNTY, TOWNSHIP
 
 
 @pytest.fixture
@@ -67,9 +69,6 @@ def test_users_create_cob_and_report(cli, world):
 
 
 def test_import_book_takes_in_a_loan_book_as_a_user(cli, world, tmp_path):
-    from tests.flows.test_loan_book import HEADER, book_line
-    from tests.ids import female_id
-
     book = tmp_path / "book.csv"
     book.write_text(
         HEADER

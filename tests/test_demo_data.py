@@ -49,7 +49,7 @@ from loans.repayments.models import Repayment
 from loans.settings import Settings
 from loans.users.models import User
 from loans.users.service import UserService
-from tests.ids import with_check_digit
+from tests.support.ids import with_check_digit
 
 TODAY = date(2026, 11, 20)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,8 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from loans.server.app import create_app
 from loans.settings import Settings
-from tests.api.helpers import API, client_of, deposit_into, expect, new_fund
-from tests.world import World, product_body
+from tests.support.http import API, client_of, expect
+from tests.support.journeys import deposit_into, new_fund
+from tests.support.world import World, product_body
 
 CREDIT_PRODUCT = "JC-CREDIT-TEST"
 

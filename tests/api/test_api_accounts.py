@@ -25,8 +25,9 @@ from loans.users.password_policy import DEMO_PASSWORD
 from loans.users.schemas import UserCreate
 from loans.users.service import UserService
 from loans.users.throttle import LoginThrottle, TooManyAttempts
-from tests.api.helpers import API, applicant_body, client_of, expect, expect_invalid, unique
-from tests.world import COUNTY, PASSWORD, TOWNSHIP, VILLAGE, World
+from tests.support.http import API, client_of, expect, expect_invalid
+from tests.support.journeys import applicant_body, unique
+from tests.support.world import COUNTY, PASSWORD, TOWNSHIP, VILLAGE, World
 
 _addresses = count(1)
 

@@ -6,20 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.api.helpers import (
-    API,
-    applicant_body,
-    business_today,
-    create_application,
-    expect,
-    expect_conflict,
-    expect_invalid,
-    register,
-)
-from tests.ids import female_id, male_id, with_check_digit
-from tests.world import OTHER_TOWNSHIP_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE_2
+from tests.support.http import API, expect, expect_conflict, expect_invalid
+from tests.support.ids import female_id, male_id, with_check_digit
+from tests.support.journeys import applicant_body, business_today, create_application, register
+from tests.support.world import OTHER_TOWNSHIP_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE_2
 
-# 620302 + 1990-03-15 + sequence 122 (even: a woman); check digit computed by tests/ids.py.
+# 620302 + 1990-03-15 + sequence 122 (even: a woman); check digit computed by tests/support/ids.py.
 BORN_1990 = with_check_digit("62030219900315122")
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.helpers import application_in, deposit_into, new_fund
+from tests.support.journeys import application_in, deposit_into, new_fund
 
 
 async def events(engine: AsyncEngine) -> list[tuple]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import API, business_today, deposit_into, expect, expect_invalid, new_fund, unique
-from tests.world import World, fund_body, product_body
+from tests.support.http import API, expect, expect_invalid
+from tests.support.journeys import business_today, deposit_into, new_fund, unique
+from tests.support.world import World, fund_body, product_body
 
 NUL_IN_QUERY = [
     "/applicants?q=a%00b",

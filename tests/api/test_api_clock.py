@@ -8,8 +8,9 @@ from litestar.testing import AsyncTestClient
 
 from loans.core.clock import FixedClock
 from loans.server.app import create_app
-from tests.api.helpers import API, applicant_body, business_today, expect, expect_invalid
-from tests.ids import female_id
+from tests.support.http import API, expect, expect_invalid
+from tests.support.ids import female_id
+from tests.support.journeys import applicant_body, business_today
 
 
 def eighteen_in_a_few_days(today: date) -> date:

@@ -28,15 +28,14 @@ from loans.applications.service import ApplicationService
 from loans.core.actor import Actor
 from loans.core.errors import Conflict
 from loans.core.roles import Role
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect
+from tests.support.journeys import (
     applicant_body,
     application_in,
     approval_body,
     approved_application,
     business_today,
     disbursement_body,
-    expect,
     fund_figures,
     new_fund,
 )

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 
 from loans.applications.workflow import ENTERED_ON, TRANSITIONS, Status
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect, expect_invalid
+from tests.support.journeys import (
     application_in,
     approve,
     business_today,
@@ -18,8 +18,6 @@ from tests.api.helpers import (
     create_application,
     decline,
     disburse,
-    expect,
-    expect_invalid,
     get_application,
     recommend,
     reject,

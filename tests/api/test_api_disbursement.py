@@ -8,17 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect, expect_conflict, expect_invalid
+from tests.support.journeys import (
     application_body,
     approve,
     approved_application,
     business_today,
     certify,
     disburse,
-    expect,
-    expect_conflict,
-    expect_invalid,
     recommend,
     register,
     status_of,

@@ -4,16 +4,13 @@ and an approval beyond it answers 409."""
 
 from __future__ import annotations
 
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect, expect_conflict, expect_invalid
+from tests.support.journeys import (
     application_in,
     approve,
     business_today,
     deposit_into,
     disburse,
-    expect,
-    expect_conflict,
-    expect_invalid,
     fund_figures,
     new_fund,
     status_of,

@@ -12,9 +12,10 @@ import pytest
 
 from loans.server.app import create_app
 from loans.settings import Settings
-from tests.api.helpers import API, register
-from tests.live import serving
-from tests.world import World
+from tests.support.http import API
+from tests.support.journeys import register
+from tests.support.live import serving
+from tests.support.world import World
 
 CSP = "content-security-policy"
 

@@ -8,21 +8,21 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect
+from tests.support.journeys import (
     application_body,
     approve,
     certify,
     create_application,
     disbursed_loan,
-    expect,
+    get_application,
     new_fund,
     recommend,
     register,
     submit,
 )
-from tests.flows.test_query_counts import counting
-from tests.world import OTHER_BANK
+from tests.support.statements import counting
+from tests.support.world import OTHER_BANK
 
 
 async def visible(client, world, user: str) -> set[str]:
@@ -43,8 +43,8 @@ async def test_a_liaison_sees_the_applicants_of_her_banks_applications_and_loans
         borrower_kind="partnership",
         member_applicant_ids=[partner["id"]],
     )
-    application, _ = await disbursed_loan(client, world, fund_id)
-    borrower_id = application["applicant_id"]
+    loan = await disbursed_loan(client, world, fund_id=fund_id)
+    borrower_id = (await get_application(client, world, loan["application_id"]))["applicant_id"]
     theirs = await register(client, world, name="丁")
     other_fund = await new_fund(client, world, bank_code=OTHER_BANK)
     await create_application(client, world, other_fund, applicant=theirs)

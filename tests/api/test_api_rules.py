@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect, expect_conflict, expect_invalid
+from tests.support.journeys import (
     application_body,
     application_in,
     approve,
@@ -16,13 +16,11 @@ from tests.api.helpers import (
     certify,
     create_application,
     disbursed_loan,
-    expect,
-    expect_conflict,
-    expect_invalid,
+    get_application,
     register,
     status_of,
 )
-from tests.world import OTHER_COUNTY_VILLAGE, PRODUCT
+from tests.support.world import OTHER_COUNTY_VILLAGE, PRODUCT
 
 # --- the village certificate --------------------------------------------------------------------------------
 
@@ -180,7 +178,8 @@ async def test_an_approval_needs_its_terms_and_a_decline_its_reason(client, worl
 
 
 async def test_a_borrower_with_an_unsettled_loan_is_not_approved_again(client, world, fund_id):
-    first, _ = await disbursed_loan(client, world, fund_id)
+    loan = await disbursed_loan(client, world, fund_id=fund_id)
+    first = await get_application(client, world, loan["application_id"])
     applicant = expect(
         await client.get(f"{API}/applicants/{first['applicant_id']}", headers=world["township"]), 200
     )

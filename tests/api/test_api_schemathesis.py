@@ -36,8 +36,8 @@ from loans.migrate import upgrade_head
 from loans.outbox.service import beat
 from loans.server.app import create_app
 from loans.settings import Settings
-from tests.live import serving
-from tests.world import USERS, World, build_world
+from tests.support.live import serving
+from tests.support.world import USERS, World, build_world
 
 FUZZ_DATABASE = "jinguo_schemathesis"
 # Per operation; LOANS_FUZZ_EXAMPLES=200 for a deeper run by hand.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect
+from tests.support.journeys import (
     application_body,
     application_in,
     approve,
@@ -16,13 +16,12 @@ from tests.api.helpers import (
     deposit_into,
     disburse,
     disbursed_loan,
-    expect,
     new_fund,
     recommend,
     register,
     submit,
 )
-from tests.world import OTHER_TOWNSHIP_VILLAGE
+from tests.support.world import OTHER_TOWNSHIP_VILLAGE
 
 OUT_OF_SCOPE = ["township_other", "other_county", "other_county_officer", "bank_other"]
 IN_SCOPE = ["admin", "auditor", "village", "township", "county", "bank"]
@@ -117,13 +116,13 @@ async def test_a_bank_sees_an_undecided_application_without_a_bank_but_not_anoth
 
 
 async def test_loans_outside_the_scope_answer_404_and_are_not_listed(client, world, fund_id):
-    _, loan = await disbursed_loan(client, world, fund_id)
+    loan_id = (await disbursed_loan(client, world, fund_id=fund_id))["loan_id"]
     for user in IN_SCOPE:
-        assert (await client.get(f"{API}/loans/{loan['id']}", headers=world[user])).status_code == 200, user
+        assert (await client.get(f"{API}/loans/{loan_id}", headers=world[user])).status_code == 200, user
         page = expect(await client.get(f"{API}/loans", headers=world[user]), 200)
-        assert [item["id"] for item in page["items"]] == [loan["id"]], user
+        assert [item["id"] for item in page["items"]] == [loan_id], user
     for user in OUT_OF_SCOPE:
-        for path in (f"/loans/{loan['id']}", f"/loans/{loan['id']}/schedule"):
+        for path in (f"/loans/{loan_id}", f"/loans/{loan_id}/schedule"):
             response = await client.get(f"{API}{path}", headers=world[user])
             assert response.status_code == 404, (user, path, response.text)
         page = expect(await client.get(f"{API}/loans", headers=world[user]), 200)

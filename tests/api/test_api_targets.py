@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.audit.models import AuditEvent
-from tests.api.helpers import API, expect, expect_invalid
-from tests.world import COUNTY, OTHER_COUNTY
+from tests.support.http import API, expect, expect_invalid
+from tests.support.world import COUNTY, OTHER_COUNTY
 
 
 async def test_the_county_sets_and_replaces_its_target_and_the_township_reads_it(client, world, engine):

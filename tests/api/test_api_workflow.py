@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.helpers import (
-    API,
+from tests.support.http import API, expect, expect_conflict, expect_invalid
+from tests.support.journeys import (
     PRE_DISBURSEMENT,
     advance,
     application_body,
@@ -20,9 +20,6 @@ from tests.api.helpers import (
     create_application,
     decline,
     disburse,
-    expect,
-    expect_conflict,
-    expect_invalid,
     get_application,
     recommend,
     register,
@@ -31,7 +28,7 @@ from tests.api.helpers import (
     submit,
     withdraw,
 )
-from tests.world import USERS, VILLAGE_2
+from tests.support.world import USERS, VILLAGE_2
 
 
 async def test_the_happy_path_from_draft_to_disbursed(client, world, fund_id):

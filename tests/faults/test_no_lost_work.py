@@ -34,7 +34,7 @@ from loans.outbox.models import OutboxTask
 from loans.server.app import create_app
 from loans.settings import Settings
 from loans.web.session import SESSION_COOKIE
-from tests.world import World, build_world
+from tests.support.world import World, build_world
 
 FAST = {
     "LOANS_WORKER_HEARTBEAT_SECONDS": "0.3",

@@ -13,7 +13,8 @@ import loans.cob.service as cob
 import loans.core.lanes as lanes
 from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
-from tests.flows.helpers import disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import disbursed_loan
 
 # Four loans of 12000.00 at 6 %, equal principal over 12 months, disbursed 2026-01-15; the product subsidises
 # 100 % of the interest, so the borrower owes 1000.00 of principal on the 15th of each month.
@@ -31,7 +32,7 @@ DUE_DATES = [date(2026, 2, 15), date(2026, 3, 15), date(2026, 4, 15), date(2026,
 
 
 async def pay(client, world, loan, amount: str, day: date, ref: str) -> None:
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",
             json={"amount": amount, "paid_on": day.isoformat(), "bank_txn_ref": ref},
@@ -42,7 +43,7 @@ async def pay(client, world, loan, amount: str, day: date, ref: str) -> None:
 
 
 async def loan_view(client, world, loan) -> dict:
-    return await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    return expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
 
 
 async def portfolio(client, world, engine):
@@ -262,7 +263,7 @@ async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, 
         headers=world["township"],
     )
     assert forbidden.status_code == 403
-    job = await expect(
+    job = expect(
         await client.post(
             "/api/v1/jobs",
             json={"kind": "close_of_business", "business_date": "2026-03-20"},
@@ -272,13 +273,13 @@ async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, 
     )
     assert job["status"] == "queued"
     await run_jobs()
-    done = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
+    done = expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
     assert done["status"] == "done" and done["kind"] == "close_of_business"
     days = done["result"]["days_closed"]
     # the first close of business starts the day after the oldest unpaid due date (15 Feb) and catches up in order
     assert days[0]["business_date"] == "2026-02-16" and days[-1]["business_date"] == "2026-03-20"
     assert [d["business_date"] for d in days] == sorted(d["business_date"] for d in days)
-    view = await expect(await client.get("/api/v1/loans?status=overdue", headers=world["county"]), 200)
+    view = expect(await client.get("/api/v1/loans?status=overdue", headers=world["county"]), 200)
     assert view["total"] == 4 and {item["days_past_due"] for item in view["items"]} == {33}
 
 
@@ -305,7 +306,7 @@ async def test_a_failing_job_is_retried_then_reported_failed(
 
     monkeypatch.setattr(workers.tasks, "run_close_of_business", broken)
     monkeypatch.setattr("loans.jobs.service.RETRY_BACKOFF_SECONDS", 0)
-    job = await expect(
+    job = expect(
         await client.post(
             "/api/v1/jobs",
             json={"kind": "close_of_business", "business_date": "2026-03-20"},
@@ -314,7 +315,7 @@ async def test_a_failing_job_is_retried_then_reported_failed(
         202,
     )
     await run_jobs()
-    failed = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
+    failed = expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
     assert failed["status"] == "failed" and "disk full" in failed["error"]
     assert failed["attempts"] == len(calls) == 5  # retried with back-off up to max_tries
 

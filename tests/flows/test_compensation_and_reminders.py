@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.cob.service import close_of_business
 from loans.reminders.outbox import drain_outbox
-from tests.flows.helpers import SMALL_LOAN, disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import SMALL_LOAN, disbursed_loan, disbursement_for_first_due
 
 TERMS = {name: value for name, value in SMALL_LOAN.items() if name != "disbursed_on"}
-
-
-def month_later(day: date) -> date:
-    """The same day next month, clamped to the month's end (written independently of the code under test)."""
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def disbursement_for_first_due(due: date) -> date:
-    return next(d for d in (due - timedelta(days=n) for n in range(25, 35)) if month_later(d) == due)
 
 
 async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, engine):
     loan = await disbursed_loan(client, world, contract_no="COMP-1", **SMALL_LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}"
-    fund_before = await expect(
+    fund_before = expect(
         await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
     )
     early = await client.post(f"{url}/compensation", json={}, headers=world["county"])
     assert early.status_code == 409  # not overdue yet
     await close_of_business(engine, date(2026, 5, 20), date.today())
     # unpaid since 15 Feb: 94 days past due on 20 May ≥ the fund's 90 → claimable since 16 May (90 days)
-    view = await expect(await client.get(url, headers=world["county"]), 200)
+    view = expect(await client.get(url, headers=world["county"]), 200)
     assert view["days_past_due"] == 94 and view["claimable_since"] == "2026-05-16"
     assert (await client.post(f"{url}/compensation", json={}, headers=world["bank"])).status_code == 403
-    compensated = await expect(
+    compensated = expect(
         await client.post(
             f"{url}/compensation", json={"compensated_on": "2026-05-20"}, headers=world["county"]
         ),
@@ -45,15 +35,13 @@ async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, en
     )
     # the fund pays the outstanding principal 12000.00 and the borrower's overdue interest (0: 100 % subsidy)
     assert compensated["status"] == "compensated" and compensated["compensated_amount"] == "12000.00"
-    fund = await expect(
-        await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
-    )
+    fund = expect(await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200)
     assert float(fund_before["balance"]) - float(fund["balance"]) == 12000.0
     assert (
         fund["compensation_rate"] == "1.0000"
     )  # 12000 compensated ÷ 12000 of guaranteed principal compensated
 
-    await expect(
+    expect(
         await client.post(
             f"{url}/repayments",
             json={"amount": "3000.00", "paid_on": "2026-05-25", "bank_txn_ref": "REC-1"},
@@ -61,13 +49,13 @@ async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, en
         ),
         201,
     )
-    view = await expect(await client.get(url, headers=world["county"]), 200)
+    view = expect(await client.get(url, headers=world["county"]), 200)
     assert view["status"] == "compensated" and view["recovered_amount"] == "3000.00"
-    fund_after = await expect(
+    fund_after = expect(
         await client.get(f"/api/v1/guarantee-funds/{world.fund_id}", headers=world["county"]), 200
     )
     assert float(fund_after["balance"]) - float(fund["balance"]) == 3000.0
-    written_off = await expect(
+    written_off = expect(
         await client.post(f"{url}/write-off", json={"reason": "追偿终结"}, headers=world["county"]), 200
     )
     assert written_off["status"] == "written_off"
@@ -99,12 +87,12 @@ async def test_reminders_are_written_once_listed_in_scope_and_drained(client, wo
         await conn.execute(text("UPDATE business_day SET status = 'running'"))
     await close_of_business(engine, today, tomorrow)
 
-    listed = await expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
+    listed = expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
     events = sorted((item["loan_id"], item["event"]) for item in listed["items"])
     assert events == sorted([(due_soon["loan_id"], "due_in_7"), (overdue["loan_id"], "overdue_1")])
     soon = next(item for item in listed["items"] if item["event"] == "due_in_7")
     assert soon["amount"] == "1000.00" and "王秀英" in soon["message"] and "1000.00元" in soon["message"]
-    other = await expect(await client.get("/api/v1/reminders", headers=world["township_other"]), 200)
+    other = expect(await client.get("/api/v1/reminders", headers=world["township_other"]), 200)
     assert other["total"] == 0
 
     sent = []
@@ -162,7 +150,7 @@ async def test_the_sender_marks_reminders_sent_and_a_refused_send_shows_in_healt
         assert (
             health.json()["reminders"] == "2 not sent, last error: ConnectionError: SMS gateway unreachable"
         )
-        jobs = await expect(await client.get("/api/v1/jobs", headers=world["admin"]), 200)
+        jobs = expect(await client.get("/api/v1/jobs", headers=world["admin"]), 200)
         refused = next(job for job in jobs if job["kind"] == "send_reminders")
         assert refused["status"] == "failed" and "SMS gateway unreachable" in refused["error"]
         assert refused["result"] == {"sent": 0, "failed": 2}
@@ -172,8 +160,8 @@ async def test_the_sender_marks_reminders_sent_and_a_refused_send_shows_in_healt
         assert await send_reminders(ctx) == {"sent": 0, "failed": 0}
     finally:
         await shutdown(ctx)
-    listed = await expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
+    listed = expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
     assert {(item["channel"], item["sent_at"] is not None) for item in listed["items"]} == {("log", True)}
     assert (await client.get("/health")).json()["reminders"] == "ok"
-    jobs = await expect(await client.get("/api/v1/jobs", headers=world["admin"]), 200)
+    jobs = expect(await client.get("/api/v1/jobs", headers=world["admin"]), 200)
     assert [job["status"] for job in jobs if job["kind"] == "send_reminders"] == ["done", "failed"]

@@ -10,7 +10,8 @@ from uuid import UUID
 
 import xlsxwriter
 
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, SMALL_LOAN, business_today, disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import EQUAL_PRINCIPAL_LOAN, SMALL_LOAN, business_today, disbursed_loan
 
 HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
 
@@ -32,23 +33,23 @@ async def test_file_rows_are_posted_reported_and_not_posted_twice(client, world,
         + "JC-IMP-1,B-004,2026-13-01,10.00\n"  # bad date
         + "JC-IMP-1,B-005,2026-03-20,999999.00\n"  # more than outstanding
     ).encode()
-    accepted = await expect(await upload(client, world, csv), 202)
+    accepted = expect(await upload(client, world, csv), 202)
     assert accepted["status"] == "queued" and accepted["total_rows"] == 6
     assert await run_jobs() >= 1
-    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    report = expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
     assert report["status"] == "done"
     assert (report["posted"], report["duplicates"], report["rejected"]) == (2, 1, 3)
     outcomes = {r["row_no"]: (r["outcome"], r["reason"]) for r in report["rows"]}
     assert outcomes[3][0] == "duplicate" and outcomes[4][0] == "rejected" and "contract" in outcomes[4][1]
     assert outcomes[5][0] == "rejected" and outcomes[6][0] == "rejected" and "outstanding" in outcomes[6][1]
-    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "100000.00"
 
-    again = await expect(await upload(client, world, csv), 202)
+    again = expect(await upload(client, world, csv), 202)
     await run_jobs()
-    second = await expect(await client.get(f"/api/v1/imports/{again['id']}", headers=world["bank"]), 200)
+    second = expect(await client.get(f"/api/v1/imports/{again['id']}", headers=world["bank"]), 200)
     assert second["posted"] == 0 and second["duplicates"] == 3
-    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "100000.00"
 
 
@@ -70,9 +71,9 @@ async def test_xlsx_with_english_headers(client, world, engine, run_jobs):
     for col, value in enumerate(("JC-XLSX-1", "X-1", "2026-02-15", 1000.5)):
         sheet.write(1, col, value)
     workbook.close()
-    accepted = await expect(await upload(client, world, buffer.getvalue(), "bank.xlsx"), 202)
+    accepted = expect(await upload(client, world, buffer.getvalue(), "bank.xlsx"), 202)
     await run_jobs()
-    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    report = expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
     assert report["posted"] == 1 and report["rows"][0]["amount"] == "1000.50"
 
 
@@ -122,21 +123,19 @@ async def test_ten_thousand_row_file_with_duplicates_and_bad_rows(client, world,
             lines.append(f"{rng.choice(contracts)},BIG-{n},{day},1.00")
             expected_posted += 1
     content = (HEADER_ZH + "\n".join(lines) + "\n").encode()
-    accepted = await expect(await upload(client, world, content), 202)
+    accepted = expect(await upload(client, world, content), 202)
     await run_jobs()
-    report = await expect(
-        await client.get(f"/api/v1/imports/{accepted['id']}?limit=1", headers=world["bank"]), 200
-    )
+    report = expect(await client.get(f"/api/v1/imports/{accepted['id']}?limit=1", headers=world["bank"]), 200)
     assert report["status"] == "done" and report["total_rows"] == 10_000
     assert report["posted"] + report["duplicates"] + report["rejected"] == 10_000
     duplicated_good = report["duplicates"]
     assert report["posted"] == expected_posted
     assert report["rejected"] == expected_bad + (10_000 - expected_posted - expected_bad - duplicated_good)
-    loans = await expect(await client.get("/api/v1/loans?limit=500", headers=world["bank"]), 200)
+    loans = expect(await client.get("/api/v1/loans?limit=500", headers=world["bank"]), 200)
     repaid = sum(200000_00 - int(item["outstanding_principal"].replace(".", "")) for item in loans["items"])
     assert repaid == expected_posted * 100
     for item in loans["items"]:  # the installments carry exactly what the loan's balance says, across batches
-        schedule = await expect(
+        schedule = expect(
             await client.get(f"/api/v1/loans/{item['id']}/schedule", headers=world["bank"]), 200
         )
         paid = sum(int(r["paid_principal"].replace(".", "")) for r in schedule["installments"])
@@ -160,7 +159,7 @@ async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, e
 
     loan = await disbursed_loan(client, world, contract_no="JC-COMP-1", **SMALL_LOAN)
     await close_of_business(engine, date(2026, 5, 20), date.today())
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/compensation",
             json={"compensated_on": "2026-05-20"},
@@ -169,15 +168,15 @@ async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, e
         200,
     )
     fund_url = f"/api/v1/guarantee-funds/{world.fund_id}"
-    fund_before = await expect(await client.get(fund_url, headers=world["county"]), 200)
+    fund_before = expect(await client.get(fund_url, headers=world["county"]), 200)
     csv = (HEADER_ZH + "JC-COMP-1,REC-F1,2026-05-25,2000.00\nJC-COMP-1,REC-F2,2026-05-26,1500.00\n").encode()
-    accepted = await expect(await upload(client, world, csv), 202)
+    accepted = expect(await upload(client, world, csv), 202)
     await run_jobs()
-    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    report = expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
     assert (report["status"], report["posted"]) == ("done", 2)
-    view = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["county"]), 200)
+    view = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["county"]), 200)
     assert view["status"] == "compensated" and view["recovered_amount"] == "3500.00"
-    fund_after = await expect(await client.get(fund_url, headers=world["county"]), 200)
+    fund_after = expect(await client.get(fund_url, headers=world["county"]), 200)
     assert Decimal(fund_after["balance"]) - Decimal(fund_before["balance"]) == Decimal("3500.00")
 
 
@@ -199,7 +198,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
     rows = [
         f"{c},LANE-{c}-{k},{date(2026, 2, 1) + timedelta(days=k)},100.00" for c in contracts for k in range(3)
     ]
-    accepted = await expect(await upload(client, world, (HEADER_ZH + "\n".join(rows) + "\n").encode()), 202)
+    accepted = expect(await upload(client, world, (HEADER_ZH + "\n".join(rows) + "\n").encode()), 202)
 
     monkeypatch.setattr(imports, "BATCH_ROWS", 3)  # a contract's three rows a batch: six batches
     refreshes = 0
@@ -220,7 +219,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
             assert str(exc) == "disk full"
         else:
             raise AssertionError("the failing batch did not fail the import")
-    failed = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    failed = expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
     assert failed["status"] == "failed" and failed["error"] == "RuntimeError: disk full"
     async with engine.connect() as connection:
         recorded, repaid = (

@@ -17,8 +17,9 @@ from reports.builders.county_risk import COUNTY_RISK_TABLES, county_risk, restri
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.loader import ReportScope, load_frames
 from reports.plan import FrameWants
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
-from tests.world import COUNTY
+from tests.support.http import expect
+from tests.support.journeys import EQUAL_PRINCIPAL_LOAN, disbursed_loan
+from tests.support.world import COUNTY
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
@@ -32,7 +33,7 @@ async def visit(client, world, loan: dict, visited_on: str, jobs_now: int, statu
         "risk_level": "low",
     }
     url = f"/api/v1/loans/{loan['loan_id']}/follow-ups"
-    await expect(await client.post(url, json=body, headers=world["township"]), status)
+    expect(await client.post(url, json=body, headers=world["township"]), status)
 
 
 async def kept(engine, loan: dict) -> tuple[date | None, int | None]:

@@ -15,36 +15,11 @@ from sqlalchemy import text
 
 from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
 from loans.money import fen_to_str
-from tests.flows.helpers import business_today, expect
-from tests.ids import female_id, male_id, with_check_digit
-from tests.world import BANK, COUNTY, OTHER_BANK, OTHER_COUNTY_VILLAGE, PRODUCT, VILLAGE, VILLAGE_2
-
-HEADER = (
-    "合同编号,身份证号码,姓名,联系电话,村（社区）代码,贷款产品代码,借款人类型,贷款金额,年利率,期限（月）,还款方式,"
-    "放款日期,项目类型,带动就业人数,担保基金"
-)
-
-
-def book_line(contract: str, national_id: str, fund: str, **overrides: str) -> str:
-    """A row of HEADER; ``fund``: the guarantee fund's id (other tests add funds of the same name)."""
-    row = {
-        "contract": contract,
-        "id": national_id,
-        "name": "李桂兰",
-        "phone": "13909351234",
-        "village": VILLAGE,
-        "product": PRODUCT,
-        "kind": "个人",
-        "amount": '"50,000.00"',  # quoted: a thousands separator
-        "rate": "4.35%",
-        "term": "24",
-        "method": "按季付息、到期还本",
-        "disbursed": "2025-03-10",
-        "project": "养殖",
-        "jobs": "3",
-        "fund": fund,
-    } | overrides
-    return ",".join(row.values())
+from tests.support.http import expect
+from tests.support.ids import female_id, male_id, with_check_digit
+from tests.support.journeys import business_today
+from tests.support.loan_book import HEADER, book_line
+from tests.support.world import BANK, COUNTY, OTHER_BANK, OTHER_COUNTY_VILLAGE, PRODUCT, VILLAGE, VILLAGE_2
 
 
 @pytest.fixture
@@ -60,10 +35,10 @@ async def upload(client, headers, content: bytes, filename: str = "book.csv"):
 
 
 async def imported(client, world, run_jobs, content: bytes, user: str = "bank", filename: str = "book.csv"):
-    accepted = await expect(await upload(client, world[user], content, filename), 202)
+    accepted = expect(await upload(client, world[user], content, filename), 202)
     assert accepted["status"] == "queued" and accepted["kind"] == "loans"
     await run_jobs()
-    report = await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world[user]), 200)
+    report = expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world[user]), 200)
     assert report["status"] == "done", report
     return report
 
@@ -86,7 +61,7 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
     client, world, line, engine, run_jobs
 ):
     registered = female_id(date(1980, 5, 5))
-    existing = await expect(
+    existing = expect(
         await client.post(
             "/api/v1/applicants",
             json={"national_id": registered, "name": "王秀英", "village_code": VILLAGE_2, "categories": []},
@@ -146,14 +121,14 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
     assert "check digit" in reasons[3] and "woman" in reasons[4] and "60" in reasons[5]
     assert rows[2]["applicant_id"] == existing["id"]
 
-    loan = await expect(await client.get(f"/api/v1/loans/{rows[1]['loan_id']}", headers=world["bank"]), 200)
+    loan = expect(await client.get(f"/api/v1/loans/{rows[1]['loan_id']}", headers=world["bank"]), 200)
     assert (loan["principal"], loan["contract_no"], loan["disbursed_on"]) == (
         "50000.00",
         "BK-1",
         "2025-03-10",
     )
     assert loan["repayment_method"] == "quarterly_interest_bullet" and loan["annual_rate"] == "0.0435"
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{rows[2]['loan_id']}/schedule", headers=world["bank"]), 200
     )
     frozen = build_schedule(
@@ -169,13 +144,13 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
         (i.due_date.isoformat(), fen_to_str(i.principal), fen_to_str(i.interest), "0.00") for i in frozen
     ]
     application_id = await _application_of(engine, rows[1]["loan_id"])
-    history = await expect(
+    history = expect(
         await client.get(f"/api/v1/applications/{application_id}/history", headers=world["bank"]), 200
     )
     assert [(h["action"], h["to_status"], h["effective_on"]) for h in history] == [
         ("import_loan_book", "disbursed", "2025-03-10")
     ]
-    application = await expect(
+    application = expect(
         await client.get(f"/api/v1/applications/{application_id}", headers=world["bank"]), 200
     )
     assert (application["status"], application["decided_on"], application["submitted_on"]) == (
@@ -277,7 +252,7 @@ async def test_an_xlsx_book_with_english_headers(client, world, engine, run_jobs
     assert rows[2]["outcome"] == "rejected" and rows[2]["reason"].startswith(
         "credit_code: "
     )  # a cooperative's code
-    loan = await expect(await client.get(f"/api/v1/loans/{rows[1]['loan_id']}", headers=world["bank"]), 200)
+    loan = expect(await client.get(f"/api/v1/loans/{rows[1]['loan_id']}", headers=world["bank"]), 200)
     assert (loan["principal"], loan["disbursed_on"], loan["term_months"]) == ("30000.50", "2025-09-01", 12)
 
 
@@ -324,7 +299,7 @@ async def test_who_may_import_and_see_a_book(client, world, line, run_jobs):
     assert report["rows"][0]["reason"].startswith("village_code: ")
     # a woman registered in another county is not compared with the row: her name is not the officer's to learn
     elsewhere = female_id()
-    await expect(
+    expect(
         await client.post(
             "/api/v1/applicants",
             json={"national_id": elsewhere, "name": "孙丽", "village_code": OTHER_COUNTY_VILLAGE},
@@ -352,7 +327,7 @@ async def test_the_template_downloads_and_imports_as_it_is(client, world, run_jo
 
 async def test_a_fund_book_over_capacity_is_taken_in_and_flagged(client, world, line, engine, run_jobs):
     fund_url = f"/api/v1/guarantee-funds/{world.fund_id}"
-    await expect(
+    expect(
         await client.post(
             f"{fund_url}/deposits",
             json={"amount": "10000.00", "deposited_on": "2025-01-02", "reference": "BOOK-DEP-1"},
@@ -363,10 +338,10 @@ async def test_a_fund_book_over_capacity_is_taken_in_and_flagged(client, world, 
     lines = [line(f"CAP-{n}", female_id(), amount="50000") for n in range(2)]
     report = await imported(client, world, run_jobs, (HEADER + "\n" + "\n".join(lines) + "\n").encode())
     assert report["created"] == 2
-    fund = await expect(await client.get(fund_url, headers=world["county"]), 200)
+    fund = expect(await client.get(fund_url, headers=world["county"]), 200)
     assert fund["guaranteed_outstanding"] == "100000.00" and fund["capacity_left"] == "-50000.00"
     assert fund["over_capacity"] is True
-    risk = await expect(
+    risk = expect(
         await client.get(
             f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of={business_today()}",
             headers=world["county"],

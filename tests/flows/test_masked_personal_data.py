@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.reminders.outbox import write_reminders
-from tests.flows.helpers import SMALL_LOAN, disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import SMALL_LOAN, disbursed_loan
 
 PHONE = "13909350001"  # the flow helper's applicant phone
 
@@ -22,7 +23,7 @@ async def borrowers(client, world) -> list[str]:
     """Two overdue borrowers, listed by the reports; their full numbers as their township sees them."""
     for contract_no in ("MASK-A", "MASK-B"):
         await disbursed_loan(client, world, contract_no=contract_no, **SMALL_LOAN)
-    page = await expect(await client.get("/api/v1/applicants", headers=world["township"]), 200)
+    page = expect(await client.get("/api/v1/applicants", headers=world["township"]), 200)
     return [a["national_id"] for a in page["items"]]
 
 
@@ -78,7 +79,7 @@ async def test_reminders_show_the_phone_where_the_full_id_would_be_shown(client,
         await write_reminders(session, date(2026, 2, 8), UUID(loan["loan_id"]), UUID(loan["loan_id"]))
         await session.commit()
     for user, phone in (("township", PHONE), ("bank", PHONE), ("county", None), ("auditor", None)):
-        page = await expect(await client.get("/api/v1/reminders", headers=world[user]), 200)
+        page = expect(await client.get("/api/v1/reminders", headers=world[user]), 200)
         mine = [item for item in page["items"] if item["loan_id"] == loan["loan_id"]]
         assert mine, user
         for item in mine:

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from tests.flows.helpers import disbursed_loan, expect
-
-
-@contextmanager
-def counting():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if (
-            "app_user.token_version" not in statement
-        ):  # the caller's token standing, read once a second at most
-            statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+from tests.support.http import expect
+from tests.support.journeys import disbursed_loan
+from tests.support.statements import counting
 
 
 async def statements_for(client, url: str, headers) -> int:
     with counting() as statements:
-        await expect(await client.get(url, headers=headers), 200)
+        expect(await client.get(url, headers=headers), 200)
     return len(statements)
 
 

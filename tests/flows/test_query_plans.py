@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from benchmarks.plans import HOT_QUERIES, check
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import EQUAL_PRINCIPAL_LOAN, disbursed_loan
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
@@ -19,7 +20,7 @@ async def test_each_hot_query_has_the_indexes_it_needs(client, world, engine):
     loan = await disbursed_loan(client, world, contract_no="PLAN-1", **EQUAL_PRINCIPAL_LOAN)
     body = {"amount": "1000.00", "paid_on": "2026-02-15", "bank_txn_ref": "PLAN-1-1"}
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
-    await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+    expect(await client.post(url, json=body, headers=world["bank"]), 201)
     async with engine.connect() as conn:
         indexes = set((await conn.execute(text("SELECT indexname FROM pg_indexes"))).scalars())
     assert {index for query in HOT_QUERIES for index in query.needs} <= indexes

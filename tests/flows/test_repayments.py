@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN as LOAN
-from tests.flows.helpers import disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import EQUAL_PRINCIPAL_LOAN as LOAN
+from tests.support.journeys import disbursed_loan
 
 
 async def liaison_actor(client, world):
@@ -16,13 +17,13 @@ async def liaison_actor(client, world):
     from loans.core.actor import Actor
     from loans.core.roles import Role
 
-    me = await expect(await client.get("/api/v1/auth/me", headers=world["bank"]), 200)
+    me = expect(await client.get("/api/v1/auth/me", headers=world["bank"]), 200)
     return Actor(UUID(me["id"]), me["username"], Role.BANK_LIAISON, me["region_code"], me["bank_code"])
 
 
 async def test_schedule_is_frozen_at_disbursement(client, world, engine):
     loan = await disbursed_loan(client, world, **LOAN)
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     rows = schedule["installments"]
@@ -37,7 +38,7 @@ async def test_posting_allocates_oldest_first_and_is_idempotent(client, world, e
     loan = await disbursed_loan(client, world, **LOAN)
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
     body = {"amount": "15000.00", "paid_on": "2026-03-10", "bank_txn_ref": "TXN-0001"}
-    first = await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+    first = expect(await client.post(url, json=body, headers=world["bank"]), 201)
     # installment 1 (due 02-15) fully: 10000.00; installment 2 (due 03-15) early: 5000.00 principal
     assert [(a["seq"], a["principal"], a["interest"]) for a in first["allocations"]] == [
         (1, "10000.00", "0.00"),
@@ -48,7 +49,7 @@ async def test_posting_allocates_oldest_first_and_is_idempotent(client, world, e
     assert repeat.status_code == 200 and repeat.json() == first
     conflict = await client.post(url, json={**body, "amount": "15000.01"}, headers=world["bank"])
     assert conflict.status_code == 409
-    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "105000.00"
 
 
@@ -92,7 +93,7 @@ async def test_full_prepayment_settles_with_interest_to_date_and_reversal_reopen
         disbursed_on=date(2026, 1, 10),
     )
     url = f"/api/v1/loans/{loan['loan_id']}/repayments"
-    paid = await expect(
+    paid = expect(
         await client.post(
             url,
             json={"amount": "100000.00", "paid_on": "2026-02-01", "bank_txn_ref": "PAYOFF-1"},
@@ -105,11 +106,11 @@ async def test_full_prepayment_settles_with_interest_to_date_and_reversal_reopen
     # accrued to 02-01 (22 days) = 1150.00 × 22/69 = 366.67, so 783.33 of the subsidy is cancelled.
     first = next(a for a in paid["allocations"] if a["seq"] == 1)
     assert first["cancelled_subsidy"] == "783.33"
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     assert all(r["status"] == "paid" for r in schedule["installments"])
-    reversed_ = await expect(
+    reversed_ = expect(
         await client.post(
             f"/api/v1/repayments/{paid['id']}/reverse", json={"reason": "录入错误"}, headers=world["bank"]
         ),
@@ -120,9 +121,9 @@ async def test_full_prepayment_settles_with_interest_to_date_and_reversal_reopen
         f"/api/v1/repayments/{paid['id']}/reverse", json={"reason": "再次"}, headers=world["bank"]
     )
     assert again.status_code == 409
-    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "100000.00" and detail["settled_on"] is None
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     assert schedule["installments"][0]["interest"] == "1150.00"
@@ -144,9 +145,9 @@ async def test_twenty_concurrent_postings_all_land(client, world, engine):
     ]
     responses = await asyncio.gather(*posts)
     assert [r.status_code for r in responses] == [201] * 20
-    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "100000.00"
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     paid = [r["paid_principal"] for r in schedule["installments"]]
@@ -172,14 +173,14 @@ async def test_concurrent_postings_from_separate_connections_add_up(client, worl
             await session.commit()
 
     await asyncio.gather(*(post(n) for n in range(20)))
-    detail = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert detail["outstanding_principal"] == "106000.00"  # 120000.00 − 20 × 700.00
-    repayments = await expect(
+    repayments = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/repayments", headers=world["bank"]), 200
     )
     assert len(repayments) == 20
     assert sum(int(a["principal"].replace(".", "")) for r in repayments for a in r["allocations"]) == 1400000
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     assert [r["paid_principal"] for r in schedule["installments"][:3]] == ["10000.00", "4000.00", "0.00"]
@@ -223,13 +224,11 @@ async def test_one_bank_reference_raced_from_separate_connections_posts_once(cli
     assert len(ids) == 1
     total = 0
     for loan in (first, second):
-        repayments = await expect(
+        repayments = expect(
             await client.get(f"/api/v1/loans/{loan['loan_id']}/repayments", headers=world["bank"]), 200
         )
         total += len(repayments)
-        detail = await expect(
-            await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200
-        )
+        detail = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
         assert detail["outstanding_principal"] == ("119300.00" if repayments else "120000.00")
     assert total == 1
 
@@ -238,7 +237,7 @@ async def test_partial_prepayment_takes_principal_from_the_last_installment_back
     loan = await disbursed_loan(client, world, **LOAN)
     # 35000.00 on 10 Mar: installment 1 (due 15 Feb) 10000.00, installment 2 (due 15 Mar) early 10000.00,
     # and 15000.00 prepaid: all of installment 12 and 5000.00 of installment 11.
-    paid = await expect(
+    paid = expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",
             json={"amount": "35000.00", "paid_on": "2026-03-10", "bank_txn_ref": "PRE-1"},
@@ -257,7 +256,7 @@ async def test_partial_prepayment_takes_principal_from_the_last_installment_back
     # Every later period now bears 15000.00 less principal: 15000 × 0.048 / 12 = 60.00 less interest
     # (periods 3–11), and period 12 (10000.00, now none) loses all its 40.00.
     assert [lines[seq]["cancelled_subsidy"] for seq in range(3, 13)] == ["60.00"] * 9 + ["40.00"]
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     statuses = [row["status"] for row in schedule["installments"]]
@@ -277,7 +276,7 @@ async def test_on_time_principal_follows_postings_and_reversals(client, world, e
 
     async def post(amount: str, paid_on: str, ref: str) -> dict:
         body = {"amount": amount, "paid_on": paid_on, "bank_txn_ref": ref}
-        return await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+        return expect(await client.post(url, json=body, headers=world["bank"]), 201)
 
     async def on_time() -> dict[int, tuple[int, int]]:
         async with AsyncSession(engine) as session:
@@ -297,7 +296,7 @@ async def test_on_time_principal_follows_postings_and_reversals(client, world, e
     await post("15000.00", "2026-03-20", "OT-2")
     assert await on_time() == {1: (1_000_000, 0), 2: (1_000_000, 500_000), 3: (1_000_000, 1_000_000)}
     # Reversing the first takes back its lines, the on-time 5000.00 on installment 2 with them
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/repayments/{first['id']}/reverse", json={"reason": "错账"}, headers=world["bank"]
         ),

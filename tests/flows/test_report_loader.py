@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.frames import PortfolioFrames
 from reports.loader import SCHEMAS, ReportScope, load_frames
-from tests.api.helpers import register
-from tests.flows.helpers import SMALL_LOAN, disbursed_loan, expect
-from tests.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
+from tests.support.http import expect
+from tests.support.journeys import SMALL_LOAN, disbursed_loan, register
+from tests.support.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
 async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
     loan = await disbursed_loan(client, world, contract_no="LOAD-1", **SMALL_LOAN)
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",
             json={"amount": "1000.00", "paid_on": "2026-02-15", "bank_txn_ref": "L-1"},
@@ -24,7 +24,7 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
         ),
         201,
     )
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/follow-ups",
             json={

@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from tests.flows.helpers import disbursed_loan, expect
-from tests.world import COUNTY, OTHER_COUNTY, TOWNSHIP
-
-TERMS = {
-    "amount": "12000.00",
-    "rate": "0.0600",
-    "term_months": 12,
-    "method": "equal_principal",
-    "disbursed_on": date(2026, 1, 15),
-}
-
-
-async def portfolio(client, world, engine):
-    """A pays 15 Feb and 15 Mar on time, 15 Apr's installment on 20 Apr, and not 15 May; B never pays."""
-    a = await disbursed_loan(client, world, contract_no="RPT-A", **TERMS)
-    b = await disbursed_loan(client, world, contract_no="RPT-B", **TERMS)
-    for day, ref in ((date(2026, 2, 15), "A1"), (date(2026, 3, 15), "A2"), (date(2026, 4, 20), "A3")):
-        await expect(
-            await client.post(
-                f"/api/v1/loans/{a['loan_id']}/repayments",
-                json={"amount": "1000.00", "paid_on": day.isoformat(), "bank_txn_ref": ref},
-                headers=world["bank"],
-            ),
-            201,
-        )
-    await expect(
-        await client.post(
-            f"/api/v1/loans/{a['loan_id']}/follow-ups",
-            json={
-                "visited_on": "2026-04-01",
-                "business_status": "expanding",
-                "fund_use_as_agreed": True,
-                "jobs_now": 5,
-                "risk_level": "low",
-            },
-            headers=world["township"],
-        ),
-        201,
-    )
-    return a, b
+from tests.support.http import expect
+from tests.support.journeys import portfolio
+from tests.support.world import COUNTY, OTHER_COUNTY, TOWNSHIP
 
 
 async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
-    await portfolio(client, world, engine)
-    rate = await expect(
+    await portfolio(client, world)
+    rate = expect(
         await client.get(
             "/api/v1/reports/repayment-rate?as_of=2026-05-31&group_by=township", headers=world["county"]
         ),
@@ -61,12 +22,12 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
     assert {item["contract_no"] for item in rate["tables"]["below_full"]} == {"RPT-A", "RPT-B"}
     assert all("********" in item["national_id_masked"] for item in rate["tables"]["below_full"])
 
-    earlier = await expect(
+    earlier = expect(
         await client.get("/api/v1/reports/repayment-rate?as_of=2026-03-31", headers=world["county"]), 200
     )
     assert (earlier["total"]["principal_due"], earlier["total"]["principal_repaid"]) == ("4000.00", "2000.00")
     # as of today (nothing paid or reversed later: summed by the database), by the applicants' category
-    by_category = await expect(
+    by_category = expect(
         await client.get("/api/v1/reports/repayment-rate?group_by=category", headers=world["county"]), 200
     )
     assert [(row["category"], row["loan_count"]) for row in by_category["rows"]] == [("rural", 2)]
@@ -75,7 +36,7 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
         "2000.00",
     )
 
-    par = await expect(
+    par = expect(
         await client.get("/api/v1/reports/portfolio-at-risk?as_of=2026-05-31", headers=world["county"]), 200
     )
     # A owes from 15 May (16 days), B from 15 Feb (105 days); outstanding 9000.00 + 12000.00
@@ -86,7 +47,7 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
         "0.5714",
     )
 
-    people = await expect(
+    people = expect(
         await client.get(
             "/api/v1/reports/beneficiaries?from=2026-01-01&to=2026-05-31", headers=world["county"]
         ),
@@ -98,8 +59,8 @@ async def test_repayment_rate_par_and_beneficiaries(client, world, engine):
 
 
 async def test_report_scope_and_input_errors(client, world, engine):
-    await portfolio(client, world, engine)
-    mine = await expect(
+    await portfolio(client, world)
+    mine = expect(
         await client.get("/api/v1/reports/repayment-rate?as_of=2026-05-31", headers=world["township_other"]),
         200,
     )
@@ -117,8 +78,8 @@ async def test_report_scope_and_input_errors(client, world, engine):
 
 
 async def test_county_risk_as_json_and_in_the_background(client, world, engine, run_jobs):
-    await portfolio(client, world, engine)
-    risk = await expect(
+    await portfolio(client, world)
+    risk = expect(
         await client.get(
             f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31", headers=world["county"]
         ),
@@ -127,7 +88,7 @@ async def test_county_risk_as_json_and_in_the_background(client, world, engine, 
     assert risk["county_code"] == COUNTY
     assert [item["contract_no"] for item in risk["overdue"]] == ["RPT-B", "RPT-A"]  # by days past due
     assert any(flag["subject"] for flag in risk["flags"])  # the township is below 100 %
-    job = await expect(
+    job = expect(
         await client.get(
             f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31&format=json&async=true",
             headers=world["county"],
@@ -135,7 +96,7 @@ async def test_county_risk_as_json_and_in_the_background(client, world, engine, 
         202,
     )
     await run_jobs()
-    done = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
+    done = expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["county"]), 200)
     assert done["status"] == "done", done
     download = await client.get(done["result"]["download"], headers=world["county"])
     assert download.status_code == 200 and download.json()["overdue"] == risk["overdue"]
@@ -148,7 +109,7 @@ async def test_county_risk_workbook_page_and_csv(client, world, engine):
 
     import polars as pl
 
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     url = f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31"
     workbook = await client.get(url + "&format=xlsx", headers=world["county"])
     assert workbook.status_code == 200 and workbook.headers["content-type"].startswith(
@@ -169,7 +130,7 @@ async def test_county_risk_workbook_page_and_csv(client, world, engine):
 
 
 async def full_ids(client, world) -> list[str]:
-    applicants = await expect(await client.get("/api/v1/applicants", headers=world["township"]), 200)
+    applicants = expect(await client.get("/api/v1/applicants", headers=world["township"]), 200)
     return [a["national_id"] for a in applicants["items"]]
 
 
@@ -184,9 +145,9 @@ async def test_weekly_county_clustering_keeps_every_row_and_the_report(client, w
     from workers.settings import shutdown, startup
     from workers.tasks import weekly_county_clustering
 
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     url = f"/api/v1/reports/county-risk?county_code={COUNTY}&as_of=2026-05-31"
-    before = await expect(await client.get(url, headers=world["county"]), 200)
+    before = expect(await client.get(url, headers=world["county"]), 200)
     counts = "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in COUNTY_INDEXES)
     async with engine.connect() as connection:
         rows_before = (await connection.execute(text(counts))).one()
@@ -206,4 +167,4 @@ async def test_weekly_county_clustering_keeps_every_row_and_the_report(client, w
     async with AsyncSession(engine) as session:
         job = await session.scalar(select(Job).where(Job.kind == "cluster_by_county"))
     assert job is not None and job.status == "done"
-    assert await expect(await client.get(url, headers=world["county"]), 200) == before
+    assert expect(await client.get(url, headers=world["county"]), 200) == before

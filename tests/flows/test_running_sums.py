@@ -29,8 +29,9 @@ from reports.builders.repayment import repayment_rate
 from reports.loader import ReportScope, load_frames
 from reports.plan import FrameWants
 from reports.render.formats import report_body
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN, disbursed_loan, expect
-from tests.world import COUNTY
+from tests.support.http import expect
+from tests.support.journeys import EQUAL_PRINCIPAL_LOAN, disbursed_loan
+from tests.support.world import COUNTY
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "applicants", "regions", "banks"})
@@ -46,12 +47,12 @@ async def portfolio(client, world, engine) -> None:
     async def post(loan: dict, amount: str, paid_on: str, ref: str) -> dict:
         body = {"amount": amount, "paid_on": paid_on, "bank_txn_ref": ref}
         url = f"/api/v1/loans/{loan['loan_id']}/repayments"
-        return await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+        return expect(await client.post(url, json=body, headers=world["bank"]), 201)
 
     await post(loans[0], "10000.00", "2026-02-15", "DT-0-1")
     await post(loans[0], "15000.00", "2026-04-02", "DT-0-2")
     mistaken = await post(loans[0], "5000.00", "2026-04-10", "DT-0-3")
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/repayments/{mistaken['id']}/reverse", json={"reason": "错账"}, headers=world["bank"]
         ),
@@ -194,7 +195,7 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
     async with engine.begin() as conn:
         dt2 = await conn.scalar(text("SELECT id FROM loan WHERE contract_no = 'DT-2'"))
     body = {"amount": "12000.00", "paid_on": TODAY.isoformat(), "bank_txn_ref": "DT-2-1"}
-    await expect(await client.post(f"/api/v1/loans/{dt2}/repayments", json=body, headers=world["bank"]), 201)
+    expect(await client.post(f"/api/v1/loans/{dt2}/repayments", json=body, headers=world["bank"]), 201)
     async with engine.connect() as conn:
         kept = dict(
             (
@@ -258,9 +259,7 @@ async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_cl
         await disbursed_loan(client, world, contract_no=f"KP-{n}", **EQUAL_PRINCIPAL_LOAN) for n in range(3)
     ]
     schedule = (
-        await expect(
-            await client.get(f"/api/v1/loans/{loans[0]['loan_id']}/schedule", headers=world["bank"]), 200
-        )
+        expect(await client.get(f"/api/v1/loans/{loans[0]['loan_id']}/schedule", headers=world["bank"]), 200)
     )["installments"]
     for installment in schedule[:3]:
         owed = Decimal(installment["principal"]) + Decimal(installment["borrower_interest"])
@@ -270,9 +269,9 @@ async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_cl
             "bank_txn_ref": f"KP-0-{installment['seq']}",
         }
         url = f"/api/v1/loans/{loans[0]['loan_id']}/repayments"
-        await expect(await client.post(url, json=body, headers=world["bank"]), 201)
+        expect(await client.post(url, json=body, headers=world["bank"]), 201)
     body = {"amount": "35000.00", "paid_on": "2026-03-10", "bank_txn_ref": "KP-1-1"}
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loans[1]['loan_id']}/repayments", json=body, headers=world["bank"]
         ),
@@ -303,7 +302,7 @@ async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_cl
     assert kept.filter(pl.col("contract_no") == "KP-0")["overdue_principal"].item() == 0
 
     body = {"amount": "20000.00", "paid_on": TODAY.isoformat(), "bank_txn_ref": "KP-2-1"}
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loans[2]['loan_id']}/repayments", json=body, headers=world["bank"]
         ),

@@ -8,15 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from tests.flows.helpers import SMALL_LOAN, business_today, disbursed_loan, expect
-from tests.world import COUNTY, OTHER_COUNTY
+from tests.support.http import expect
+from tests.support.journeys import SMALL_LOAN, business_today, disbursed_loan
+from tests.support.world import COUNTY, OTHER_COUNTY
 
 AS_OF = "2026-05-31"
 MIGRATION = importlib.import_module("migrations.versions.20261203_3a7e5c9d1b42_job_region_and_bank")
 
 
 async def background_report(client, world, user: str, query: str) -> dict:
-    return await expect(await client.get(f"/api/v1/reports/{query}&async=true", headers=world[user]), 202)
+    return expect(await client.get(f"/api/v1/reports/{query}&async=true", headers=world[user]), 202)
 
 
 async def readable(client, world, user: str, job_id: str) -> tuple[int, int, bool]:
@@ -53,7 +54,7 @@ async def test_a_township_report_job_is_the_townships_and_the_countys(client, wo
     await disbursed_loan(client, world, contract_no="SCOPE-2", **SMALL_LOAN)
     job = await background_report(client, world, "township", f"repayment-rate?as_of={AS_OF}")
     await run_jobs()
-    one = await expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["township"]), 200)
+    one = expect(await client.get(f"/api/v1/jobs/{job['id']}", headers=world["township"]), 200)
     assert one["status"] == "done", one
     assert (
         await client.get(f"/api/v1/jobs/{job['id']}/download", headers=world["township"])
@@ -79,7 +80,7 @@ async def test_a_report_job_kept_from_before_the_migration_is_scoped_by_its_para
 
 async def test_close_of_business_is_read_by_its_starter_and_deployment_wide_readers(client, world, run_jobs):
     day = (business_today() - timedelta(days=1)).isoformat()
-    job = await expect(
+    job = expect(
         await client.post(
             "/api/v1/jobs", json={"kind": "close_of_business", "business_date": day}, headers=world["county"]
         ),
@@ -90,7 +91,7 @@ async def test_close_of_business_is_read_by_its_starter_and_deployment_wide_read
     for user in ("other_county_officer", "auditor", "township", "bank"):
         response = await client.get(f"/api/v1/jobs/{job['id']}", headers=world[user])
         assert response.status_code == 404, user
-    listed = await expect(await client.get("/api/v1/jobs", headers=world["other_county_officer"]), 200)
+    listed = expect(await client.get("/api/v1/jobs", headers=world["other_county_officer"]), 200)
     assert listed == []
     await run_jobs()  # not left queued for a later test's worker
 
@@ -98,7 +99,7 @@ async def test_close_of_business_is_read_by_its_starter_and_deployment_wide_read
 async def test_a_bank_file_is_read_by_its_bank_and_its_county_only(client, world, run_jobs):
     await disbursed_loan(client, world, contract_no="SCOPE-IMP", **SMALL_LOAN)
     csv = "合同编号,交易流水号,还款日期,还款金额\nSCOPE-IMP,S-001,2026-02-15,1000.00\n".encode()
-    batch = await expect(
+    batch = expect(
         await client.post(
             "/api/v1/imports/repayments", files={"data": ("r.csv", csv, "text/csv")}, headers=world["bank"]
         ),
@@ -106,7 +107,7 @@ async def test_a_bank_file_is_read_by_its_bank_and_its_county_only(client, world
     )
     await run_jobs()
     for user in ("bank", "county", "auditor", "admin"):
-        body = await expect(await client.get(f"/api/v1/imports/{batch['id']}", headers=world[user]), 200)
+        body = expect(await client.get(f"/api/v1/imports/{batch['id']}", headers=world[user]), 200)
         assert body["posted"] == 1, user
     for user in (
         "township",

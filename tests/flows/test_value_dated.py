@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
-from tests.flows.helpers import SMALL_LOAN, business_today, disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import SMALL_LOAN, business_today, disbursed_loan
 
 # SMALL_LOAN: 12000.00 at 6 %, equal principal over 12 months from 2026-01-15, interest fully subsidised, so the
 # borrower owes 1000.00 of principal on the 15th of each month; penalty on 1000.00 overdue is 25 fen a day.
@@ -31,7 +32,7 @@ async def loans(client, world, engine, *names: str) -> dict[str, dict]:
 
 
 async def pay(client, world, loan, amount: str, day: date, ref: str, status: int = 201) -> dict:
-    return await expect(
+    return expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/repayments",
             json={"amount": amount, "paid_on": day.isoformat(), "bank_txn_ref": ref},
@@ -42,7 +43,7 @@ async def pay(client, world, loan, amount: str, day: date, ref: str, status: int
 
 
 async def reverse(client, world, repayment: dict) -> dict:
-    return await expect(
+    return expect(
         await client.post(
             f"/api/v1/repayments/{repayment['id']}/reverse", json={"reason": "错账"}, headers=world["bank"]
         ),
@@ -54,8 +55,8 @@ async def figures(client, world, engine, loan: dict) -> dict[str, Any]:
     """What a loan shows and keeps: its answer, its schedule, its kept figures, its penalty ledger and its standing
     allocation lines."""
     loan_id = loan["loan_id"]
-    shown = await expect(await client.get(f"/api/v1/loans/{loan_id}", headers=world["bank"]), 200)
-    schedule = await expect(await client.get(f"/api/v1/loans/{loan_id}/schedule", headers=world["bank"]), 200)
+    shown = expect(await client.get(f"/api/v1/loans/{loan_id}", headers=world["bank"]), 200)
+    schedule = expect(await client.get(f"/api/v1/loans/{loan_id}/schedule", headers=world["bank"]), 200)
     async with engine.connect() as connection:
         kept = (
             (
@@ -149,14 +150,14 @@ async def test_a_payment_dated_its_due_date_posted_after_the_night_is_charged_no
     assert [(a["seq"], a["penalty"], a["principal"]) for a in posted["allocations"]] == [
         (1, "0.00", "1000.00")
     ]
-    shown = await expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
+    shown = expect(await client.get(f"/api/v1/loans/{loan['loan_id']}", headers=world["bank"]), 200)
     assert (shown["status"], shown["days_past_due"], shown["bucket"], shown["five_class"]) == (
         "active",
         0,
         "current",
         "normal",
     )
-    schedule = await expect(
+    schedule = expect(
         await client.get(f"/api/v1/loans/{loan['loan_id']}/schedule", headers=world["bank"]), 200
     )
     first = schedule["installments"][0]
@@ -166,7 +167,7 @@ async def test_a_payment_dated_its_due_date_posted_after_the_night_is_charged_no
             text("SELECT count(*) FROM penalty_accrual WHERE loan_id = :id"), {"id": loan["loan_id"]}
         )
     as_of = (FIRST_DUE + timedelta(days=6)).isoformat()
-    rate = await expect(
+    rate = expect(
         await client.get(f"/api/v1/reports/repayment-rate?as_of={as_of}", headers=world["county"]), 200
     )
     assert (rate["total"]["repayment_rate"], rate["total"]["on_time_rate"]) == ("1.0000", "1.0000")
@@ -179,7 +180,7 @@ async def upload(client, world, run_jobs, rows: list[tuple[str, str, date, str]]
     content = "合同编号,交易流水号,还款日期,还款金额\n" + "".join(
         f"{contract},{ref},{day.isoformat()},{amount}\n" for contract, ref, day, amount in rows
     )
-    accepted = await expect(
+    accepted = expect(
         await client.post(
             "/api/v1/imports/repayments",
             files={"data": ("bank.csv", content.encode(), "text/csv")},
@@ -188,7 +189,7 @@ async def upload(client, world, run_jobs, rows: list[tuple[str, str, date, str]]
         202,
     )
     assert await run_jobs() >= 1
-    return await expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
+    return expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
 
 
 async def partial_payment_twins(client, world, engine, post_late) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from loans.embedded import free_port
 from loans.settings import Settings
 from tests.conftest import Servers
-from tests.world import PASSWORD, World
+from tests.support.browser import DESKTOP
+from tests.support.world import PASSWORD, World
 
 HERE = Path(__file__).parent
 CHROMIUM = "/usr/bin/chromium"
@@ -38,9 +39,6 @@ CHROMIUM_FLAGS = [
     "--enable-blink-features=LangAttributeAwareFormControlUI",
 ]
 SCREENS = Path(os.environ.get("JINGUO_SCREENS", "/tmp/jinguo-screens"))
-AXE = HERE / "vendor" / "axe-core-4.14.1.min.js"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture(scope="session")
@@ -166,44 +164,8 @@ async def open_session(browser: Browser, web_base: str) -> AsyncIterator:
         await context.close()
 
 
-async def axe_violations(page: Page) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA findings on the page as it is now."""
-    await page.add_script_tag(path=str(AXE))
-    result = await page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
-        for v in result["violations"]
-    ]
-
-
-async def sideways_overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-
-
 @pytest.fixture(scope="session")
 def screens() -> Path:
     """Screenshots for a person to look at, outside the repository."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     return SCREENS
-
-
-async def screenshot(page: Page, folder: Path, name: str) -> Path:
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    path = folder / f"{name}-{width}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-async def inspect_page(page: Page, folder: Path, name: str) -> list[tuple[str, int, dict]]:
-    """A page as a person meets it: axe-core's findings (as (name, width, violation)), no sideways scrolling on a
-    phone (asserted), and its screenshot kept."""
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    failures = [(name, width, v) for v in await axe_violations(page)]
-    if width <= PHONE["width"]:
-        overflow = await sideways_overflow(page)
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
-    await screenshot(page, folder, name)
-    return failures

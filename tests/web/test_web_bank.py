@@ -8,10 +8,9 @@ import re
 
 from playwright.async_api import expect
 
-from tests.api.helpers import application_in, deposit_into
-from tests.flows.helpers import SMALL_LOAN, disbursed_loan
-from tests.web.test_web_township_village import answer_to
-from tests.world import World
+from tests.support.browser import answer_to
+from tests.support.journeys import SMALL_LOAN, application_in, deposit_into, disbursed_loan
+from tests.support.world import World
 
 
 async def test_bank_approves_disburses_and_records_repayments(open_session, client, world: World):

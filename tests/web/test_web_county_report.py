@@ -10,11 +10,10 @@ import polars as pl
 from playwright.async_api import expect
 
 from reports.render.labels import column_label, table_label
-from tests.api.helpers import expect as answer
-from tests.flows.test_reports_api import portfolio
-from tests.web.conftest import DESKTOP, PHONE, axe_violations, screenshot, sideways_overflow
-from tests.web.test_web_guard import csrf_token
-from tests.world import COUNTY, OTHER_COUNTY, World
+from tests.support.browser import DESKTOP, PHONE, axe_violations, csrf_token, screenshot, sideways_overflow
+from tests.support.http import expect as answer
+from tests.support.journeys import portfolio
+from tests.support.world import COUNTY, OTHER_COUNTY, World
 
 AS_OF = "2026-05-31"
 TITLE = "金川区妇联创业担保贷款风险报告"
@@ -39,7 +38,7 @@ def pdf_title(pdf: bytes) -> str:
 async def test_the_county_officer_opens_the_report_exports_it_and_prints_it(
     open_session, client, engine, world: World
 ):
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     expected = await risk_json(client, world, "county", f"&county_code={COUNTY}")
     overdue = [row["contract_no"] for row in expected["overdue"]]
     assert overdue  # the portfolio has loans overdue on the date
@@ -102,7 +101,7 @@ async def test_the_county_officer_opens_the_report_exports_it_and_prints_it(
 
 
 async def test_the_report_keeps_to_the_callers_scope(open_session, client, engine, world: World):
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     # Another county's officer, editing the address: not found, as the API answers, nothing of the report.
     other = await open_session("other_county_officer")
     for path in ("/reports/county-risk", "/reports/county-risk/print", "/reports/county-risk/export"):
@@ -144,7 +143,7 @@ async def test_the_report_keeps_to_the_callers_scope(open_session, client, engin
 
 
 async def test_a_user_above_county_level_chooses_the_county(open_session, client, engine, world: World):
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     admin = await open_session("admin")
     page = await admin.open("/reports/county-risk")
     await expect(page.get_by_text("请选择县（区）后查询")).to_be_visible()
@@ -162,7 +161,7 @@ async def test_a_user_above_county_level_chooses_the_county(open_session, client
 async def test_a_report_built_in_the_background_is_downloaded_by_its_starter(
     open_session, client, engine, world: World, run_jobs
 ):
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     expected = await risk_json(client, world, "county", f"&county_code={COUNTY}")
     county = await open_session("county")
     page = await county.open(f"/reports/county-risk?as_of={AS_OF}")
@@ -195,7 +194,7 @@ async def test_a_report_built_in_the_background_is_downloaded_by_its_starter(
 async def test_report_pages_are_accessible_fit_a_phone_and_are_kept_as_screenshots(
     open_session, client, engine, world: World, screens
 ):
-    await portfolio(client, world, engine)
+    await portfolio(client, world)
     failures = []
     for viewport in (DESKTOP, PHONE):
         county = await open_session("county", viewport, for_axe=True)

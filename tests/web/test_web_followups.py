@@ -15,13 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.cob.service import close_of_business
 from loans.reminders.outbox import drain_outbox
-from tests.flows.helpers import SMALL_LOAN, business_today, disbursed_loan
-from tests.flows.helpers import expect as answer
-from tests.flows.test_compensation_and_reminders import disbursement_for_first_due
-from tests.web.conftest import DESKTOP, PHONE, inspect_page
-from tests.web.test_web_guard import csrf_token
-from tests.web.test_web_township_village import answer_to
-from tests.world import OTHER_TOWNSHIP_VILLAGE, World
+from tests.support.browser import DESKTOP, PHONE, answer_to, csrf_token, inspect_page
+from tests.support.http import expect as answer
+from tests.support.journeys import SMALL_LOAN, business_today, disbursed_loan, disbursement_for_first_due
+from tests.support.world import OTHER_TOWNSHIP_VILLAGE, World
 
 TERMS = {name: value for name, value in SMALL_LOAN.items() if name != "disbursed_on"}
 PHONE_NUMBER = "13909350001"  # every borrower of disbursed_loan
@@ -39,7 +36,7 @@ async def fill_visit(page: Page, visited_on: str, jobs: str = "4") -> None:
 
 
 async def visits_of(client, world: World, loan_id: str, who: str) -> list:
-    return await answer(await client.get(f"/api/v1/loans/{loan_id}/follow-ups", headers=world[who]), 200)
+    return answer(await client.get(f"/api/v1/loans/{loan_id}/follow-ups", headers=world[who]), 200)
 
 
 async def test_a_visit_is_recorded_from_the_loan_and_shown_there_and_in_her_file(
@@ -155,7 +152,7 @@ async def listed_total(page: Page) -> int:
 
 async def test_the_township_follows_up_only_its_own_overdue_loans(open_session, client, world: World, engine):
     loans = await follow_up_data(client, world, engine)
-    view = await answer(await client.get(f"/api/v1/loans/{loans.overdue}", headers=world["township"]), 200)
+    view = answer(await client.get(f"/api/v1/loans/{loans.overdue}", headers=world["township"]), 200)
     # 100 % subsidised: the arrears are the principal past due and its penalty interest
     arrears = Decimal(view["overdue_principal"]) + Decimal(view["outstanding_penalty"])
     assert Decimal(view["overdue_principal"]) > 0 and Decimal(view["outstanding_penalty"]) > 0
@@ -280,7 +277,7 @@ async def test_the_reminders_list_filters_by_date_and_state_and_masks_phones(
     assert sheet.select("合同编号", "手机号", "状态").rows() == [("GJ-CURRENT", PHONE_NUMBER, "发送失败")]
 
     # The API's list filters by the same states; a state the list does not know is refused, naming the filter.
-    failed = await answer(await client.get("/api/v1/reminders?state=failed", headers=world["township"]), 200)
+    failed = answer(await client.get("/api/v1/reminders?state=failed", headers=world["township"]), 200)
     assert [(r["contract_no"], r["state"], r["send_attempts"]) for r in failed["items"]] == [
         ("GJ-CURRENT", "failed", 1)
     ]
@@ -291,7 +288,7 @@ async def test_the_reminders_list_filters_by_date_and_state_and_masks_phones(
 
     # The county reads every township's reminders (the other township's as many as its staff read) with the
     # phones masked.
-    theirs = await answer(await client.get("/api/v1/reminders", headers=world["township_other"]), 200)
+    theirs = answer(await client.get("/api/v1/reminders", headers=world["township_other"]), 200)
     assert theirs["total"] >= 1
     county = await open_session("county")
     page = await county.open("/reminders")

@@ -7,13 +7,9 @@ from uuid import uuid4
 
 from playwright.async_api import expect
 
-from tests.api.helpers import certify, create_application, register
-from tests.web.test_web_township_village import answer_to
-from tests.world import OTHER_TOWNSHIP_VILLAGE, PASSWORD, TOWNSHIP, World
-
-
-async def csrf_token(page) -> str:
-    return await page.locator("input[name=_csrf_token]").first.get_attribute("value")
+from tests.support.browser import answer_to, csrf_token
+from tests.support.journeys import certify, create_application, register
+from tests.support.world import OTHER_TOWNSHIP_VILLAGE, PASSWORD, TOWNSHIP, World
 
 
 async def test_a_township_never_sees_another_townships_applicant(open_session, client, world: World):

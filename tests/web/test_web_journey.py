@@ -15,11 +15,10 @@ from datetime import date, timedelta
 import polars as pl
 from playwright.async_api import Page, expect
 
-from tests.api.helpers import business_today, deposit_into
-from tests.ids import female_id
-from tests.web.conftest import PHONE, screenshot, sideways_overflow
-from tests.web.test_web_township_village import answer_to, fill_application, type_id
-from tests.world import VILLAGE, World
+from tests.support.browser import PHONE, answer_to, fill_application, screenshot, sideways_overflow, type_id
+from tests.support.ids import female_id
+from tests.support.journeys import business_today, deposit_into
+from tests.support.world import VILLAGE, World
 
 CONTRACT = "JC-JOURNEY-0001"
 

@@ -6,19 +6,11 @@ from __future__ import annotations
 import polars as pl
 from playwright.async_api import expect
 
-from tests.api.helpers import (
-    API,
-    application_in,
-    create_application,
-    deposit_into,
-    disbursed_loan,
-    register,
-)
-from tests.api.helpers import (
-    expect as answer,
-)
-from tests.web.conftest import DESKTOP, PHONE, inspect_page
-from tests.world import World
+from tests.support.browser import DESKTOP, PHONE, inspect_page
+from tests.support.http import API
+from tests.support.http import expect as answer
+from tests.support.journeys import application_in, create_application, deposit_into, disbursed_loan, register
+from tests.support.world import World
 
 
 async def page_data(client, world: World) -> dict[str, str]:
@@ -41,13 +33,13 @@ async def page_data(client, world: World) -> dict[str, str]:
     draft = await create_application(client, world, world.fund_id, applicant=applicant)
     submitted = await application_in(client, world, "township_submitted", world.fund_id)
     recommended = await application_in(client, world, "county_recommended", world.fund_id)
-    _, loan = await disbursed_loan(client, world, world.fund_id)
+    loan = await disbursed_loan(client, world, fund_id=world.fund_id)
     return {
         "applicant": applicant["id"],
         "draft": draft["id"],
         "submitted": submitted["id"],
         "recommended": recommended["id"],
-        "loan": loan["id"],
+        "loan": loan["loan_id"],
     }
 
 

@@ -8,42 +8,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
-from tests.ids import female_id, male_id, with_check_digit
-from tests.web.conftest import PHONE, sideways_overflow
-from tests.world import VILLAGE, World
-
-
-async def type_id(page: Page, number: str) -> None:
-    field = page.get_by_label("居民身份证号")
-    await field.fill("")
-    await field.press_sequentially(number, delay=5)
-
-
-async def answer_to(page: Page, action) -> int:
-    """The status of the form post that ``action`` makes."""
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await action()
-    return (await answer.value).status
-
-
-async def fill_application(
-    page: Page, fund_id: str, terms: tuple[str, str, str], project: tuple[str, str, str, str]
-) -> None:
-    """The new application's form: the product's first choice, ``terms`` (amount, months, repayment method) and
-    ``project`` (type, description, investment, jobs expected)."""
-    amount, months, method = terms
-    kind, description, investment, jobs = project
-    await page.get_by_label("贷款产品").select_option(index=1)
-    await page.get_by_label("申请金额（元）").fill(amount)
-    await page.get_by_label("期限（月）").fill(months)
-    await page.get_by_label("还款方式").select_option(method)
-    await page.get_by_label("担保基金").select_option(fund_id)
-    await page.get_by_label("项目类型").select_option(kind)
-    await page.get_by_label("项目简介").fill(description)
-    await page.get_by_label("项目总投资（元）").fill(investment)
-    await page.get_by_label("预计带动就业（人）").fill(jobs)
+from tests.support.browser import PHONE, answer_to, fill_application, sideways_overflow, type_id
+from tests.support.ids import female_id, male_id, with_check_digit
+from tests.support.world import VILLAGE, World
 
 
 async def test_township_registers_and_submits_after_the_village_certificate(open_session, world: World):

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loans.bootstrap import ensure_admin
+from tests.support.http import API, expect
 
 PASSWORD = "correct-horse-battery"
 COUNTY = "620302000000"  # 金昌市金川区
@@ -49,14 +50,9 @@ class World:
 
 
 async def login(client: AsyncTestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    response = await client.post(f"{API}/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-async def ok(response, status: int = 201) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def build_world(client: AsyncTestClient, engine: AsyncEngine) -> World:
@@ -77,26 +73,28 @@ async def build_world(client: AsyncTestClient, engine: AsyncEngine) -> World:
     ]
     for code, name, level, parent in regions:
         body = {"code": code, "name": name, "level": level, "parent_code": parent}
-        await ok(await client.post("/api/v1/regions", json=body, headers=admin))
+        expect(await client.post(f"{API}/regions", json=body, headers=admin), 201)
     for code, name, county in (
         (BANK, "中国农业银行金川支行", COUNTY),
         (OTHER_BANK, "金川农村商业银行", COUNTY),
         (OTHER_COUNTY_BANK, "中国农业银行永昌支行", OTHER_COUNTY),
     ):
-        await ok(
+        expect(
             await client.post(
-                "/api/v1/banks", json={"code": code, "name": name, "county_code": county}, headers=admin
-            )
+                f"{API}/banks", json={"code": code, "name": name, "county_code": county}, headers=admin
+            ),
+            201,
         )
-    await ok(await client.post("/api/v1/products", json=product_body(), headers=admin))
+    expect(await client.post(f"{API}/products", json=product_body(), headers=admin), 201)
     for username, spec in USERS.items():
-        await ok(
+        expect(
             await client.post(
-                "/api/v1/users", json={"username": username, "password": PASSWORD, **spec}, headers=admin
-            )
+                f"{API}/users", json={"username": username, "password": PASSWORD, **spec}, headers=admin
+            ),
+            201,
         )
         world.headers[username] = await login(client, username)
-    fund = await ok(await client.post("/api/v1/guarantee-funds", json=fund_body(), headers=world["county"]))
+    fund = expect(await client.post(f"{API}/guarantee-funds", json=fund_body(), headers=world["county"]), 201)
     world.fund_id = fund["id"]
     return world
 

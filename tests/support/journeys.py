@@ -1,30 +1,28 @@
-"""Helpers for the API tests: bodies, one call per workflow step, and the long happy path in one line.
+"""Applicants, applications and loans built through the API, one call per workflow step, and the long happy path
+in one line.
 
-Every step helper asserts the answer it expects and returns the decoded JSON, so a test reads as
-the workflow it exercises. Dates are business dates in the deployment's timezone (Asia/Shanghai),
-as the application computes "today".
+Every step helper returns the coroutine's answer unasserted (tests of a step assert it themselves); the builders
+(``register``, ``create_application``, ``advance``, ``application_in``, ``disbursed_loan``) assert each answer and
+return the decoded JSON, so a test reads as the workflow it exercises. Dates are business dates in the
+deployment's timezone, as the application computes "today".
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta
+import calendar
+from datetime import date, timedelta
 from itertools import count
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import httpx
-from litestar import Litestar
+from loans.core.clock import today
+from loans.settings import get_settings
+from tests.support.http import API, expect
+from tests.support.ids import female_id
+from tests.support.world import PRODUCT, VILLAGE, World, fund_body
 
-from tests.ids import female_id
-from tests.world import PRODUCT, VILLAGE, World, fund_body
-
-API = "/api/v1"
-TZ = ZoneInfo("Asia/Shanghai")
-CJK = re.compile(r"[\u4e00-\u9fff]")
 _serial = count(1)
 
-# The happy path, in order. Each status is reached from the previous one by STEP[status].
+# The happy path, in order. Each status is reached from the previous one by STEPS[status].
 HAPPY_PATH = (
     "draft",
     "village_certified",
@@ -35,52 +33,35 @@ HAPPY_PATH = (
 )
 PRE_DISBURSEMENT = HAPPY_PATH[:-1]
 
-
-def client_of(app: Litestar, address: str = "127.0.0.1") -> httpx.AsyncClient:
-    """A client of an app served in the test's loop (the ``served_app`` fixture), its requests from ``address``."""
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=(address, 50000)), base_url="http://testserver"
-    )
+# 12,000 yuan over a year at 6 %, equal principal, first due 15 Feb 2026: unpaid, claimable by the fund after
+# close of business on 20 May.
+SMALL_LOAN = {
+    "amount": "12000.00",
+    "rate": "0.0600",
+    "term_months": 12,
+    "method": "equal_principal",
+    "disbursed_on": date(2026, 1, 15),
+}
+# 120000.00 at 4.80 %, 12 months, equal principal, disbursed 2026-01-15, subsidy share 1 (the product's):
+# principal 10000.00 a month; interest month 1 = 120000 × 0.048 / 12 = 480.00, month 2 = 110000 × 0.004 = 440.00 …
+# With a 100 % subsidy the borrower owes principal only.
+EQUAL_PRINCIPAL_LOAN = {
+    "amount": "120000.00",
+    "rate": "0.0480",
+    "term_months": 12,
+    "method": "equal_principal",
+    "disbursed_on": date(2026, 1, 15),
+}
 
 
 def business_today() -> date:
-    return datetime.now(TZ).date()
+    """Today where the service is (Asia/Shanghai): the API dates its steps by it, a day ahead of UTC's date from
+    16:00 UTC."""
+    return today(get_settings())
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{next(_serial):06d}"
-
-
-# --- answers ------------------------------------------------------------------------------------------------
-
-
-def expect(response, status: int) -> Any:
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    return response.json()
-
-
-def expect_invalid(response, field: str) -> dict:
-    """422 naming ``field`` with a reason in English and in Chinese."""
-    body = expect(response, 422)
-    errors = {e["field"]: e for e in body["errors"]}
-    assert field in errors, f"422 does not name {field}: {body}"
-    error = errors[field]
-    assert error["message"].strip()
-    assert CJK.search(error["message_zh"]), error
-    assert CJK.search(body["detail_zh"]), body
-    return body
-
-
-def expect_conflict(response, *, state: str | None = None, **fields: str) -> dict:
-    """409 with English and Chinese messages; ``state`` names the current state when given."""
-    body = expect(response, 409)
-    assert body["detail"].strip()
-    assert CJK.search(body["detail_zh"]), body
-    if state is not None:
-        assert body.get("state") == state, body
-    for key, value in fields.items():
-        assert body.get(key) == value, body
-    return body
 
 
 # --- reference data a test owns -----------------------------------------------------------------------------
@@ -111,6 +92,12 @@ async def deposit_into(client, world: World, fund_id: str, amount: str, referenc
 
 async def fund_figures(client, world: World, fund_id: str) -> dict:
     return expect(await client.get(f"{API}/guarantee-funds/{fund_id}", headers=world["county"]), 200)
+
+
+async def funded_fund(client, world: World, amount: str = "1000000.00") -> str:
+    """The world's fund with ``amount`` more deposited."""
+    await deposit_into(client, world, world.fund_id, amount)
+    return world.fund_id
 
 
 # --- applicants ---------------------------------------------------------------------------------------------
@@ -162,13 +149,14 @@ async def create_application(
     *,
     applicant: dict | None = None,
     village: str = VILLAGE,
+    who: str = "township",
     **overrides,
 ) -> dict:
-    applicant = applicant or await register(client, world, village_code=village)
+    applicant = applicant or await register(client, world, who=who, village_code=village)
     response = await client.post(
         f"{API}/applications",
         json=application_body(applicant["id"], fund_id, **overrides),
-        headers=world["township"],
+        headers=world[who],
     )
     body = expect(response, 201)
     assert body["status"] == "draft"
@@ -302,13 +290,50 @@ async def approved_application(
 
 
 async def disbursed_loan(
-    client, world: World, fund_id: str, *, amount: str = "50000.00"
-) -> tuple[dict, dict]:
-    """(application, loan) for a freshly disbursed loan."""
-    application = await approved_application(client, world, fund_id, amount=amount)
-    disbursed = expect(await disburse(client, world, application["id"], amount=amount), 201)
-    loan = expect(await client.get(f"{API}/loans/{disbursed['loan_id']}", headers=world["bank"]), 200)
-    return application, loan
+    client,
+    world: World,
+    *,
+    fund_id: str | None = None,
+    amount: str = "50000.00",
+    rate: str = "0.0435",
+    term_months: int = 12,
+    method: str = "equal_installment",
+    disbursed_on: date | None = None,
+    contract_no: str | None = None,
+    name: str = "王秀英",
+    village_code: str = VILLAGE,
+    who: str = "township",
+    business_licence_no: str | None = None,
+) -> dict[str, Any]:
+    """The disbursement (``loan_id``, ``application_id``, ``contract_no`` …) of a fresh loan guaranteed by
+    ``fund_id`` (default: the world's fund, topped up first), disbursed on ``disbursed_on`` (default today) with
+    every step before it dated that day, registered and submitted by ``who`` for a borrower of ``village_code``.
+    One with a ``business_licence_no`` is submitted without the village certificate (the world's village head
+    certifies only for VILLAGE)."""
+    on = (disbursed_on or business_today()).isoformat()
+    fund_id = fund_id or await funded_fund(client, world)
+    applicant = await register(client, world, who=who, name=name, village_code=village_code)
+    application = await create_application(
+        client,
+        world,
+        fund_id,
+        applicant=applicant,
+        who=who,
+        amount_requested=amount,
+        term_months=term_months,
+        repayment_method=method,
+        has_business_licence=business_licence_no is not None,
+        business_licence_no=business_licence_no,
+    )
+    app_id = application["id"]
+    if business_licence_no is None:
+        expect(await certify(client, world, app_id, issued_on=on), 200)
+    expect(await submit(client, world, app_id, who=who, submitted_on=on), 200)
+    expect(await recommend(client, world, app_id, reviewed_on=on), 200)
+    terms = {"amount": amount, "annual_rate": rate, "term_months": term_months, "repayment_method": method}
+    expect(await approve(client, world, app_id, decided_on=on, **terms), 200)
+    numbered = {"contract_no": contract_no} if contract_no else {}
+    return expect(await disburse(client, world, app_id, amount=amount, disbursed_on=on, **numbered), 201)
 
 
 async def get_application(client, world: World, application_id: str, *, who: str = "township") -> dict:
@@ -317,3 +342,44 @@ async def get_application(client, world: World, application_id: str, *, who: str
 
 async def status_of(client, world: World, application_id: str) -> str:
     return (await get_application(client, world, application_id, who="admin"))["status"]
+
+
+def month_later(day: date) -> date:
+    """The same day next month, clamped to the month's end (written independently of the code under test)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def disbursement_for_first_due(due: date) -> date:
+    """The day a loan is disbursed for its first installment to fall due on ``due``."""
+    return next(d for d in (due - timedelta(days=n) for n in range(25, 35)) if month_later(d) == due)
+
+
+async def portfolio(client, world: World) -> tuple[dict, dict]:
+    """A pays 15 Feb and 15 Mar on time, 15 Apr's installment on 20 Apr, and not 15 May; B never pays."""
+    a = await disbursed_loan(client, world, contract_no="RPT-A", **SMALL_LOAN)
+    b = await disbursed_loan(client, world, contract_no="RPT-B", **SMALL_LOAN)
+    for day, ref in ((date(2026, 2, 15), "A1"), (date(2026, 3, 15), "A2"), (date(2026, 4, 20), "A3")):
+        expect(
+            await client.post(
+                f"/api/v1/loans/{a['loan_id']}/repayments",
+                json={"amount": "1000.00", "paid_on": day.isoformat(), "bank_txn_ref": ref},
+                headers=world["bank"],
+            ),
+            201,
+        )
+    expect(
+        await client.post(
+            f"/api/v1/loans/{a['loan_id']}/follow-ups",
+            json={
+                "visited_on": "2026-04-01",
+                "business_status": "expanding",
+                "fund_use_as_agreed": True,
+                "jobs_now": 5,
+                "risk_level": "low",
+            },
+            headers=world["township"],
+        ),
+        201,
+    )
+    return a, b
