@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from arq import cron, func
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.logging import configure_logging
@@ -33,13 +34,15 @@ OUTBOX_TASKS = [process_repayment_import, close_of_business, build_report, ledge
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """The database for the tasks; an arq worker (its ctx holds the Redis pool) also beats and dispatches."""
+    """The database for the tasks (and, outside their pool, for the runs' locks); an arq worker (its ctx holds the
+    Redis pool) also beats and dispatches."""
     configure_logging()
     settings = ctx.setdefault("settings", get_settings())
     ctx["max_tries"] = MAX_TRIES
     ctx.setdefault("worker_id", uuid4())
     ctx["engine"] = create_async_engine(settings.async_database_url, pool_size=settings.db_pool_size)
     ctx["sessionmaker"] = async_sessionmaker(ctx["engine"], expire_on_commit=False)
+    ctx["run_locks"] = create_async_engine(settings.async_database_url, poolclass=NullPool)
     if "redis" in ctx:
         await start_background(ctx)
 
@@ -48,6 +51,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     if "background" in ctx:
         await stop_background(ctx)
     await ctx["engine"].dispose()
+    await ctx["run_locks"].dispose()
 
 
 def redis_settings() -> RedisSettings:

@@ -5,6 +5,10 @@ running them stopped beating.
 An entry's moves, one table (`MOVES`): the request adds it `pending`; a handover makes it `enqueued`; the worker's
 claim makes it `running`; the run ends `done` or `failed`, or goes back to `enqueued` for a retry, a shutdown or a
 rescue. A rescue and a retry keep the entry; a new handover number fences off whatever ran before.
+
+A run holds an advisory lock on the entry's work for as long as it works (`holding_the_run`). PostgreSQL drops the
+lock the moment the run's process or connection dies, so a held lock is a run still alive, whatever its worker's
+heartbeat says: the rescue leaves such an entry alone, and a later handover waits for the lock before it claims.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +27,9 @@ import structlog
 from arq.connections import ArqRedis
 from arq.constants import default_queue_name, in_progress_key_prefix, job_key_prefix, retry_key_prefix
 from redis.exceptions import RedisError
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Text, cast, column, delete, func, literal, select, table, text, update
+from sqlalchemy.dialects.postgresql import OID, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from loans.outbox.models import OutboxTask, WorkerBeat
 
@@ -42,6 +47,10 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 MAX_HANDOVERS = 5  # a job that kills its worker every time is failed after this many workers
 REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
+RUN_LOCKS = 0x4F424F58  # "OBOX": the first key of a run's advisory lock; the second hashes "task:row id"
+PG_LOCKS = table(
+    "pg_locks", column("locktype"), column("granted"), column("classid"), column("objid"), column("objsubid")
+)
 
 
 def arq_job_id(task: str, row_id: UUID, handover: int) -> str:
@@ -128,13 +137,32 @@ class Liveness:
     def unclaimed_too_long(self):
         return (OutboxTask.status == "enqueued") & (OutboxTask.handed_over_at < func.now() - self.window())
 
+    @staticmethod
+    def run_alive():
+        """A run of the entry holds its lock (two int4 keys show in pg_locks as classid, objid and objsubid 2)."""
+        return (
+            select(literal(1))
+            .select_from(PG_LOCKS)
+            .where(
+                PG_LOCKS.c.locktype == "advisory",
+                PG_LOCKS.c.granted,
+                PG_LOCKS.c.objsubid == 2,
+                PG_LOCKS.c.classid == RUN_LOCKS,
+                PG_LOCKS.c.objid
+                == cast(func.hashtext(OutboxTask.task + ":" + cast(OutboxTask.row_id, Text)), OID),
+            )
+            .exists()
+        )
+
 
 async def rescue(session: AsyncSession, redis: ArqRedis, liveness: Liveness, limit: int = 500) -> int:
     """Hand over again the entries arq no longer holds (Redis lost them, arq gave up on retries) and the ones
-    whose worker stopped beating; give up after MAX_HANDOVERS."""
+    whose worker stopped beating; give up after MAX_HANDOVERS. An entry whose run still holds its lock is alive
+    (a worker that claimed before its first beat, a beat held up under load): it is left to its run."""
     rows = (
         await session.execute(
             select(OutboxTask, liveness.dead_worker(), liveness.unclaimed_too_long())
+            .where(~liveness.run_alive())
             .where(OutboxTask.status.in_(("enqueued", "running")))
             .order_by(OutboxTask.created_at)
             .limit(limit)
@@ -215,6 +243,21 @@ async def dispatch(
 
 
 # --- the worker's side ---------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def holding_the_run(engine: AsyncEngine, task: str, row_id: UUID) -> AsyncIterator[None]:
+    """Hold the run's lock while the block runs, waiting first for any earlier handover of the same work that still
+    runs. The lock lives on a connection of its own (no transaction left open), closed at the end: closing its
+    session drops the lock whatever became of the run, so a lock never outlives its run in a pool. ``engine``: one
+    without a pool (``NullPool``), so that runs take no connection from the work's pool."""
+    async with engine.connect() as connection:
+        await connection.execute(select(func.pg_advisory_lock(RUN_LOCKS, func.hashtext(f"{task}:{row_id}"))))
+        await connection.commit()
+        try:
+            yield
+        finally:
+            await connection.invalidate()
 
 
 async def claim(session: AsyncSession, task: str, row_id: UUID, handover: int, worker_id: UUID) -> int | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -14,7 +15,16 @@ import structlog
 from arq import Retry
 from arq.worker import Worker
 
-from loans.outbox.service import REDIS_DOWN, Liveness, beat, claim, dispatch, settle, stop_beating
+from loans.outbox.service import (
+    REDIS_DOWN,
+    Liveness,
+    beat,
+    claim,
+    dispatch,
+    holding_the_run,
+    settle,
+    stop_beating,
+)
 
 log = structlog.get_logger()
 
@@ -24,8 +34,10 @@ OUTAGE_BACKOFF_SECONDS = 2
 
 def handed_over(work: Callable[[dict[str, Any], UUID, int], Awaitable[R]]):
     """An arq task run for the outbox entries of its name: ``work(ctx, row_id, attempt)`` runs once the entry is
-    claimed, and the entry is settled by how it ends. A superseded handover does nothing. When the database is
-    away (the claim or the settling fails) arq is asked to run it again: the work finds what it already did."""
+    claimed, and the entry is settled by how it ends. A superseded handover does nothing. The run's lock is taken
+    before the claim and held to the settling, so two handovers of one entry never run at once. When the database
+    is away (the lock, the claim or the settling fails) arq is asked to run it again: the work finds what it
+    already did."""
     task_name = work.__name__
 
     @functools.wraps(work)
@@ -33,28 +45,30 @@ def handed_over(work: Callable[[dict[str, Any], UUID, int], Awaitable[R]]):
         row = UUID(row_id)
         sessionmaker = ctx["sessionmaker"]
         backoff = Retry(defer=OUTAGE_BACKOFF_SECONDS * ctx.get("job_try", 1))
-        try:
-            async with sessionmaker() as session:
-                attempt = await claim(session, task_name, row, handover, ctx["worker_id"])
-        except Exception as exc:
-            log.warning("claim failed", task=task_name, row_id=row_id, error=str(exc))
-            raise backoff from exc
-        if attempt is None:
-            return "superseded"
-        try:
-            result = await work(ctx, row, attempt)
-        except Retry:
-            await _settle_or_retry(sessionmaker, task_name, row, handover, "retry", None, backoff)
-            raise
-        except asyncio.CancelledError:  # the worker stops: arq runs this handover again later
-            await asyncio.shield(_settle_quietly(sessionmaker, task_name, row, handover))
-            raise
-        except Exception as exc:
-            error = f"{exc.__class__.__name__}: {exc}"
-            await _settle_or_retry(sessionmaker, task_name, row, handover, "fail", error, backoff)
-            raise
-        await _settle_or_retry(sessionmaker, task_name, row, handover, "finish", None, backoff)
-        return result
+        async with AsyncExitStack() as run:
+            try:
+                await run.enter_async_context(holding_the_run(ctx["run_locks"], task_name, row))
+                async with sessionmaker() as session:
+                    attempt = await claim(session, task_name, row, handover, ctx["worker_id"])
+            except Exception as exc:
+                log.warning("claim failed", task=task_name, row_id=row_id, error=str(exc))
+                raise backoff from exc
+            if attempt is None:
+                return "superseded"
+            try:
+                result = await work(ctx, row, attempt)
+            except Retry:
+                await _settle_or_retry(sessionmaker, task_name, row, handover, "retry", None, backoff)
+                raise
+            except asyncio.CancelledError:  # the worker stops: arq runs this handover again later
+                await asyncio.shield(_settle_quietly(sessionmaker, task_name, row, handover))
+                raise
+            except Exception as exc:
+                error = f"{exc.__class__.__name__}: {exc}"
+                await _settle_or_retry(sessionmaker, task_name, row, handover, "fail", error, backoff)
+                raise
+            await _settle_or_retry(sessionmaker, task_name, row, handover, "finish", None, backoff)
+            return result
 
     return task
 
@@ -99,6 +113,10 @@ async def start_background(ctx: dict[str, Any]) -> None:
     async def dispatcher() -> None:
         await dispatch(ctx["sessionmaker"], ctx["redis"], liveness)
 
+    try:  # beat before the first claim: a claimed entry of a worker that never beat looks like a dead one's
+        await heartbeat()
+    except Exception as exc:  # noqa: BLE001 - the database away at startup: the loop below beats once it is back
+        log.warning("first heartbeat failed", error=f"{exc.__class__.__name__}: {exc}")
     ctx["background"] = [
         asyncio.create_task(_every(settings.worker_heartbeat_seconds, heartbeat, "heartbeat")),
         asyncio.create_task(_every(settings.dispatch_seconds, dispatcher, "dispatch")),
