@@ -33,11 +33,10 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # Form controls (a date's yyyy/mm/dd) in the page's language, zh-CN, as a Chinese user's browser shows them:
-    # Debian's chromium ships only its en-US locale (the others are in chromium-l10n), so without this a date
-    # input reads mm/dd/yyyy whatever the context's locale.
-    "--enable-blink-features=LangAttributeAwareFormControlUI",
 ]
+# Chromium draws form controls (a date input's yyyy/mm/dd) in its own UI language, not the context's locale nor
+# the page's lang: Chinese, as on a Chinese user's PC (its zh-CN.pak is in chromium-l10n, see install_browser.sh).
+CHROMIUM_ENV = {"LANGUAGE": "zh_CN"}
 SCREENS = Path(os.environ.get("JINGUO_SCREENS", "/tmp/jinguo-screens"))
 
 
@@ -100,7 +99,9 @@ def web_base(servers: Servers, settings: Settings, world: World, tmp_path_factor
 @pytest.fixture(scope="session")
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_FLAGS, env={**os.environ, **CHROMIUM_ENV}
+        )
         yield browser
         await browser.close()
 
