@@ -9,13 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
+from loans.core.http import UploadedFile, answering_files
 from loans.core.schemas import Attributes, Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
 from loans.imports.service import ImportService, queue_import
 from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE
-from loans.server.openapi import answering_files
-from loans.server.uploads import UploadedFile
 from loans.settings import Settings
 
 

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.errors import InvalidInput, NotFound
+from loans.core.http import answering_files
 from loans.jobs.schemas import JobOut
 from loans.jobs.service import JobService
 from loans.outbox.service import hand_over_soon
 from loans.reporting.models import ReportFile
 from loans.reporting.service import SYNC_LOAN_LIMIT, ReportRequest, ReportService
-from loans.server.openapi import answering_files
 from loans.settings import Settings
 from reports.render.formats import FORMATS
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 
+from loans.core.http import ErrorBody
 from loans.core.schemas import SentAsText
-from loans.server.errors import ErrorBody
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -45,17 +44,8 @@ ERROR_ANSWERS = {
 }
 
 
-THROTTLED = {
-    429: ResponseSpec(
-        data_container=ErrorBody,
-        description="Too many failed sign-ins: wait Retry-After seconds / 登录失败次数过多，请稍后再试",
-        generate_examples=False,
-    )
-}
-
-
 def document_errors(app: Litestar) -> None:
-    """Every operation documents the error answers it can give, with the one error body (loans/server/errors):
+    """Every operation documents the error answers it can give, with the one error body (loans/core/http.py):
     Litestar alone lists a 400 of its own shape, which this API never answers."""
     responses = {
         status: ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False)
@@ -64,20 +54,3 @@ def document_errors(app: Litestar) -> None:
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             handler.responses = {**responses, **(handler.responses or {})}
-
-
-def answering_files(*media_types: str) -> type[Operation]:
-    """The OpenAPI operation of a handler whose 200 may also be a file of these media types (a report, a download):
-    Litestar documents one media type per answer."""
-
-    @dataclass
-    class FileAnswer(Operation):
-        def __post_init__(self) -> None:
-            answer = self.responses["200"]
-            files = {
-                kind: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
-                for kind in media_types
-            }
-            answer.content = {**(answer.content or {}), **files}
-
-    return FileAnswer

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
+from loans.core.http import THROTTLED
 from loans.core.roles import Role
-from loans.server.openapi import THROTTLED
 from loans.settings import Settings
 from loans.users.auth import issue_token
 from loans.users.models import User

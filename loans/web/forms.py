@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.errors import DomainError
-from loans.server.errors import bilingual
+from loans.core.http_errors import bilingual
 from loans.web.pages import PageContext, done
 
 FORM_WIDE = "_form"

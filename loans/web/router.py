@@ -31,7 +31,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
 from loans.core.errors import DomainError
-from loans.server.errors import (
+from loans.core.http_errors import (
     RETRY_SOON,
     database_gone,
     log_unexpected,

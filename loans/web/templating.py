@@ -15,9 +15,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from loans.applicants.service import REGISTRARS
 from loans.applications.workflow import allowed_actions
 from loans.core.actor import Actor
+from loans.core.http_errors import bilingual
 from loans.core.region_codes import RegionLevel
 from loans.money import fen_to_str
-from loans.server.errors import bilingual
 from loans.web.labels import label
 from loans.web.navigation import current_item, menu_for
 
