@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from loans.bulk import BEHAVIOURS, Rng, history, load, plan_loans, reference, schedule_frame
 from loans.cob.reconcile import ledger_drift
 from loans.lending.delinquency import refresh_loan_range
-from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
+from loans.lending.schedule import LoanTerms, build_schedule
 from loans.money import round_fen
+from loans.products.terms import RepaymentMethod
 from loans.repayments.allocation import InstallmentState, allocate, apply_allocation
 from reports.loader import load_frames
 from reports.plan import FrameWants

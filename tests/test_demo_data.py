@@ -43,8 +43,8 @@ from loans.funds.models import FundEntry, GuaranteeFund
 from loans.funds.service import FundService
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.lending.models import Loan, LoanInstallment
-from loans.lending.schedule import RepaymentMethod
 from loans.money import parse_amount, round_fen
+from loans.products.terms import RepaymentMethod
 from loans.repayments.models import Repayment
 from loans.settings import Settings
 from loans.users.models import User

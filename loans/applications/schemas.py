@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from loans.core.schemas import Amount, AmountOrZero, AmountText, AnnualRate, OutSchema, RateText, Schema
-from loans.lending.schedule import RepaymentMethod
 from loans.products.schemas import BorrowerKind
+from loans.products.terms import RepaymentMethod
 
 
 class ProjectType(StrEnum):

@@ -85,8 +85,9 @@ def schedule(
     ] = "0",
 ) -> None:
     """Print a repayment schedule — a loan officer's calculator, no database needed."""
-    from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule, schedule_table_rows
+    from loans.lending.schedule import LoanTerms, build_schedule, schedule_table_rows
     from loans.money import parse_amount, parse_decimal
+    from loans.products.terms import RepaymentMethod
 
     try:
         terms = LoanTerms(

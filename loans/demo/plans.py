@@ -11,7 +11,7 @@ from dataclasses import KW_ONLY, dataclass
 from loans.applicants.schemas import Category, Course
 from loans.applications.schemas import ProjectType
 from loans.applications.workflow import Status
-from loans.lending.schedule import RepaymentMethod
+from loans.products.terms import RepaymentMethod
 
 R, LO, RM, GR, RP, DI, VF = (
     Category.RURAL,

@@ -23,9 +23,9 @@ from loans.core.roles import Role
 from loans.demo.counties import DemoCounty, demo_logins
 from loans.funds.schemas import DepositCreate, FundCreate
 from loans.funds.service import FundService
-from loans.lending.schedule import RepaymentMethod
 from loans.products.schemas import GuaranteeMode, MaxAmounts, ProductCreate
 from loans.products.service import ProductService
+from loans.products.terms import RepaymentMethod
 from loans.regions.schemas import RegionCreate
 from loans.regions.service import RegionService
 from loans.settings import Settings

@@ -19,9 +19,9 @@ from loans.applications.credit_code import InvalidCreditCode, validate_credit_co
 from loans.applications.schemas import ProjectType
 from loans.core.errors import BilingualValueError
 from loans.imports.parsing import ImportFileError, named_columns, read_table
-from loans.lending.schedule import RepaymentMethod
 from loans.money import amount_column, parse_decimal
 from loans.products.schemas import BorrowerKind
+from loans.products.terms import RepaymentMethod
 from reports.render.labels import PROJECT_TYPE_LABELS, REPAYMENT_METHOD_LABELS
 
 # The API name of each column, then its headers: the template's Chinese one first.

@@ -16,9 +16,9 @@ from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.funds.models import GuaranteeFund
 from loans.imports.book import BOOK_COLUMNS, OPTIONAL_COLUMNS
-from loans.lending.schedule import RepaymentMethod
 from loans.products.models import LoanProduct
 from loans.products.schemas import GuaranteeMode
+from loans.products.terms import RepaymentMethod
 from loans.regions.models import Region
 from reports.render.labels import REPAYMENT_METHOD_LABELS
 

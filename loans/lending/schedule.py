@@ -11,23 +11,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from enum import StrEnum
 
 from loans.money import fen_to_str, round_fen, round_ratio
+from loans.products.terms import MAX_BULLET_TERM_MONTHS, RepaymentMethod
 
 DAY_COUNT_BASIS = 360
 MONTHS_PER_YEAR = 12
 INTEREST_DAY_OF_MONTH = 20
-MAX_BULLET_TERM_MONTHS = 12
 _DECIMAL_PRECISION = 50
-
-
-class RepaymentMethod(StrEnum):
-    QUARTERLY_INTEREST_BULLET = "quarterly_interest_bullet"
-    MONTHLY_INTEREST_BULLET = "monthly_interest_bullet"
-    EQUAL_INSTALLMENT = "equal_installment"
-    EQUAL_PRINCIPAL = "equal_principal"
-    BULLET = "bullet"
 
 
 _INTEREST_MONTHS: dict[RepaymentMethod, Collection[int]] = {

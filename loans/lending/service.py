@@ -20,8 +20,9 @@ from loans.core.db import fresh, locked
 from loans.core.errors import NotFound
 from loans.lending.delinquency import keep_due_figures
 from loans.lending.models import Loan, LoanInstallment
-from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule, maturity_date
+from loans.lending.schedule import LoanTerms, build_schedule, maturity_date
 from loans.products.models import LoanProduct
+from loans.products.terms import RepaymentMethod
 from loans.visits.cadence import VISIT_EVERY_DAYS, VISITED_STATUSES
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from loans.core.errors import Conflict, InvalidInput
-from loans.lending.schedule import MAX_BULLET_TERM_MONTHS, RepaymentMethod
 from loans.money import fen_to_str
 from loans.products.models import LoanProduct
+from loans.products.terms import MAX_BULLET_TERM_MONTHS, RepaymentMethod
 
 
 def _limit_error(field: str, en: str, zh: str, at_bank: bool) -> Exception:

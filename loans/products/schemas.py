@@ -7,8 +7,8 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from loans.core.schemas import Amount, AnnualRate, OutSchema, RegionCode, Schema, Share
-from loans.lending.schedule import RepaymentMethod
 from loans.money import fen_to_str, rate_str
+from loans.products.terms import RepaymentMethod
 
 
 class BorrowerKind(StrEnum):

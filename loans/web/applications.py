@@ -30,10 +30,10 @@ from loans.applications.schemas import (
 from loans.applications.service import ApplicationService
 from loans.applications.workflow import Action, Status, allowed_actions
 from loans.funds.service import FundService
-from loans.lending.schedule import RepaymentMethod
 from loans.money import fen_to_str
 from loans.products.schemas import BorrowerKind
 from loans.products.service import ProductService
+from loans.products.terms import RepaymentMethod
 from loans.web.export import xlsx_response
 from loans.web.forms import BLANK, Form, form_step, parse
 from loans.web.labels import label

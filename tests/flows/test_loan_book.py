@@ -13,8 +13,9 @@ import pytest
 import xlsxwriter
 from sqlalchemy import text
 
-from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
+from loans.lending.schedule import LoanTerms, build_schedule
 from loans.money import fen_to_str
+from loans.products.terms import RepaymentMethod
 from tests.support.http import expect
 from tests.support.ids import female_id, male_id, with_check_digit
 from tests.support.journeys import business_today

@@ -8,7 +8,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loans.lending.schedule import LoanTerms, RepaymentMethod, build_schedule
+from loans.lending.schedule import LoanTerms, build_schedule
+from loans.products.terms import RepaymentMethod
 from loans.repayments.allocation import (
     Allocation,
     AllocationLine,

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from loans.lending.schedule import (
     Installment,
     LoanTerms,
-    RepaymentMethod,
     accrued_interest,
     add_months_clamped,
     build_schedule,
     maturity_date,
     schedule_table_rows,
 )
+from loans.products.terms import RepaymentMethod
 
 RATE_4_35 = Decimal("0.0435")
 MONTHLY_METHODS = (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL)
