@@ -12,7 +12,7 @@ from loans.core.schemas import Attributes, Offset, Page
 from loans.lending.models import Loan, LoanInstallment
 from loans.lending.schemas import InstallmentOut, LoanOut, ScheduleOut
 from loans.lending.service import LoanBalances, LoanFilter, LoanService, balances_for
-from loans.visits.cadence import VISITED_STATUSES, next_visit_by
+from loans.lending.visit_cadence import VISITED_STATUSES, next_visit_by
 
 
 def loan_out(loan: Loan, balances: LoanBalances) -> LoanOut:

@@ -21,9 +21,9 @@ from loans.core.errors import NotFound
 from loans.lending.delinquency import keep_due_figures
 from loans.lending.models import Loan, LoanInstallment
 from loans.lending.schedule import LoanTerms, build_schedule, maturity_date
+from loans.lending.visit_cadence import VISIT_EVERY_DAYS, VISITED_STATUSES
 from loans.products.models import LoanProduct
 from loans.products.terms import RepaymentMethod
-from loans.visits.cadence import VISIT_EVERY_DAYS, VISITED_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +265,7 @@ BUCKETS = ("current", "1-30", "31-90", "91-180", "181+")
 @dataclass(frozen=True, slots=True)
 class LoanFilter:
     """What a loan list asks for, beside the caller's scope. ``q``: a contract number or the applicants' search
-    box; ``needs_visit_by``: loans past their visiting period on that day (loans.visits.cadence);
+    box; ``needs_visit_by``: loans past their visiting period on that day (loans.lending.visit_cadence);
     ``claimable``: overdue loans the guarantee fund may compensate now."""
 
     status: str | None = None

@@ -14,8 +14,8 @@ from loans.core.actor import Actor
 from loans.core.roles import Role
 from loans.funds.compensation import COMPENSATORS
 from loans.lending.service import LoanService
+from loans.lending.visit_cadence import VISIT_EVERY_DAYS
 from loans.reminders.service import ReminderFilter, ReminderService
-from loans.visits.cadence import VISIT_EVERY_DAYS
 from loans.visits.service import VISITORS
 from loans.web.followups import FOLLOW_UP_LISTS
 from loans.web.labels import WAITING_ZH
