@@ -4,7 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, insert, select
@@ -14,7 +14,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from loans.applicants.models import Applicant
 from loans.applicants.service import applicant_matches
-from loans.applications.models import Application
 from loans.core.actor import Actor
 from loans.core.db import fresh, locked
 from loans.core.errors import NotFound
@@ -24,6 +23,24 @@ from loans.lending.schedule import LoanTerms, build_schedule, maturity_date
 from loans.lending.visit_cadence import VISIT_EVERY_DAYS, VISITED_STATUSES
 from loans.products.models import LoanProduct
 from loans.products.terms import RepaymentMethod
+
+
+class ApprovedApplication(Protocol):
+    """What a loan is opened from: an application as the bank approved it (loans/applications, which
+    disburses it and so depends on lending, not the other way)."""
+
+    id: UUID
+    applicant_id: UUID
+    bank_code: str | None
+    guarantee_fund_id: UUID | None
+    county_code: str
+    township_code: str
+    village_code: str
+    project_type: str
+    jobs_expected: int
+    approved_rate: Decimal | None
+    approved_term_months: int | None
+    approved_method: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +63,9 @@ class LoanService:
     session: AsyncSession
     actor: Actor
 
-    async def open_loan(self, application: Application, product: LoanProduct, signing: SigningTerms) -> Loan:
+    async def open_loan(
+        self, application: ApprovedApplication, product: LoanProduct, signing: SigningTerms
+    ) -> Loan:
         """Create the loan with the terms it is signed under, and freeze its repayment schedule."""
         assert application.approved_rate is not None and application.approved_term_months is not None
         method = RepaymentMethod(application.approved_method)
