@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loans.applicants.models import Applicant, Training
 from loans.applicants.national_id import validate_applicant_id
+from loans.applications.commitments import approved_not_disbursed
 from loans.applications.credit_code import validate_credit_code
 from loans.applications.models import Application, ApplicationMember
 from loans.applications.service import ApplicationService
@@ -278,7 +279,7 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
         for fund in await session.scalars(
             select(GuaranteeFund).where(GuaranteeFund.county_code == HUINING.code)
         ):
-            figures = await funds.figures(fund, TODAY)
+            figures = await funds.figures(fund, TODAY, approved_not_disbursed)
             deposits = [e for e in await funds.entries(fund.id) if e.kind == "deposit"]
             assert deposits and all(e.occurred_on < TODAY for e in deposits)
             assert figures.balance == sum(e.amount for e in deposits)

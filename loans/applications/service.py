@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.applicants.models import Applicant, Training
 from loans.applicants.service import REGISTRARS, ApplicantService, applicant_matches
+from loans.applications.commitments import approved_not_disbursed
 from loans.applications.credit_code import InvalidCreditCode, validate_credit_code
 from loans.applications.models import Application, ApplicationMember
 from loans.applications.schemas import (
@@ -450,7 +451,7 @@ class ApplicationService:
     async def _check_fund_capacity(self, fund_id: UUID, amount: int) -> None:
         funds = FundService(self.session, self.actor)
         fund = await funds.get(fund_id, for_update=True)
-        figures = await funds.figures(fund, clock.today(self.settings))
+        figures = await funds.figures(fund, clock.today(self.settings), approved_not_disbursed)
         if amount > figures.capacity_left:
             raise Conflict(
                 f"the guarantee fund's capacity left is {fen_to_str(figures.capacity_left)}, "

@@ -68,11 +68,12 @@ class CompensationService:
             (loan.outstanding_principal + int(interest_due)) * Decimal(fund.compensation_share)
         )
         funds = FundService(self.session, self.actor)
-        figures = await funds.figures(await funds.get(fund.id, for_update=True), today)
-        if amount > figures.balance:
+        await funds.get(fund.id, for_update=True)
+        balance = (await funds.balances([fund.id])).get(fund.id, 0)
+        if amount > balance:
             raise Conflict(
-                f"the fund's balance {fen_to_str(figures.balance)} cannot pay {fen_to_str(amount)}",
-                f"担保基金余额 {fen_to_str(figures.balance)} 元不足以代偿 {fen_to_str(amount)} 元",
+                f"the fund's balance {fen_to_str(balance)} cannot pay {fen_to_str(amount)}",
+                f"担保基金余额 {fen_to_str(balance)} 元不足以代偿 {fen_to_str(amount)} 元",
                 state=loan.status,
             )
         entry = FundEntry(

@@ -19,15 +19,17 @@ from loans.funds.schemas import (
     FundOut,
     WriteOffCreate,
 )
-from loans.funds.service import FundFigures, FundService
+from loans.funds.service import Commitments, FundFigures, FundService
 from loans.lending.controllers import loan_out
 from loans.lending.schemas import LoanOut
 from loans.lending.service import LoanBalances, balances_for
 from loans.settings import Settings
 
 
-async def _fund_out(service: FundService, fund: GuaranteeFund, today: date) -> FundOut:
-    return fund_out(fund, await service.figures(fund, today))
+async def _fund_out(
+    service: FundService, fund: GuaranteeFund, today: date, commitments: Commitments
+) -> FundOut:
+    return fund_out(fund, await service.figures(fund, today, commitments))
 
 
 def fund_out(fund: GuaranteeFund, figures: FundFigures) -> FundOut:
@@ -40,24 +42,36 @@ class GuaranteeFundController(Controller):
 
     @post("/")
     async def create_fund(
-        self, data: FundCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        data: FundCreate,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        commitments: Commitments,
     ) -> FundOut:
         service = FundService(db_session, actor)
-        return await _fund_out(service, await service.create(data), today(settings))
+        return await _fund_out(service, await service.create(data), today(settings), commitments)
 
     @get("/")
-    async def list_funds(self, db_session: AsyncSession, actor: Actor, settings: Settings) -> list[FundOut]:
+    async def list_funds(
+        self, db_session: AsyncSession, actor: Actor, settings: Settings, commitments: Commitments
+    ) -> list[FundOut]:
         service = FundService(db_session, actor)
         funds = await service.list()
-        figures = await service.figures_for(funds, today(settings))
+        figures = await service.figures_for(funds, today(settings), commitments)
         return [fund_out(fund, figures[fund.id]) for fund in funds]
 
     @get("/{fund_id:uuid}")
     async def get_fund(
-        self, fund_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        fund_id: UUID,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        commitments: Commitments,
     ) -> FundOut:
         service = FundService(db_session, actor)
-        return await _fund_out(service, await service.get(fund_id), today(settings))
+        return await _fund_out(service, await service.get(fund_id), today(settings), commitments)
 
     @post("/{fund_id:uuid}/deposits")
     async def deposit(

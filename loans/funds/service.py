@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -10,7 +11,6 @@ from uuid import UUID
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.applications.models import Application
 from loans.audit.service import add_recorded, record_event
 from loans.banks.service import require_bank
 from loans.core.actor import Actor
@@ -27,6 +27,12 @@ from loans.regions.service import require_region
 RATIO_PLACES = Decimal("0.0001")
 LIVE_LOAN_STATUSES = ("active", "overdue")
 COMPENSATED_STATUSES = ("compensated", "recovered", "written_off")
+
+
+Commitments = Callable[[AsyncSession, Collection[UUID]], Awaitable[Mapping[UUID, int]]]
+"""What funds guarantee beside their loans, by fund: the amounts banks approved and have not yet disbursed.
+The applications area answers it (loans/applications/commitments.py) and the caller hands it in: applications
+depends on funds, not the other way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,24 +143,27 @@ class FundService:
         )
         return list(await self.session.scalars(query))
 
-    async def figures(self, fund: GuaranteeFund, today: date) -> FundFigures:
-        return (await self.figures_for([fund], today))[fund.id]
-
-    async def figures_for(self, funds: list[GuaranteeFund], today: date) -> dict[UUID, FundFigures]:
-        """The figures of several funds in three grouped queries, however many funds."""
-        ids = [fund.id for fund in funds]
+    async def balances(self, fund_ids: Collection[UUID]) -> dict[UUID, int]:
+        """Each fund's balance: deposits and recoveries in, compensations out (a fund without entries: none)."""
         signed = case(
             (FundEntry.kind.in_(("deposit", "recovery")), FundEntry.amount), else_=-FundEntry.amount
         )
-        balances = dict(
-            (
-                await self.session.execute(
-                    select(FundEntry.fund_id, func.sum(signed))
-                    .where(FundEntry.fund_id.in_(ids))
-                    .group_by(FundEntry.fund_id)
-                )
-            ).all()
+        query = (
+            select(FundEntry.fund_id, func.sum(signed))
+            .where(FundEntry.fund_id.in_(fund_ids))
+            .group_by(FundEntry.fund_id)
         )
+        return {fund_id: int(balance) for fund_id, balance in await self.session.execute(query)}
+
+    async def figures(self, fund: GuaranteeFund, today: date, commitments: Commitments) -> FundFigures:
+        return (await self.figures_for([fund], today, commitments))[fund.id]
+
+    async def figures_for(
+        self, funds: list[GuaranteeFund], today: date, commitments: Commitments
+    ) -> dict[UUID, FundFigures]:
+        """The figures of several funds in three grouped queries, however many funds."""
+        ids = [fund.id for fund in funds]
+        balances = await self.balances(ids)
         compensated = Loan.status.in_(COMPENSATED_STATUSES)
         loans = {
             fund_id: (int(outstanding), int(compensated_principal), int(matured_principal))
@@ -173,20 +182,12 @@ class FundService:
                 .group_by(Loan.guarantee_fund_id)
             )
         }
-        reserved = dict(
-            (
-                await self.session.execute(
-                    select(Application.guarantee_fund_id, func.sum(Application.approved_amount))
-                    .where(Application.guarantee_fund_id.in_(ids), Application.status == "bank_approved")
-                    .group_by(Application.guarantee_fund_id)
-                )
-            ).all()
-        )
+        reserved = await commitments(self.session, ids)
         figures = {}
         for fund in funds:
-            balance = int(balances.get(fund.id) or 0)
+            balance = balances.get(fund.id, 0)
             outstanding, compensated_principal, matured_principal = loans.get(fund.id, (0, 0, 0))
-            guaranteed = outstanding + int(reserved.get(fund.id) or 0)
+            guaranteed = outstanding + reserved.get(fund.id, 0)
             figures[fund.id] = FundFigures(
                 balance=balance,
                 guaranteed_outstanding=guaranteed,

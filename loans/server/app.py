@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 
 import loans.models  # noqa: F401 - every mapper registered before the first query
 from loans.applicants.controllers import ApplicantController
+from loans.applications.commitments import approved_not_disbursed
 from loans.applications.controllers import ApplicationController
 from loans.banks.controllers import BankController
 from loans.core.actor import Actor
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "actor": Provide(provide_actor, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+            "commitments": Provide(lambda: approved_not_disbursed, sync_to_thread=False, use_cache=True),
         },
         exception_handlers=exception_handlers,
         request_class=GuardedRequest,
