@@ -18,6 +18,7 @@ from benchmarks.environment import liaison
 from loans.applicants.national_id import with_check_char
 from loans.applicants.schemas import ApplicantCreate
 from loans.applicants.service import ApplicantService
+from loans.applications.liaison_scope import bank_applicant_ids
 from loans.applications.schemas import (
     ApplicationCreate,
     BankDecision,
@@ -199,7 +200,9 @@ async def baseline(
     for line in lines:
         applicant = await step(
             township,
-            lambda _, session, line=line: ApplicantService(session, township, settings).register(
+            lambda _, session, line=line: ApplicantService(
+                session, township, settings, bank_applicant_ids
+            ).register(
                 ApplicantCreate(
                     national_id=line["national_id"],
                     name=line["name"],

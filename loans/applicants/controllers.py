@@ -6,7 +6,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.applicants.disclosure import Disclosure
+from loans.applicants.disclosure import BankApplicants, Disclosure
 from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantCreate, ApplicantOut, TrainingCreate, TrainingOut
 from loans.applicants.service import ApplicantService
@@ -17,11 +17,16 @@ from loans.settings import Settings
 
 
 async def shown(
-    applicants: list[Applicant], request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
+    applicants: list[Applicant],
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    bank_applicants: BankApplicants,
 ) -> list[ApplicantOut]:
     """The applicants as the caller may see them; the full IDs shown are logged against this endpoint."""
     endpoint = f"{request.method} {request.scope['path_template']}"
-    full = await Disclosure(db_session, actor).full_ids_shown(applicants, endpoint)
+    full = await Disclosure(db_session, actor, bank_applicants).full_ids_shown(applicants, endpoint)
     day = today(settings)
     return [ApplicantOut.of(a, today=day, full_id=a.id in full) for a in applicants]
 
@@ -38,9 +43,12 @@ class ApplicantController(Controller):
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
+        bank_applicants: BankApplicants,
     ) -> ApplicantOut:
-        applicant = await ApplicantService(db_session, actor, settings).register(data, today(settings))
-        return (await shown([applicant], request, db_session, actor, settings))[0]
+        applicant = await ApplicantService(db_session, actor, settings, bank_applicants).register(
+            data, today(settings)
+        )
+        return (await shown([applicant], request, db_session, actor, settings, bank_applicants))[0]
 
     @get("/")
     async def list_applicants(
@@ -49,6 +57,7 @@ class ApplicantController(Controller):
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
+        bank_applicants: BankApplicants,
         q: str | None = Parameter(
             default=None,
             description="name prefix, full national ID, or the last 4-11 characters of an ID number or a phone",
@@ -58,18 +67,24 @@ class ApplicantController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: Offset = 0,
     ) -> Page[ApplicantOut]:
-        rows, total = await ApplicantService(db_session, actor, settings).search(
+        rows, total = await ApplicantService(db_session, actor, settings, bank_applicants).search(
             q=q, region_code=region_code, category=category, limit=limit, offset=offset
         )
-        items = await shown(rows, request, db_session, actor, settings)
+        items = await shown(rows, request, db_session, actor, settings, bank_applicants)
         return Page[ApplicantOut](items=items, total=total, limit=limit, offset=offset)
 
     @get("/{applicant_id:uuid}")
     async def get_applicant(
-        self, applicant_id: UUID, request: Request, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        applicant_id: UUID,
+        request: Request,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        bank_applicants: BankApplicants,
     ) -> ApplicantOut:
-        applicant = await ApplicantService(db_session, actor, settings).get(applicant_id)
-        return (await shown([applicant], request, db_session, actor, settings))[0]
+        applicant = await ApplicantService(db_session, actor, settings, bank_applicants).get(applicant_id)
+        return (await shown([applicant], request, db_session, actor, settings, bank_applicants))[0]
 
     @post("/{applicant_id:uuid}/trainings")
     async def add_training(
@@ -79,13 +94,23 @@ class ApplicantController(Controller):
         db_session: AsyncSession,
         actor: Actor,
         settings: Settings,
+        bank_applicants: BankApplicants,
     ) -> TrainingOut:
-        training = await ApplicantService(db_session, actor, settings).add_training(applicant_id, data)
+        training = await ApplicantService(db_session, actor, settings, bank_applicants).add_training(
+            applicant_id, data
+        )
         return TrainingOut.model_validate(training)
 
     @get("/{applicant_id:uuid}/trainings")
     async def list_trainings(
-        self, applicant_id: UUID, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        applicant_id: UUID,
+        db_session: AsyncSession,
+        actor: Actor,
+        settings: Settings,
+        bank_applicants: BankApplicants,
     ) -> list[TrainingOut]:
-        trainings = await ApplicantService(db_session, actor, settings).trainings(applicant_id)
+        trainings = await ApplicantService(db_session, actor, settings, bank_applicants).trainings(
+            applicant_id
+        )
         return [TrainingOut.model_validate(t) for t in trainings]

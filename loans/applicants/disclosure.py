@@ -8,21 +8,24 @@ The API and the web pages both ask `Disclosure`; nothing else decides.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from loans.applicants.models import Applicant, IdAccessLog
-from loans.applications.models import Application, ApplicationMember
-from loans.applications.workflow import Status
 from loans.core.actor import Actor
 from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.core.roles import Role
+
+BankApplicants = Callable[[Actor], Select[tuple[UUID]]]
+"""The applicants a liaison's bank has in hand (partners included): all a liaison sees of the applicants. The
+applications area answers it (loans/applications/liaison_scope.py) and the caller hands it in: applications
+depends on applicants, not the other way."""
 
 
 def sees_full_id(actor: Actor, *, township_code: str, at_her_bank: bool) -> bool:
@@ -38,27 +41,6 @@ def sees_full_id(actor: Actor, *, township_code: str, at_her_bank: bool) -> bool
             return at_her_bank
         case _:
             return False
-
-
-def in_her_banks_hands(actor: Actor) -> ColumnElement[bool]:
-    """Applications a liaison's bank has in hand: its own, and those of her region that name no bank yet and
-    wait for a bank's decision (a 免担保 loan goes to whichever partner bank decides)."""
-    awaiting_any_bank = and_(
-        Application.bank_code.is_(None),
-        Application.status == Status.COUNTY_RECOMMENDED,
-        actor.region_filter(Application),
-    )
-    return or_(Application.bank_code == actor.bank_code, awaiting_any_bank)
-
-
-def bank_applicant_ids(actor: Actor) -> Select[tuple[UUID]]:
-    """The applicants (partners included) of the applications in the liaison's bank's hands, and so of its
-    loans: all a liaison sees of the applicants."""
-    return (
-        select(ApplicationMember.applicant_id)
-        .join(Application, Application.id == ApplicationMember.application_id)
-        .where(in_her_banks_hands(actor))
-    )
 
 
 def mask_phone(phone: str) -> str:
@@ -84,6 +66,7 @@ _LOG_READS = insert(IdAccessLog.__table__).from_select(
 class Disclosure:
     session: AsyncSession
     actor: Actor
+    bank_applicants: BankApplicants
 
     async def full_ids_shown(self, applicants: Sequence[Applicant], endpoint: str) -> frozenset[UUID]:
         """The applicants among ``applicants`` whose full ID and phone the caller is shown, logged as read by
@@ -91,10 +74,9 @@ class Disclosure:
         at_her_bank: Collection[UUID] = ()
         if self.actor.role == Role.BANK_LIAISON and applicants:
             ids = [a.id for a in applicants]
+            at_hers = self.bank_applicants(self.actor)
             at_her_bank = set(
-                await self.session.scalars(
-                    bank_applicant_ids(self.actor).where(ApplicationMember.applicant_id.in_(ids)).distinct()
-                )
+                await self.session.scalars(at_hers.where(at_hers.selected_columns[0].in_(ids)).distinct())
             )
         shown = frozenset(
             a.id

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loans.applicants.disclosure import bank_applicant_ids
+from loans.applicants.disclosure import BankApplicants
 from loans.applicants.models import Applicant, Training
 from loans.applicants.national_id import InvalidNationalId, NationalId, validate_applicant_id
 from loans.applicants.schemas import ApplicantCreate, TrainingCreate
@@ -56,6 +56,7 @@ class ApplicantService:
     session: AsyncSession
     actor: Actor
     settings: Settings
+    bank_applicants: BankApplicants
 
     async def register(self, data: ApplicantCreate, today: date) -> Applicant:
         self.actor.require(*REGISTRARS)
@@ -108,7 +109,7 @@ class ApplicantService:
         """The caller's region; a bank liaison sees only the applicants of her bank's applications and loans."""
         conditions = [self.actor.region_filter(Applicant)]
         if self.actor.role == Role.BANK_LIAISON:
-            conditions.append(Applicant.id.in_(bank_applicant_ids(self.actor)))
+            conditions.append(Applicant.id.in_(self.bank_applicants(self.actor)))
         return conditions
 
     def _validated_id(self, raw: str, today: date) -> NationalId:

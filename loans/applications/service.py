@@ -20,6 +20,7 @@ from loans.applicants.models import Applicant, Training
 from loans.applicants.service import REGISTRARS, ApplicantService, applicant_matches
 from loans.applications.commitments import approved_not_disbursed
 from loans.applications.credit_code import InvalidCreditCode, validate_credit_code
+from loans.applications.liaison_scope import bank_applicant_ids
 from loans.applications.models import Application, ApplicationMember
 from loans.applications.schemas import (
     ApplicationCreate,
@@ -187,7 +188,7 @@ class ApplicationService:
 
     async def create(self, data: ApplicationCreate, today: date) -> Application:
         self.actor.require(*REGISTRARS)
-        applicants = ApplicantService(self.session, self.actor, self.settings)
+        applicants = ApplicantService(self.session, self.actor, self.settings, bank_applicant_ids)
         applicant = await applicants.get(data.applicant_id)
         product = await self._product_for(data.product_code, applicant.county_code, today)
         members = await self._members(data, applicant)
@@ -273,7 +274,7 @@ class ApplicationService:
             raise InvalidInput(
                 "member_applicant_ids", "only a partnership has members", "仅合伙经营可填写成员"
             )
-        applicants = ApplicantService(self.session, self.actor, self.settings)
+        applicants = ApplicantService(self.session, self.actor, self.settings, bank_applicant_ids)
         return [applicant, *[await applicants.get(pid) for pid in partners]]
 
     @staticmethod

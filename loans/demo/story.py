@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantCreate, TrainingCreate
 from loans.applicants.service import ApplicantService
+from loans.applications.liaison_scope import bank_applicant_ids
 from loans.applications.schemas import (
     ApplicationCreate,
     BankDecision,
@@ -168,7 +169,7 @@ class _DemoLoader(CountySetup):
         name, _age, categories = PEOPLE[person]
         township, village = self._village_of(person)
         staff = self.actors[township.staff]
-        applicants = ApplicantService(self.session, staff, self.settings)
+        applicants = ApplicantService(self.session, staff, self.settings, bank_applicant_ids)
         national_id, phone = identity
         applicant = await applicants.register(
             ApplicantCreate(

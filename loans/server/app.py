@@ -19,6 +19,7 @@ import loans.models  # noqa: F401 - every mapper registered before the first que
 from loans.applicants.controllers import ApplicantController
 from loans.applications.commitments import approved_not_disbursed
 from loans.applications.controllers import ApplicationController
+from loans.applications.liaison_scope import bank_applicant_ids
 from loans.banks.controllers import BankController
 from loans.core.actor import Actor
 from loans.core.db import sqlalchemy_config
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "actor": Provide(provide_actor, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "commitments": Provide(lambda: approved_not_disbursed, sync_to_thread=False, use_cache=True),
+            "bank_applicants": Provide(lambda: bank_applicant_ids, sync_to_thread=False, use_cache=True),
         },
         exception_handlers=exception_handlers,
         request_class=GuardedRequest,

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from loans.applicants.schemas import ApplicantCreate, Category, Course, TrainingCreate
-from loans.applicants.service import REGISTRARS, ApplicantService
+from loans.applicants.service import REGISTRARS
 from loans.applications.service import ApplicationService
 from loans.core.errors import Conflict, InvalidInput
 from loans.core.region_codes import RegionLevel
@@ -24,7 +24,7 @@ from loans.visits.service import VISITORS, VisitService
 from loans.web.export import xlsx_response
 from loans.web.forms import BLANK, Form, form_step, form_values, parse
 from loans.web.labels import label
-from loans.web.listing import application_rows, local_regions, region_names, shown_to
+from loans.web.listing import applicant_service, application_rows, local_regions, region_names, shown_to
 from loans.web.pages import PageContext, page
 from loans.web.paging import EXPORT_LIMIT, PageNo, one_page
 
@@ -50,7 +50,7 @@ class ApplicantPages(Controller):
         filters: dict[str, str | None],
         page_no: PageNo = 1,
     ) -> Template:
-        rows, pager = await one_page(partial(_service(ctx).search, **filters), page_no, filters)
+        rows, pager = await one_page(partial(applicant_service(ctx).search, **filters), page_no, filters)
         return page(
             "applicants/list.html",
             applicants=await shown_to(ctx, rows),
@@ -63,7 +63,7 @@ class ApplicantPages(Controller):
 
     @get("/export")
     async def export_applicants(self, ctx: PageContext, filters: dict[str, str | None]) -> Response:
-        rows, _ = await _service(ctx).search(**filters, limit=EXPORT_LIMIT, offset=0)
+        rows, _ = await applicant_service(ctx).search(**filters, limit=EXPORT_LIMIT, offset=0)
         names = await region_names(ctx)
         people = await shown_to(ctx, rows)
         return xlsx_response(
@@ -93,7 +93,7 @@ class ApplicantPages(Controller):
     @post("/new")
     async def register(self, ctx: PageContext) -> Template | Redirect:
         async def step(values: dict[str, Any]) -> str:
-            applicant = await _service(ctx).register(parse(ApplicantCreate, values), ctx.today)
+            applicant = await applicant_service(ctx).register(parse(ApplicantCreate, values), ctx.today)
             return f"/applicants/{applicant.id}"
 
         return await form_step(
@@ -110,7 +110,7 @@ class ApplicantPages(Controller):
         if len(typed) < 18:
             return page("applicants/_id_check.html", typed=len(typed), check=None, error=None)
         try:
-            check = await _service(ctx).check_national_id(typed, ctx.today)
+            check = await applicant_service(ctx).check_national_id(typed, ctx.today)
         except InvalidInput as exc:
             return page("applicants/_id_check.html", typed=len(typed), check=None, error=exc.message_zh)
         return page("applicants/_id_check.html", typed=len(typed), check=check, error=None)
@@ -122,16 +122,12 @@ class ApplicantPages(Controller):
     @post("/{applicant_id:uuid}/trainings")
     async def add_training(self, applicant_id: UUID, ctx: PageContext) -> Template | Redirect:
         async def step(values: dict[str, Any]) -> str:
-            await _service(ctx).add_training(applicant_id, parse(TrainingCreate, values))
+            await applicant_service(ctx).add_training(applicant_id, parse(TrainingCreate, values))
             return f"/applicants/{applicant_id}#trainings"
 
         return await form_step(
             ctx, step, lambda form: _file_page(ctx, applicant_id, form), refused_status=422
         )
-
-
-def _service(ctx: PageContext) -> ApplicantService:
-    return ApplicantService(ctx.session, ctx.actor, ctx.settings)
 
 
 async def _registration_page(ctx: PageContext, form: Form = BLANK) -> Template:
@@ -151,7 +147,7 @@ async def _registration_page(ctx: PageContext, form: Form = BLANK) -> Template:
 async def _file_page(ctx: PageContext, applicant_id: UUID, form: Form = BLANK) -> Template:
     """一户一档: details, trainings, applications and their state, loans with their balances and repayments, post-loan
     visits."""
-    applicants = _service(ctx)
+    applicants = applicant_service(ctx)
     applicant = await applicants.get(applicant_id)
     views, _ = await ApplicationService(ctx.session, ctx.actor, ctx.settings).search(
         status=None, region_code=None, applicant_id=applicant_id, limit=100, offset=0

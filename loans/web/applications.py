@@ -15,7 +15,6 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from pydantic import BaseModel
 
-from loans.applicants.service import ApplicantService
 from loans.applications.controllers import history_entry
 from loans.applications.schemas import (
     ApplicationCreate,
@@ -37,7 +36,7 @@ from loans.products.terms import RepaymentMethod
 from loans.web.export import xlsx_response
 from loans.web.forms import BLANK, Form, form_step, parse
 from loans.web.labels import label
-from loans.web.listing import application_rows, local_regions
+from loans.web.listing import applicant_service, application_rows, local_regions
 from loans.web.pages import PageContext, page
 from loans.web.paging import EXPORT_LIMIT, PageNo, one_page
 
@@ -183,7 +182,7 @@ async def _detail_page(ctx: PageContext, application_id: UUID, form: Form = BLAN
     service = _service(ctx)
     view = await service.view(application_id)
     (row,) = await application_rows(ctx, [view])
-    members = await ApplicantService(ctx.session, ctx.actor, ctx.settings).by_ids(view.member_ids)
+    members = await applicant_service(ctx).by_ids(view.member_ids)
     return page(
         "applications/detail.html",
         status_code=form.status_code,
@@ -218,7 +217,7 @@ async def _certificate_page(ctx: PageContext, application_id: UUID, form: Form =
 
 
 async def _new_page(ctx: PageContext, form: Form = BLANK) -> Template:
-    applicants, _ = await ApplicantService(ctx.session, ctx.actor, ctx.settings).search(
+    applicants, _ = await applicant_service(ctx).search(
         q=None, region_code=None, category=None, limit=500, offset=0
     )
     return page(

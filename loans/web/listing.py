@@ -11,6 +11,7 @@ from loans.applicants.controllers import shown
 from loans.applicants.models import Applicant
 from loans.applicants.schemas import ApplicantOut
 from loans.applicants.service import ApplicantService
+from loans.applications.liaison_scope import bank_applicant_ids
 from loans.applications.service import ApplicationView
 from loans.core.region_codes import RegionLevel
 from loans.lending.controllers import loan_out
@@ -25,14 +26,18 @@ async def region_names(ctx: PageContext) -> dict[str, str]:
     return {r.code: r.name for r in await ctx.regions()}
 
 
+def applicant_service(ctx: PageContext) -> ApplicantService:
+    return ApplicantService(ctx.session, ctx.actor, ctx.settings, bank_applicant_ids)
+
+
 async def applicants_shown(ctx: PageContext, applicant_ids: Iterable[UUID]) -> dict[UUID, ApplicantOut]:
     """The applicants as the caller may see them (Disclosure decides and logs the full IDs shown)."""
-    found = await ApplicantService(ctx.session, ctx.actor, ctx.settings).by_ids(applicant_ids)
+    found = await applicant_service(ctx).by_ids(applicant_ids)
     return {a.id: a for a in await shown_to(ctx, list(found.values()))}
 
 
 async def shown_to(ctx: PageContext, applicants: list[Applicant]) -> list[ApplicantOut]:
-    return await shown(applicants, ctx.request, ctx.session, ctx.actor, ctx.settings)
+    return await shown(applicants, ctx.request, ctx.session, ctx.actor, ctx.settings, bank_applicant_ids)
 
 
 async def local_regions(ctx: PageContext) -> list[Region]:
