@@ -3,6 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,48 +17,40 @@ from loans.core.schemas import Offset, Page
 from loans.settings import Settings
 
 
+def provide_applicants(
+    db_session: AsyncSession, actor: Actor, settings: Settings, bank_applicants: BankApplicants
+) -> ApplicantService:
+    return ApplicantService(db_session, actor, settings, bank_applicants)
+
+
 async def shown(
-    applicants: list[Applicant],
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    settings: Settings,
-    bank_applicants: BankApplicants,
+    applicants: list[Applicant], request: Request, service: ApplicantService
 ) -> list[ApplicantOut]:
     """The applicants as the caller may see them; the full IDs shown are logged against this endpoint."""
     endpoint = f"{request.method} {request.scope['path_template']}"
-    full = await Disclosure(db_session, actor, bank_applicants).full_ids_shown(applicants, endpoint)
-    day = today(settings)
+    disclosure = Disclosure(service.session, service.actor, service.bank_applicants)
+    full = await disclosure.full_ids_shown(applicants, endpoint)
+    day = today(service.settings)
     return [ApplicantOut.of(a, today=day, full_id=a.id in full) for a in applicants]
 
 
 class ApplicantController(Controller):
     path = "/api/v1/applicants"
     tags = ["applicants"]
+    dependencies = {"applicants": Provide(provide_applicants, sync_to_thread=False)}
 
     @post("/")
     async def register_applicant(
-        self,
-        data: ApplicantCreate,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        bank_applicants: BankApplicants,
+        self, data: ApplicantCreate, request: Request, applicants: ApplicantService
     ) -> ApplicantOut:
-        applicant = await ApplicantService(db_session, actor, settings, bank_applicants).register(
-            data, today(settings)
-        )
-        return (await shown([applicant], request, db_session, actor, settings, bank_applicants))[0]
+        applicant = await applicants.register(data, today(applicants.settings))
+        return (await shown([applicant], request, applicants))[0]
 
     @get("/")
     async def list_applicants(
         self,
         request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        bank_applicants: BankApplicants,
+        applicants: ApplicantService,
         q: str | None = Parameter(
             default=None,
             description="name prefix, full national ID, or the last 4-11 characters of an ID number or a phone",
@@ -67,50 +60,24 @@ class ApplicantController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: Offset = 0,
     ) -> Page[ApplicantOut]:
-        rows, total = await ApplicantService(db_session, actor, settings, bank_applicants).search(
+        rows, total = await applicants.search(
             q=q, region_code=region_code, category=category, limit=limit, offset=offset
         )
-        items = await shown(rows, request, db_session, actor, settings, bank_applicants)
+        items = await shown(rows, request, applicants)
         return Page[ApplicantOut](items=items, total=total, limit=limit, offset=offset)
 
     @get("/{applicant_id:uuid}")
     async def get_applicant(
-        self,
-        applicant_id: UUID,
-        request: Request,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        bank_applicants: BankApplicants,
+        self, applicant_id: UUID, request: Request, applicants: ApplicantService
     ) -> ApplicantOut:
-        applicant = await ApplicantService(db_session, actor, settings, bank_applicants).get(applicant_id)
-        return (await shown([applicant], request, db_session, actor, settings, bank_applicants))[0]
+        return (await shown([await applicants.get(applicant_id)], request, applicants))[0]
 
     @post("/{applicant_id:uuid}/trainings")
     async def add_training(
-        self,
-        applicant_id: UUID,
-        data: TrainingCreate,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        bank_applicants: BankApplicants,
+        self, applicant_id: UUID, data: TrainingCreate, applicants: ApplicantService
     ) -> TrainingOut:
-        training = await ApplicantService(db_session, actor, settings, bank_applicants).add_training(
-            applicant_id, data
-        )
-        return TrainingOut.model_validate(training)
+        return TrainingOut.model_validate(await applicants.add_training(applicant_id, data))
 
     @get("/{applicant_id:uuid}/trainings")
-    async def list_trainings(
-        self,
-        applicant_id: UUID,
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
-        bank_applicants: BankApplicants,
-    ) -> list[TrainingOut]:
-        trainings = await ApplicantService(db_session, actor, settings, bank_applicants).trainings(
-            applicant_id
-        )
-        return [TrainingOut.model_validate(t) for t in trainings]
+    async def list_trainings(self, applicant_id: UUID, applicants: ApplicantService) -> list[TrainingOut]:
+        return [TrainingOut.model_validate(t) for t in await applicants.trainings(applicant_id)]

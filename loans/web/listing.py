@@ -37,7 +37,7 @@ async def applicants_shown(ctx: PageContext, applicant_ids: Iterable[UUID]) -> d
 
 
 async def shown_to(ctx: PageContext, applicants: list[Applicant]) -> list[ApplicantOut]:
-    return await shown(applicants, ctx.request, ctx.session, ctx.actor, ctx.settings, bank_applicant_ids)
+    return await shown(applicants, ctx.request, applicant_service(ctx))
 
 
 async def local_regions(ctx: PageContext) -> list[Region]:
