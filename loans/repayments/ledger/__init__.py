@@ -5,9 +5,10 @@ Every money movement is a `Batch` written by one statement (`write`, write.py): 
 one, a reversal a batch of one reversal, a bank file's part a batch of thousands, all in the same shape — the
 repayment, reversal and allocation inserts, the installments' and loans' changes as deltas, and the audit events,
 their rows unnested from arrays (a small batch) or COPYed into temporary tables first (a large one) — and every
-one is read back as `RepaymentEntry` (entries.py). The statement writes all of a batch or none of it: it is
-conditional on its inserts (a bank reference already posted, or a repayment already reversed, writes nothing),
-and `write` refuses a batch it could write only in part.
+one is read back as `RepaymentEntry` (entries.py). The statement writes all of a batch or none of it: a batch of
+one whose bank reference is already posted, or whose repayment is already reversed, writes nothing (its insert
+skips the row, and every write is conditional on the inserts); in a batch of several such an entry fails the
+statement, and `write` refuses the batch (`PartlyWritten`).
 
 What a value-dated replay changes beyond the new repayments (standing repayments allocated again, the penalty
 ledger, the installments' and loans' sums set anew) is written here too (`write_replays`, replays.py), as the
