@@ -14,6 +14,7 @@ from loans.cob.models import PenaltyAccrual
 from loans.cob.service import close_of_business
 from loans.lending.models import Loan, LoanInstallment
 from loans.money import round_fen
+from loans.settings import get_settings
 
 LIVE = ("active", "overdue")
 
@@ -26,7 +27,9 @@ async def run(engine: AsyncEngine, today: date, baseline_cap: int) -> dict[str, 
         batches.append(time.perf_counter() - started)
 
     # the generated day is closed as the nightly job would close it, just after midnight
-    days = await close_of_business(engine, today, today + timedelta(days=1), after_batch=lap)
+    days = await close_of_business(
+        engine, today, today + timedelta(days=1), lanes=get_settings().lanes, after_batch=lap
+    )
     seconds = time.perf_counter() - started
     assert [d.business_date for d in days] == [today], days
     live = days[0].loans

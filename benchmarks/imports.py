@@ -18,6 +18,7 @@ from loans.imports.service import ImportService, process_import
 from loans.lending.models import Loan
 from loans.repayments.schemas import RepaymentCreate
 from loans.repayments.service import RepaymentService
+from loans.settings import get_settings
 
 
 async def bank_file(
@@ -70,7 +71,7 @@ async def run(engine: AsyncEngine, today: date, rows: int, baseline_cap: int) ->
         batch = await ImportService(session, actor).upload(f"{bank}-{today:%Y%m%d}.csv", content, today)
         await session.commit()
         uploaded = time.perf_counter() - started
-        batch = await process_import(session, batch.id, today)
+        batch = await process_import(session, batch.id, today, get_settings())
         seconds = time.perf_counter() - started
         outcome = {
             "posted": batch.posted,

@@ -28,6 +28,7 @@ from loans.lending.service import loan_matches
 from loans.repayments.ledger import INSTALLMENT_STATES
 from loans.repayments.models import Repayment
 from loans.repayments.service import lock_query
+from loans.settings import get_settings
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.loader import STANDS_CHECK
 from reports.plan import loan_reads
@@ -66,7 +67,11 @@ def _county_read(name: str) -> Callable[[Sample], tuple[str, list[Any]]]:
         _, loan_read, _ = loan_reads(frozenset(COUNTY_RISK_LOAN_COLUMNS))
         riders = [*KEPT_SELECT, *KEPT_DUE_SELECT, *KEPT_VISIT_SELECT]
         queries = FrameQueries(
-            ReportScope(county_code=sample.largest_county), sample.today, sample.closed, (*loan_read, *riders)
+            ReportScope(county_code=sample.largest_county),
+            sample.today,
+            get_settings().timezone,
+            sample.closed,
+            (*loan_read, *riders),
         )
         return queries.query(name)
 

@@ -22,6 +22,7 @@ from loans.lending.models import Loan, LoanInstallment
 from loans.repayments.models import Repayment, RepaymentAllocation, RepaymentReversal
 from loans.reporting.locality import cluster_by_county
 from loans.reporting.service import ReportRequest, ReportService
+from loans.settings import get_settings
 
 SYSTEM = Actor(UUID(int=0), "benchmark", Role.ADMIN, None)
 
@@ -29,7 +30,7 @@ SYSTEM = Actor(UUID(int=0), "benchmark", Role.ADMIN, None)
 async def _build(engine: AsyncEngine, request: ReportRequest) -> tuple[float, int]:
     async with AsyncSession(engine) as session:
         started = time.perf_counter()
-        rendered = await ReportService(session, SYSTEM).build(request)
+        rendered = await ReportService(session, SYSTEM, get_settings()).build(request)
         return time.perf_counter() - started, len(rendered.content)
 
 

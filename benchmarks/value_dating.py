@@ -19,6 +19,7 @@ from benchmarks.environment import liaison
 from benchmarks.imports import bank_file
 from loans.cob.service import close_of_business
 from loans.imports.service import ImportService, process_import
+from loans.settings import get_settings
 
 DAYS_BACK = 30
 
@@ -28,7 +29,7 @@ async def run(engine: AsyncEngine, today: date, rows: int) -> dict[str, Any]:
     # the loaded portfolio has yesterday closed: close the next DAYS_BACK + 1 dates, and post the day after
     first_closed, last_closed = today, today + timedelta(days=DAYS_BACK)
     posting_day = last_closed + timedelta(days=1)
-    await close_of_business(engine, last_closed, posting_day)
+    await close_of_business(engine, last_closed, posting_day, lanes=get_settings().lanes)
     cob_seconds = time.perf_counter() - started
     bank, county, _content, lines = await bank_file(engine, rows, first_closed)
     actor = await liaison(engine, bank, county)
@@ -74,7 +75,7 @@ async def _post(
         started = time.perf_counter()
         batch = await ImportService(session, actor).upload(f"{bank}-{tag}.csv", content.encode(), today)
         await session.commit()
-        batch = await process_import(session, batch.id, today)
+        batch = await process_import(session, batch.id, today, get_settings())
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

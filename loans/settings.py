@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,12 @@ from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from loans.core.clock import Clock, SystemClock
+
+
+def cores() -> int:
+    """This machine's CPU count (at least 1): the lanes' and the report readers' default, for a database on the
+    same machine."""
+    return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -33,6 +40,16 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=10, validation_alias="LOANS_WORKER_HEARTBEAT_SECONDS")
     worker_dead_after_seconds: float = Field(default=60, validation_alias="LOANS_WORKER_DEAD_AFTER_SECONDS")
     dispatch_seconds: float = Field(default=5, validation_alias="LOANS_DISPATCH_SECONDS")
+    # Set-wise work (close of business's id ranges, a bank file's batches) goes this many parts at a time, each on
+    # a session of its own: PostgreSQL runs a statement on one core, so lanes beyond its cores only queue.
+    lanes: int = Field(default_factory=cores, ge=1, validation_alias="LOANS_LANES")
+    # A report's tables are copied out over this many connections at once (PostgreSQL formats each COPY on one
+    # core), each with this work_mem: 256MB keeps a province's per-loan sums (~1M groups) in one in-memory hash
+    # table instead of spilling to disk (the server's default is 4MB).
+    report_readers: int = Field(default_factory=cores, ge=1, validation_alias="LOANS_REPORT_READERS")
+    report_work_mem: str = Field(
+        default="256MB", pattern=r"^[1-9][0-9]*(kB|MB|GB)$", validation_alias="LOANS_REPORT_WORK_MEM"
+    )
 
     # Not from the environment: a deployment runs on the system clock; tests and rehearsals pass their own.
     _clock: Clock = PrivateAttr(default_factory=SystemClock)

@@ -10,10 +10,13 @@ import asyncio
 import io
 import re
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reports import frames as f
@@ -89,10 +92,15 @@ def _parse(schema: pl.Schema, content: bytes) -> pl.DataFrame:
     return frame.with_columns(conversions) if conversions else frame
 
 
-READERS = 2  # concurrent COPY streams: PostgreSQL formats each on its own core
-# Enough for the per-loan sums of a province (~1M groups) to stay in one in-memory hash table instead of
-# spilling to disk in batches (the server default is 4 MB).
-WORK_MEM = "256MB"
+@dataclass(frozen=True)
+class Reading:
+    """How a load reads, as the deployment is set up: ``readers`` COPY streams at once (PostgreSQL formats each on
+    its own core), each transaction with ``work_mem`` for its sums (a PostgreSQL size, e.g. ``256MB``), and the
+    dates of timestamps taken in ``timezone``."""
+
+    readers: int
+    work_mem: str
+    timezone: str
 
 
 # The running sums kept on the installments stand for a date when nothing was paid or reversed (allocation lines)
@@ -107,27 +115,37 @@ SELECT COALESCE((SELECT max(paid_on) FROM repayment), '-infinity') <= $1
 
 
 async def load_frames(
-    session: AsyncSession, scope: ReportScope, until: date, wants: FrameWants = FrameWants()
+    session: AsyncSession,
+    scope: ReportScope,
+    until: date,
+    wants: FrameWants = FrameWants(),
+    *,
+    reading: Reading,
 ) -> f.PortfolioFrames:
     """The input frames ``wants`` names for ``scope``, loans disbursed up to ``until`` (the latest date a report
     looks at), read as `reports.plan.plan_reads` plans; the frames not read stay empty (with their schemas).
 
-    The tables are read over ``READERS`` connections of the session's engine in one shared snapshot, so the
-    frames agree with each other even while repayments are being posted."""
+    The tables are read over ``reading.readers`` connections of the session's engine in one shared snapshot, so
+    the frames agree with each other even while repayments are being posted."""
     whole_portfolio = scope == ReportScope()
     async with AsyncExitStack() as stack:
-        connections = await _readers(stack, session.bind, parallel=whole_portfolio)
+        connections = await _readers(stack, session.bind, reading, parallel=whole_portfolio)
         stands = Stands()
         if wants.asks_what_stands:
             raw = (await connections[0].get_raw_connection()).driver_connection
             stands = Stands(**await raw.fetchrow(STANDS_CHECK, until))
         plan = plan_reads(wants, stands, until, whole_portfolio)
         queries = FrameQueries(
-            scope, until, plan.due_through, plan.loan_read + plan.rider_columns, plan.by_month
+            scope,
+            until,
+            reading.timezone,
+            plan.due_through,
+            plan.loan_read + plan.rider_columns,
+            plan.by_month,
         )
         reads = [(frame, *queries.query(query), _schema(plan, frame)) for frame, query in plan.reads]
-        if plan.halves:
-            reads = await _loans_in_halves(connections[0], reads)
+        if plan.split_loans and len(connections) > 1:
+            reads = await _loans_in_parts(connections[0], reads, len(connections))
         read = await _read_all(connections, reads)
     return await asyncio.to_thread(_frames, plan, until, read)
 
@@ -164,46 +182,49 @@ async def load_identity(session: AsyncSession, loan_ids: pl.Series) -> pl.DataFr
     return await asyncio.to_thread(_parse, f.IDENTITY, buffer.getvalue())
 
 
-async def _loans_in_halves(
-    connection: AsyncConnection, reads: list[tuple[str, str, list, pl.Schema]]
+async def _loans_in_parts(
+    connection: AsyncConnection, reads: list[tuple[str, str, list, pl.Schema]], parts: int
 ) -> list[tuple[str, str, list, pl.Schema]]:
-    """The whole portfolio's loans read as two halves of the table's pages (a TID range scan each), one for each
-    reader: the longest read by far, formatted by one server process, left the other reader idle most of the time.
-    In one snapshot every row version lies in exactly one half."""
+    """The whole portfolio's loans read as ``parts`` equal ranges of the table's pages (a TID range scan each), one
+    for each reader: the longest read by far, formatted by one server process, left the other readers idle most
+    of the time. In one snapshot every row version lies in exactly one range."""
     raw = (await connection.get_raw_connection()).driver_connection
-    middle = await raw.fetchval("SELECT pg_relation_size('loan') / current_setting('block_size')::int / 2")
-    halves = []
+    pages = await raw.fetchval("SELECT pg_relation_size('loan') / current_setting('block_size')::int")
+    bounds = [f"'({pages * n // parts},0)'::tid" for n in range(1, parts)]
+    ranges = [f" AND l.ctid < {bounds[0]}"]
+    ranges += [f" AND l.ctid >= {low} AND l.ctid < {high}" for low, high in pairwise(bounds)]
+    ranges.append(f" AND l.ctid >= {bounds[-1]}")
+    split = []
     for name, query, args, schema in reads:
         if name == "loans":
-            halves += [
-                (name, f"{query} AND l.ctid < '({middle},0)'::tid", args, schema),
-                (name, f"{query} AND l.ctid >= '({middle},0)'::tid", args, schema),
-            ]
+            split += [(name, query + part, args, schema) for part in ranges]
         else:
-            halves.append((name, query, args, schema))
-    return halves
+            split.append((name, query, args, schema))
+    return split
 
 
-async def _readers(stack: AsyncExitStack, engine: Any, parallel: bool) -> list[AsyncConnection]:
-    """``READERS`` connections in one snapshot: the first REPEATABLE READ transaction exports it, the others
+async def _readers(
+    stack: AsyncExitStack, engine: Any, reading: Reading, parallel: bool
+) -> list[AsyncConnection]:
+    """``reading.readers`` connections in one snapshot: the first REPEATABLE READ transaction exports it, the others
     adopt it. Without ``parallel``, their queries run no parallel workers: a scope's reads are index lookups
     that workers split without finishing sooner, while their processes take the cores the other reader and the
     parsing need."""
     connections: list[AsyncConnection] = []
     snapshot = ""
-    for _ in range(READERS):
+    for _ in range(reading.readers):
         connection = await stack.enter_async_context(engine.connect())
         await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         await stack.enter_async_context(connection.begin())
-        await connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        if not parallel:
-            await connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         if not snapshot:
             snapshot = (await connection.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
             if not _SNAPSHOT_ID.fullmatch(snapshot):
                 raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
-        else:
+        else:  # before any query of the transaction
             await connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        await connection.execute(select(func.set_config("work_mem", reading.work_mem, True)))
+        if not parallel:
+            await connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         connections.append(connection)
     return connections
 

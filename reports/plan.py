@@ -2,7 +2,7 @@
 
 What a report asks for (`FrameWants`) and what stands on its date (`Stands`: nothing paid, reversed, accrued or
 visited later; the last closed business date) decide whether the repayment history is read whole or through the
-running sums each installment and loan keeps, and whether the whole portfolio's loans are read in two halves.
+running sums each installment and loan keeps, and whether the whole portfolio's loans are read in parts.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class ReadPlan:
     """``reads``: (frame, query) pairs, longest first. ``loan_read``: the loans query's own columns, then
     ``rider_columns``, those of the frames in ``riders`` that ride along with it. ``columns``/``parts``: the loans
     frame's columns and the frames joined into it. ``kept_through``: the last closed date when the positions come
-    from what the loans keep of earlier installments. ``halves``: the loans are read as two halves of the table."""
+    from what the loans keep of earlier installments. ``split_loans``: the loans are read as ranges of the table,
+    one for each reader."""
 
     reads: tuple[tuple[str, str], ...]
     columns: tuple[str, ...]
@@ -103,7 +104,7 @@ class ReadPlan:
     due_through: date | None = None
     standing: bool = False
     kept_through: date | None = None
-    halves: bool = False
+    split_loans: bool = False
 
 
 def loan_reads(loan_columns: frozenset[str] | None) -> tuple[list[str], list[str], list[str]]:
@@ -159,5 +160,5 @@ def plan_reads(wants: FrameWants, stands: Stands, until: date, whole_portfolio: 
         due_through=closed,
         standing=positions_stand,
         kept_through=closed if kept_positions else None,
-        halves=whole_portfolio and "loans" in wanted,
+        split_loans=whole_portfolio and "loans" in wanted,
     )

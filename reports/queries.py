@@ -90,11 +90,13 @@ KEPT_VISIT_SELECT = {"last_visit_on": "l.last_visit_on", "jobs_now": "l.last_vis
 @dataclass(frozen=True)
 class FrameQueries:
     """The SQL of each frame (a method named after it) for rows of ``scope`` as of ``until``: text with $n
-    placeholders, the values appended to the list given. ``due_through``, the last closed business date, bounds what
+    placeholders, the values appended to the list given. ``timezone``: the deployment's, whose dates the timestamps
+    fall on (an application's created_at). ``due_through``, the last closed business date, bounds what
     the loans keep; ``loan_columns``, the loans frame's columns read; ``by_month``, the due totals per due month."""
 
     scope: ReportScope
     until: date
+    timezone: str
     due_through: date | None = None
     loan_columns: tuple[str, ...] = ()
     by_month: bool = False
@@ -110,6 +112,10 @@ class FrameQueries:
         if self.until not in args:
             args.append(self.until)
         return f"${args.index(self.until) + 1}"
+
+    def _timezone(self, args: list) -> str:
+        args.append(self.timezone)
+        return f"${len(args)}::text"
 
     def _since_closed(self, args: list) -> str:
         args.append(self.due_through)
@@ -215,8 +221,8 @@ class FrameQueries:
     def applications(self, args: list) -> str:
         return f"""
         SELECT id::text AS application_id, applicant_id::text, status,
-               LEAST((created_at AT TIME ZONE 'Asia/Shanghai')::date, village_certified_on, submitted_on, reviewed_on,
-                     decided_on, withdrawn_on) AS applied_on,
+               LEAST((created_at AT TIME ZONE {self._timezone(args)})::date, village_certified_on, submitted_on,
+                     reviewed_on, decided_on, withdrawn_on) AS applied_on,
                county_code, township_code, village_code
         FROM application x WHERE {self.scope.where("x", ALL, args)}"""
 

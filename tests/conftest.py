@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from loans.embedded import EmbeddedPostgres, EmbeddedValkey
 from loans.migrate import upgrade_head
+from loans.reporting.service import report_reading
 from loans.server.app import create_app
 from loans.settings import Settings
-from tests.support.world import World, build_world
+from reports.loader import Reading
+from tests.support.world import LANES, World, build_world
 from workers.settings import WorkerSettings, shutdown, startup
 
 # Browser, fault-injection, fuzzing and whole-process tests: minutes, not seconds (`pytest -m "not slow"` skips them).
@@ -77,7 +79,15 @@ def settings(servers: Servers) -> Settings:
         LOANS_SECRET_KEY="test-secret-key-that-is-long-enough-for-hs256",
         LOANS_DB_POOL_SIZE=10,
         LOANS_DB_MAX_OVERFLOW=30,
+        LOANS_LANES=LANES,
+        LOANS_REPORT_READERS=LANES,
     )
+
+
+@pytest.fixture(scope="session")
+def reading(settings: Settings) -> Reading:
+    """How the tests' reports read their tables: the test settings' readers, work_mem and timezone."""
+    return report_reading(settings)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from loans.cob.service import close_of_business
 from loans.settings import get_settings
 from tests.support.http import expect
 from tests.support.journeys import disbursed_loan
+from tests.support.world import LANES
 
 LOAN = {"amount": "12000.00", "rate": "0.06", "term_months": 12, "method": "equal_principal"}
 
@@ -56,7 +57,9 @@ async def test_a_backup_restored_into_an_empty_data_dir_gives_the_same_check_sum
         ),
         201,
     )
-    await close_of_business(engine, date(2026, 4, 20), date.today())  # March and April owed: penalty accrues
+    await close_of_business(
+        engine, date(2026, 4, 20), date.today(), lanes=LANES
+    )  # March and April owed: penalty accrues
     monkeypatch.setenv("DATABASE_URL", servers.database_url)
     monkeypatch.setenv("REDIS_URL", servers.redis_url)
     code, original = await loans_cli("check")

@@ -184,7 +184,7 @@ async def _scalar(session: AsyncSession, sql: str) -> int:
     return int((await session.execute(text(sql))).scalar_one())
 
 
-async def test_bulk_load_is_consistent(engine: AsyncEngine, client, world) -> None:
+async def test_bulk_load_is_consistent(engine: AsyncEngine, client, world, reading) -> None:
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     summary = await load(engine, 300, counties=2, seed=5, today=today)
     assert summary.loans == 300 and set(summary.behaviours) == set(BEHAVIOURS)
@@ -278,22 +278,32 @@ async def test_bulk_load_is_consistent(engine: AsyncEngine, client, world) -> No
     assert response.json()["total"] == in_county
     assert {loan["status"] for loan in response.json()["items"]} <= {"active", "overdue", "settled"}
 
-    # The whole portfolio's loans are read as two halves of the table's pages: together, every loan once, with
-    # the sums it keeps riding along.
+    # The whole portfolio's loans are read in as many ranges of the table's pages as there are readers: together,
+    # every loan once, with the sums it keeps riding along.
     async with AsyncSession(engine) as session:
         pages = await _scalar(session, "SELECT pg_relation_size('loan') / current_setting('block_size')::int")
-        frames = await load_frames(
-            session, ReportScope(), today, FrameWants(frozenset({"loans"}), due_totals="loan")
-        )
-        ids = (
-            await session.execute(
-                text("SELECT id::text FROM loan WHERE disbursed_on <= :day"), {"day": today}
+        by_readers = {
+            readers: await load_frames(
+                session,
+                ReportScope(),
+                today,
+                FrameWants(frozenset({"loans"}), due_totals="loan"),
+                reading=replace(reading, readers=readers),
             )
-        ).scalars()
+            for readers in (1, 2, 3)
+        }
+        ids = sorted(
+            (
+                await session.execute(
+                    text("SELECT id::text FROM loan WHERE disbursed_on <= :day"), {"day": today}
+                )
+            ).scalars()
+        )
         due_installments = await _scalar(session, "SELECT sum(due_installments) FROM loan")
     assert pages >= 4
-    assert sorted(frames.loans["loan_id"]) == sorted(ids)
-    assert (
-        frames.due_totals is not None
-        and frames.due_totals.frame["installment_count"].sum() >= due_installments
-    )
+    for readers, frames in by_readers.items():
+        assert sorted(frames.loans["loan_id"]) == ids, readers
+        assert (
+            frames.due_totals is not None
+            and frames.due_totals.frame["installment_count"].sum() >= due_installments
+        ), readers

@@ -51,6 +51,7 @@ from loans.settings import Settings
 from loans.users.models import User
 from loans.users.service import UserService
 from tests.support.ids import with_check_digit
+from tests.support.world import LANES
 
 TODAY = date(2026, 11, 20)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -313,7 +314,7 @@ async def test_demo_data_builds_a_county_in_every_status_and_loads_only_once(
 
     # Close of business catches up from the oldest unpaid due date to the day before TODAY, as `loans dev` does:
     # the two loans in arrears are overdue, the rest current, and every kept figure agrees with its ledger.
-    await close_of_business(engine, TODAY - timedelta(days=1), TODAY)
+    await close_of_business(engine, TODAY - timedelta(days=1), TODAY, lanes=LANES)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         closed = list(await session.scalars(select(Loan).where(Loan.county_code == HUINING.code)))
         assert sorted(loan.status for loan in closed).count("overdue") == 2

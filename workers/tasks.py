@@ -55,8 +55,13 @@ async def process_repayment_import(
 async def close_of_business(ctx: dict[str, Any], job_id: UUID, attempt: int) -> dict[str, Any]:
     async def work(job: Job) -> dict[str, Any]:
         business_date = date.fromisoformat(job.params["business_date"])
+        settings = ctx["settings"]
         days = await run_close_of_business(
-            ctx["engine"], business_date, today(ctx["settings"]), after_batch=ctx.get("after_cob_batch")
+            ctx["engine"],
+            business_date,
+            today(settings),
+            lanes=settings.lanes,
+            after_batch=ctx.get("after_cob_batch"),
         )
         return {"days_closed": [{**asdict(d), "business_date": d.business_date.isoformat()} for d in days]}
 
@@ -130,7 +135,9 @@ async def build_report(ctx: dict[str, Any], job_id: UUID, attempt: int) -> dict[
             caller["bank_code"],
         )
         async with ctx["sessionmaker"]() as session:
-            rendered = await ReportService(session, actor).build(ReportRequest.from_params(params))
+            rendered = await ReportService(session, actor, ctx["settings"]).build(
+                ReportRequest.from_params(params)
+            )
             await session.merge(
                 ReportFile(
                     job_id=job.id,

@@ -59,7 +59,10 @@ def local_services(data_dir: Path, redis: bool = True) -> Iterator[Settings]:
             valkey.stop()
         if postgres is not None:
             postgres.stop()
-        for name, value in before.items():  # the servers are gone: a next command in this process starts its own
+        for (
+            name,
+            value,
+        ) in before.items():  # the servers are gone: a next command in this process starts its own
             if value is None:
                 os.environ.pop(name, None)
             else:
@@ -99,7 +102,9 @@ async def bootstrap(settings: Settings, with_demo: bool) -> tuple[str | None, ob
             from loans.cob.service import close_of_business
 
             # Close yesterday (catching up from the oldest unpaid due date), so statuses are true from the start.
-            await close_of_business(engine, today(settings) - timedelta(days=1), today(settings))
+            await close_of_business(
+                engine, today(settings) - timedelta(days=1), today(settings), lanes=settings.lanes
+            )
         return generated, summary
     finally:
         await engine.dispose()

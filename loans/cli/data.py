@@ -84,7 +84,7 @@ def cob(
 
     async def close(engine: AsyncEngine, settings: Settings) -> list:
         day = date.fromisoformat(business_date) if business_date else today(settings) - timedelta(days=1)
-        return await close_of_business(engine, day, today(settings))
+        return await close_of_business(engine, day, today(settings), lanes=settings.lanes)
 
     days = on_database(data_dir, close)
     table = Table(

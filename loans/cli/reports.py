@@ -58,7 +58,7 @@ def report(
             format=format,
         )
         async with AsyncSession(engine) as session:
-            return (await ReportService(session, system).build(request)).content
+            return (await ReportService(session, system, settings).build(request)).content
 
     content = on_database(data_dir, build)
     if out is None:

@@ -128,10 +128,17 @@ async def dates_to_close(session: AsyncSession, business_date: date, today: date
 
 
 async def close_day(
-    session: AsyncSession, engine: AsyncEngine, day: date, today: date, after_batch: BatchHook | None = None
+    session: AsyncSession,
+    engine: AsyncEngine,
+    day: date,
+    today: date,
+    *,
+    lanes: int,
+    after_batch: BatchHook | None = None,
 ) -> DayResult:
     """Close one business date; commits after every batch so a crash resumes from the data, not from zero. The
-    batches run two at a time, the second lane on a session of ``engine`` (their id ranges are disjoint)."""
+    batches run ``lanes`` at a time, the lanes after the first on sessions of ``engine`` (their id ranges are
+    disjoint)."""
     record = await session.get(BusinessDay, day)
     if record is not None and record.status == "done":
         return DayResult(
@@ -157,7 +164,7 @@ async def close_day(
             await after_batch(day, index)
 
     ranges = await _id_ranges(session)
-    await in_lanes(session, engine, enumerate(ranges), close_batch)
+    await in_lanes(session, engine, enumerate(ranges), close_batch, lanes)
     loans = sum(size for _low, _high, size in ranges)
 
     await session.execute(text("DELETE FROM portfolio_snapshot WHERE business_date = :day"), {"day": day})
@@ -189,9 +196,15 @@ async def close_day(
 
 
 async def close_of_business(
-    engine: AsyncEngine, business_date: date, today: date, after_batch: BatchHook | None = None
+    engine: AsyncEngine,
+    business_date: date,
+    today: date,
+    *,
+    lanes: int,
+    after_batch: BatchHook | None = None,
 ) -> list[DayResult]:
-    """Close ``business_date`` and every missed date before it, in order, under a cluster-wide lock.
+    """Close ``business_date`` and every missed date before it, in order, under a cluster-wide lock, ``lanes``
+    batches at a time (the `LOANS_LANES` setting).
 
     One connection holds the (session-level) advisory lock for the whole run; the work commits per batch.
     """
@@ -205,7 +218,7 @@ async def close_of_business(
         try:
             async with AsyncSession(bind=connection, expire_on_commit=False) as session:
                 return [
-                    await close_day(session, engine, day, today, after_batch)
+                    await close_day(session, engine, day, today, lanes=lanes, after_batch=after_batch)
                     for day in await dates_to_close(session, business_date, today)
                 ]
         finally:

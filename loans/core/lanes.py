@@ -1,8 +1,9 @@
-"""Set-wise work in parts, two parts at a time on two connections.
+"""Set-wise work in parts, several parts at a time on as many connections.
 
 PostgreSQL runs each statement of a session on one core, and the Python between statements waits for it: a
 portfolio job cut in parts that touch disjoint rows (close of business's id ranges, a bank file's batches of
-contracts) keeps both cores of the 2-core server busy when two sessions work through the parts side by side.
+contracts) keeps the server's cores busy when as many sessions (lanes: the `LOANS_LANES` setting, the CPU count
+by default) work through the parts side by side; a lane beyond the cores only queues behind the others.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-LANES = 2  # the server's cores: a third lane only queues behind them
-
 Part = TypeVar("Part")
 
 
@@ -24,8 +23,9 @@ async def in_lanes(
     engine: AsyncEngine,
     parts: Iterable[Part],
     work: Callable[[AsyncSession, Part], Awaitable[None]],
+    lanes: int,
 ) -> None:
-    """``work(session, part)`` for every part, on ``first`` and on LANES - 1 more sessions of ``engine``, each
+    """``work(session, part)`` for every part, on ``first`` and on ``lanes`` - 1 more sessions of ``engine``, each
     lane taking the next part when done with its last. ``work`` commits its part; parts must not touch the same
     rows, so that the lanes never wait for each other's locks.
 
@@ -47,7 +47,7 @@ async def in_lanes(
     async with AsyncExitStack() as stack:
         sessions = [first] + [
             await stack.enter_async_context(AsyncSession(engine, expire_on_commit=False))
-            for _ in range(LANES - 1)
+            for _ in range(lanes - 1)
         ]
         await asyncio.gather(*(lane(session) for session in sessions))
     if failures:

@@ -144,10 +144,11 @@ PostPart = Callable[[AsyncSession, Any], Awaitable[None]]
 
 
 async def process_import(
-    session: AsyncSession, import_id: UUID, today: date, settings: Settings | None = None
+    session: AsyncSession, import_id: UUID, today: date, settings: Settings
 ) -> RepaymentImport:
-    """Post every row not yet recorded, batch by batch, two batches at a time (the caller's session and one more;
-    each batch commits), then count the outcomes. ``settings``: the applicant age limits a loan book is held to."""
+    """Post every row not yet recorded, batch by batch, ``settings.lanes`` batches at a time (the caller's session
+    and sessions of its own; each batch commits), then count the outcomes. ``settings`` also holds the applicant
+    age limits a loan book is held to."""
     batch = await session.get_one(RepaymentImport, import_id)
     if batch.status == "done":
         return batch
@@ -156,7 +157,7 @@ async def process_import(
     recorded = set(await session.scalars(select(ImportRow.row_no).where(ImportRow.import_id == import_id)))
     try:
         if batch.kind == "loans":
-            parts, post = await _loan_book_parts(session, batch, recorded, today, settings or Settings())
+            parts, post = await _loan_book_parts(session, batch, recorded, today, settings)
         else:
             parts, post = _repayment_parts(batch, recorded, today)
     except ImportFileError as exc:
@@ -169,9 +170,9 @@ async def process_import(
         await lane.commit()
 
     try:
-        # two batches at a time: one's rows are checked in Python while the other's are written; batches never
+        # batches side by side: one's rows are checked in Python while another's are written; batches never
         # share a loan or a woman. The batches committed before a failure stay recorded, and the rerun skips them.
-        await in_lanes(session, session.bind, parts, post_and_commit)
+        await in_lanes(session, session.bind, parts, post_and_commit, settings.lanes)
     except Exception as exc:
         await session.rollback()
         batch = await session.get_one(RepaymentImport, import_id)

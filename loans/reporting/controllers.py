@@ -77,7 +77,7 @@ class ReportController(Controller):
             bank_code=bank_code,
             format=format,
         )
-        service = ReportService(db_session, actor)
+        service = ReportService(db_session, actor, settings)
         target = await service.target(report_request)
         if run_async or await service.loans_in(target.scope) > SYNC_LOAN_LIMIT:
             job = await JobService(db_session, actor).create_report(

@@ -22,6 +22,7 @@ from loans.core.region_codes import RegionLevel, ancestor_code, is_region_code, 
 from loans.core.roles import Role
 from loans.lending.models import Loan
 from loans.regions.models import Region
+from loans.settings import Settings
 from reports.builders import (
     GROUP_KEYS,
     beneficiaries,
@@ -35,7 +36,7 @@ from reports.builders import (
 )
 from reports.builders.county_risk import LOAN_COLUMNS as COUNTY_RISK_LOAN_COLUMNS
 from reports.frames import PortfolioFrames
-from reports.loader import load_frames, load_identity
+from reports.loader import Reading, load_frames, load_identity
 from reports.plan import FrameWants
 from reports.queries import ReportScope
 from reports.render.formats import RenderedReport, render
@@ -205,10 +206,17 @@ class ReportTarget:
     scope: ReportScope
 
 
+def report_reading(settings: Settings) -> Reading:
+    """How the deployment's reports read their tables (`LOANS_REPORT_READERS`, `LOANS_REPORT_WORK_MEM`,
+    `LOANS_TIMEZONE`)."""
+    return Reading(settings.report_readers, settings.report_work_mem, settings.timezone)
+
+
 @dataclass
 class ReportService:
     session: AsyncSession
     actor: Actor
+    settings: Settings
 
     async def scope_for(self, request: ReportRequest) -> ReportScope:
         """The caller's scope, narrowed to ``region_code``/``bank_code``; a region outside it answers 404."""
@@ -280,7 +288,13 @@ class ReportService:
         if kind.needs_county:
             _county_of(scope)
         until = max(d for d in (request.as_of, request.date_to) if d is not None)
-        frames = await load_frames(self.session, scope, until, kind.reads.wants(request.group_by))
+        frames = await load_frames(
+            self.session,
+            scope,
+            until,
+            kind.reads.wants(request.group_by),
+            reading=report_reading(self.settings),
+        )
         report = await asyncio.to_thread(kind.build, frames, request, scope)
         if kind.name_listed is not None:
             listed = [table["loan_id"] for table in report.tables.values() if "loan_id" in table.columns]

@@ -101,9 +101,11 @@ class Built:
         return parts_of(self.rendered.content.decode())
 
 
-async def _build(session: AsyncSession, actor: Actor, filters: Filters, format: str) -> Built:
+async def _build(
+    session: AsyncSession, actor: Actor, settings: Settings, filters: Filters, format: str
+) -> Built:
     """The report as the API builds it now (its target: 404 outside the scope), unless it is too big to."""
-    service = ReportService(session, actor)
+    service = ReportService(session, actor, settings)
     request = _request(filters, format)
     target = await service.target(request)
     loans = await service.loans_in(target.scope)
@@ -138,12 +140,14 @@ class ReportPages(Controller):
     dependencies = {"filters": Provide(filters_of, sync_to_thread=False)}
 
     @get(PAGE)
-    async def county_risk(self, db_session: AsyncSession, actor: Actor, filters: Filters) -> Template:
+    async def county_risk(
+        self, db_session: AsyncSession, actor: Actor, settings: Settings, filters: Filters
+    ) -> Template:
         counties = await _counties(db_session, actor)
         context: dict[str, Any] = {"filters": filters, "counties": counties, "large": None, "sections": None}
         if counties.fixed is None and filters.county_code is None:
             return page("reports/county_risk.html", **context)
-        built = await _build(db_session, actor, filters, "html")
+        built = await _build(db_session, actor, settings, filters, "html")
         if built.rendered is None:
             context["large"] = built.loans
         else:
@@ -152,10 +156,10 @@ class ReportPages(Controller):
 
     @get(f"{PAGE}/print")
     async def printable(
-        self, db_session: AsyncSession, actor: Actor, filters: Filters
+        self, db_session: AsyncSession, actor: Actor, settings: Settings, filters: Filters
     ) -> Template | Redirect:
         """The report alone on A4 paper: the renderer's sections under a bar that is not printed."""
-        built = await _build(db_session, actor, filters, "html")
+        built = await _build(db_session, actor, settings, filters, "html")
         if built.rendered is None:
             return _back_to_filters(filters)
         title, sections = built.parts
@@ -168,9 +172,11 @@ class ReportPages(Controller):
         )
 
     @get(f"{PAGE}/export")
-    async def export(self, db_session: AsyncSession, actor: Actor, filters: Filters) -> Response | Redirect:
+    async def export(
+        self, db_session: AsyncSession, actor: Actor, settings: Settings, filters: Filters
+    ) -> Response | Redirect:
         """The report's workbook (导出 Excel), with a Chinese file name."""
-        built = await _build(db_session, actor, filters, "xlsx")
+        built = await _build(db_session, actor, settings, filters, "xlsx")
         if built.rendered is None:
             return _back_to_filters(filters)
         county = await _county_name(db_session, actor, built.target.scope.region_code)
@@ -190,7 +196,7 @@ class ReportPages(Controller):
         filters = Filters(as_of, str(values.get("county_code") or "") or None)
         format = "xlsx" if values.get("format") == "xlsx" else "html"
         report_request = _request(filters, format)
-        target = await ReportService(db_session, actor).target(report_request)
+        target = await ReportService(db_session, actor, settings).target(report_request)
         job = await JobService(db_session, actor).create_report(
             report_request.to_params(), target.scope.region_code, target.scope.bank_code
         )

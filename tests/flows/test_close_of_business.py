@@ -10,11 +10,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import loans.cob.service as cob
-import loans.core.lanes as lanes
 from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
 from tests.support.http import expect
 from tests.support.journeys import disbursed_loan
+from tests.support.world import LANES
 
 # Four loans of 12000.00 at 6 %, equal principal over 12 months, disbursed 2026-01-15; the product subsidises
 # 100 % of the interest, so the borrower owes 1000.00 of principal on the 15th of each month.
@@ -67,7 +67,7 @@ async def test_120_business_dates(client, world, engine):
     while day <= LAST_DAY:
         for name, amount in payments.get(day, []):
             await pay(client, world, loans[name], amount, day, f"{name}-{day}")
-        await close_of_business(engine, day, date.today())
+        await close_of_business(engine, day, date.today(), lanes=LANES)
         if day in (date(2026, 3, 17), date(2026, 3, 18), date(2026, 5, 16), date(2026, 5, 17)):
             checkpoints[day] = await loan_view(client, world, loans["never"])
         day += timedelta(days=1)
@@ -155,22 +155,22 @@ async def state(engine) -> tuple:
 
 async def test_rerun_changes_nothing(client, world, engine):
     await portfolio(client, world, engine)
-    await close_of_business(engine, date(2026, 3, 20), date.today())
+    await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
     first = await state(engine)
-    again = await close_of_business(engine, date(2026, 3, 20), date.today())
+    again = await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
     assert again == []  # the date is already closed
     async with engine.begin() as conn:  # even forced to redo the date, the result is the same
         await conn.execute(
             text("UPDATE business_day SET status = 'running' WHERE business_date = '2026-03-20'")
         )
-    await close_of_business(engine, date(2026, 3, 20), date.today())
+    await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
     assert await state(engine) == first
     assert first[1][1] > 0
 
 
 async def test_ledger_check_finds_an_installment_that_left_the_penalty_ledger(client, world, engine):
     await portfolio(client, world, engine)
-    await close_of_business(engine, date(2026, 3, 20), date.today())
+    await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
     async with engine.begin() as conn:
         await conn.execute(
             text(
@@ -193,7 +193,7 @@ async def test_weekly_ledger_check_job_fails_naming_the_installment(client, worl
     from workers.tasks import weekly_ledger_check
 
     await portfolio(client, world, engine)
-    await close_of_business(engine, date(2026, 3, 20), date.today())
+    await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
     ctx = {"settings": settings, "job_try": 1}
     await startup(ctx)
     ctx["max_tries"] = 1
@@ -217,7 +217,7 @@ async def test_weekly_ledger_check_job_fails_naming_the_installment(client, worl
 
 async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, world, engine, monkeypatch):
     await portfolio(client, world, engine)
-    await close_of_business(engine, date(2026, 3, 19), date.today())
+    await close_of_business(engine, date(2026, 3, 19), date.today(), lanes=LANES)
     monkeypatch.setattr(cob, "BATCH_LOANS", 1)  # four batches of one loan
 
     async def crash_after_second(day: date, index: int) -> None:
@@ -225,8 +225,10 @@ async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, worl
             raise RuntimeError("worker killed")
 
     with pytest.raises(RuntimeError):
-        await close_of_business(engine, date(2026, 3, 20), date.today(), after_batch=crash_after_second)
-    await close_of_business(engine, date(2026, 3, 20), date.today())
+        await close_of_business(
+            engine, date(2026, 3, 20), date.today(), after_batch=crash_after_second, lanes=LANES
+        )
+    await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
     crashed_then_rerun = await state(engine)
 
     async with engine.begin() as conn:  # a clean run of the same date from the same start
@@ -238,11 +240,9 @@ async def test_crash_between_batches_then_rerun_matches_a_clean_run(client, worl
                 "WHERE p.loan_id = i.loan_id AND p.seq = i.seq), 0)"
             )
         )
-    await close_of_business(engine, date(2026, 3, 19), date.today())  # already closed: nothing
-    monkeypatch.setattr(
-        lanes, "LANES", 1
-    )  # the clean run one batch after another: the two lanes change nothing
-    await close_of_business(engine, date(2026, 3, 20), date.today())
+    await close_of_business(engine, date(2026, 3, 19), date.today(), lanes=LANES)  # already closed: nothing
+    # the clean run one batch after another: the two lanes change nothing
+    await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=1)
     assert await state(engine) == crashed_then_rerun
 
 
@@ -285,7 +285,7 @@ async def test_future_date_is_refused_and_jobs_api_runs_a_worker(client, world, 
 
 async def test_late_repayment_clears_overdue_at_once(client, world, engine):
     loan = await disbursed_loan(client, world, contract_no="COB-LATE", **TERMS)
-    await close_of_business(engine, date(2026, 2, 20), date.today())
+    await close_of_business(engine, date(2026, 2, 20), date.today(), lanes=LANES)
     assert (await loan_view(client, world, loan))["status"] == "overdue"
     # five days of penalty (16th–20th Feb) at 25 fen: 1.25 is owed first, then the 1000.00
     await pay(client, world, loan, "1001.25", date(2026, 2, 21), "LATE-1")
@@ -326,6 +326,6 @@ async def test_only_one_close_of_business_runs_at_a_time(engine):
     async with engine.connect() as other:
         await other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": cob.COB_LOCK_KEY})
         with pytest.raises(Conflict):
-            await close_of_business(engine, date(2026, 3, 20), date.today())
+            await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)
         await other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": cob.COB_LOCK_KEY})
-    assert await close_of_business(engine, date(2026, 3, 20), date.today())
+    assert await close_of_business(engine, date(2026, 3, 20), date.today(), lanes=LANES)

@@ -10,6 +10,7 @@ from loans.cob.service import close_of_business
 from loans.reminders.outbox import drain_outbox
 from tests.support.http import expect
 from tests.support.journeys import SMALL_LOAN, disbursed_loan, disbursement_for_first_due
+from tests.support.world import LANES
 
 TERMS = {name: value for name, value in SMALL_LOAN.items() if name != "disbursed_on"}
 
@@ -22,7 +23,7 @@ async def test_fund_compensates_a_defaulted_loan_then_recovers(client, world, en
     )
     early = await client.post(f"{url}/compensation", json={}, headers=world["county"])
     assert early.status_code == 409  # not overdue yet
-    await close_of_business(engine, date(2026, 5, 20), date.today())
+    await close_of_business(engine, date(2026, 5, 20), date.today(), lanes=LANES)
     # unpaid since 15 Feb: 94 days past due on 20 May ≥ the fund's 90 → claimable since 16 May (90 days)
     view = expect(await client.get(url, headers=world["county"]), 200)
     assert view["days_past_due"] == 94 and view["claimable_since"] == "2026-05-16"
@@ -80,12 +81,12 @@ async def test_reminders_are_written_once_listed_in_scope_and_drained(client, wo
         **TERMS,
     )
     tomorrow = today + timedelta(days=1)  # the day is closed once it is over
-    await close_of_business(engine, today, tomorrow)
+    await close_of_business(engine, today, tomorrow, lanes=LANES)
     async with engine.begin() as conn:  # run the same date again, as a redelivered job would
         from sqlalchemy import text
 
         await conn.execute(text("UPDATE business_day SET status = 'running'"))
-    await close_of_business(engine, today, tomorrow)
+    await close_of_business(engine, today, tomorrow, lanes=LANES)
 
     listed = expect(await client.get("/api/v1/reminders", headers=world["township"]), 200)
     events = sorted((item["loan_id"], item["event"]) for item in listed["items"])
@@ -129,7 +130,7 @@ async def test_the_sender_marks_reminders_sent_and_a_refused_send_shows_in_healt
             disbursed_on=disbursement_for_first_due(due),
             **TERMS,
         )
-    await close_of_business(engine, today, tomorrow)
+    await close_of_business(engine, today, tomorrow, lanes=LANES)
     async with AsyncSession(engine) as session:
         await beat(
             session, uuid4(), datetime.now(UTC)

@@ -12,6 +12,7 @@ import xlsxwriter
 
 from tests.support.http import expect
 from tests.support.journeys import EQUAL_PRINCIPAL_LOAN, SMALL_LOAN, business_today, disbursed_loan
+from tests.support.world import LANES
 
 HEADER_ZH = "合同编号,交易流水号,还款日期,还款金额\n"
 
@@ -158,7 +159,7 @@ async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, e
     from loans.cob.service import close_of_business
 
     loan = await disbursed_loan(client, world, contract_no="JC-COMP-1", **SMALL_LOAN)
-    await close_of_business(engine, date(2026, 5, 20), date.today())
+    await close_of_business(engine, date(2026, 5, 20), date.today(), lanes=LANES)
     expect(
         await client.post(
             f"/api/v1/loans/{loan['loan_id']}/compensation",
@@ -181,7 +182,7 @@ async def test_rows_on_a_compensated_loan_flow_back_to_the_fund(client, world, e
 
 
 async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_each_row_once(
-    client, world, engine, monkeypatch
+    client, world, engine, monkeypatch, settings
 ):
     """Small batches, posted two at a time; the third batch's write fails. The import is marked failed with the
     error, nothing of the failed batch is written, and running it again posts every row exactly once."""
@@ -214,7 +215,7 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
     monkeypatch.setattr(ledger, "refresh", failing_third)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         try:
-            await imports.process_import(session, UUID(accepted["id"]), business_today())
+            await imports.process_import(session, UUID(accepted["id"]), business_today(), settings=settings)
         except RuntimeError as exc:
             assert str(exc) == "disk full"
         else:
@@ -231,7 +232,9 @@ async def test_a_failed_batch_keeps_the_batches_committed_and_the_rerun_posts_ea
 
     monkeypatch.setattr(ledger, "refresh", refresh)
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        done = await imports.process_import(session, UUID(accepted["id"]), business_today())
+        done = await imports.process_import(
+            session, UUID(accepted["id"]), business_today(), settings=settings
+        )
         assert (done.status, done.posted, done.rejected, done.duplicates) == ("done", 18, 0, 0)
         assert await ledger_drift(session) == (0, [])
         per_ref = await session.execute(text("SELECT count(*) FROM repayment GROUP BY bank_txn_ref"))

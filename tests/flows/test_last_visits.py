@@ -86,7 +86,9 @@ async def test_the_ledger_check_finds_a_latest_visit_that_is_not_the_visits_late
     assert "LV-B #0 last_visit_on: 2026-04-02 on the installment, none in the ledger" in message
 
 
-async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_visit(client, world, engine):
+async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_visit(
+    client, world, engine, reading
+):
     loans = [
         await disbursed_loan(client, world, contract_no=f"LV-{n}", **EQUAL_PRINCIPAL_LOAN) for n in range(3)
     ]
@@ -97,16 +99,26 @@ async def test_the_county_page_from_the_kept_visits_equals_the_page_from_every_v
     scope = ReportScope(county_code=COUNTY)
     declared = {"positions": True, "due_totals": "loan", "loan_columns": COUNTY_RISK_LOAN_COLUMNS}
     async with AsyncSession(engine) as session:
-        from_visits = await load_frames(session, scope, TODAY, FrameWants(COUNTY_RISK_FRAMES, **declared))
+        from_visits = await load_frames(
+            session, scope, TODAY, FrameWants(COUNTY_RISK_FRAMES, **declared), reading=reading
+        )
         from_loans = await load_frames(
-            session, scope, TODAY, FrameWants(COUNTY_RISK_FRAMES, last_visits=True, **declared)
+            session,
+            scope,
+            TODAY,
+            FrameWants(COUNTY_RISK_FRAMES, last_visits=True, **declared),
+            reading=reading,
         )
         # a visit is dated 1 Apr: as of 15 Mar what the loans keep does not stand, the visits are read
         earlier = await load_frames(
-            session, scope, date(2026, 3, 15), FrameWants(COUNTY_RISK_FRAMES, last_visits=True, **declared)
+            session,
+            scope,
+            date(2026, 3, 15),
+            FrameWants(COUNTY_RISK_FRAMES, last_visits=True, **declared),
+            reading=reading,
         )
         whole = await load_frames(
-            session, ReportScope(), TODAY, FrameWants(COUNTY_RISK_FRAMES, last_visits=True)
+            session, ReportScope(), TODAY, FrameWants(COUNTY_RISK_FRAMES, last_visits=True), reading=reading
         )
 
     assert from_visits.last_visits is None and from_visits.visits.height == 4

@@ -14,7 +14,7 @@ from tests.support.journeys import SMALL_LOAN, disbursed_loan, register
 from tests.support.world import BANK, COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 
-async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
+async def test_frames_hold_the_scope_with_their_schemas(client, world, engine, reading):
     loan = await disbursed_loan(client, world, contract_no="LOAD-1", **SMALL_LOAN)
     expect(
         await client.post(
@@ -62,17 +62,29 @@ async def test_frames_hold_the_scope_with_their_schemas(client, world, engine):
 
     async with AsyncSession(engine) as session:
         frames: PortfolioFrames = await load_frames(
-            session, ReportScope(county_code=COUNTY), date(2026, 11, 1)
+            session, ReportScope(county_code=COUNTY), date(2026, 11, 1), reading=reading
         )
-        township = await load_frames(session, ReportScope(township_code=TOWNSHIP), date(2026, 11, 1))
+        township = await load_frames(
+            session, ReportScope(township_code=TOWNSHIP), date(2026, 11, 1), reading=reading
+        )
         of_bank = await load_frames(
-            session, ReportScope(county_code=COUNTY, bank_code=BANK), date(2026, 11, 1)
+            session, ReportScope(county_code=COUNTY, bank_code=BANK), date(2026, 11, 1), reading=reading
         )
-        bank_wide = await load_frames(session, ReportScope(bank_code=BANK), date(2026, 11, 1))
-        elsewhere = await load_frames(session, ReportScope(township_code=OTHER_TOWNSHIP), date(2026, 11, 1))
-        other_county = await load_frames(session, ReportScope(county_code=OTHER_COUNTY), date(2026, 11, 1))
-        before = await load_frames(session, ReportScope(county_code=COUNTY), date(2026, 1, 14))
-        later = await load_frames(session, ReportScope(county_code=COUNTY), date(2027, 1, 15))
+        bank_wide = await load_frames(
+            session, ReportScope(bank_code=BANK), date(2026, 11, 1), reading=reading
+        )
+        elsewhere = await load_frames(
+            session, ReportScope(township_code=OTHER_TOWNSHIP), date(2026, 11, 1), reading=reading
+        )
+        other_county = await load_frames(
+            session, ReportScope(county_code=OTHER_COUNTY), date(2026, 11, 1), reading=reading
+        )
+        before = await load_frames(
+            session, ReportScope(county_code=COUNTY), date(2026, 1, 14), reading=reading
+        )
+        later = await load_frames(
+            session, ReportScope(county_code=COUNTY), date(2027, 1, 15), reading=reading
+        )
 
     for name, schema in SCHEMAS.items():
         assert getattr(frames, name).schema == schema, name

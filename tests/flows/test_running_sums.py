@@ -31,7 +31,7 @@ from reports.plan import FrameWants
 from reports.render.formats import report_body
 from tests.support.http import expect
 from tests.support.journeys import EQUAL_PRINCIPAL_LOAN, disbursed_loan
-from tests.support.world import COUNTY
+from tests.support.world import COUNTY, LANES
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 REPAYMENT_FRAMES = frozenset({"loans", "installments", "allocations", "applicants", "regions", "banks"})
@@ -62,7 +62,7 @@ async def portfolio(client, world, engine) -> None:
 
 
 async def test_the_service_names_the_listed_loans_as_the_builder_does_from_every_column(
-    client, world, engine
+    client, world, engine, settings, reading
 ):
     """The service reads the loans' groups only, and afterwards the identity of the loans it lists below 100 %:
     the same report, to the byte, as the builder's over frames with every column, for the county and the whole
@@ -75,8 +75,10 @@ async def test_the_service_names_the_listed_loans_as_the_builder_does_from_every
                 "repayment-rate", as_of=TODAY, group_by=tuple(keys), region_code=region_code
             )
             async with AsyncSession(engine) as session:
-                served = await ReportService(session, admin).build(request)
-                frames = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES))
+                served = await ReportService(session, admin, settings).build(request)
+                frames = await load_frames(
+                    session, scope, TODAY, FrameWants(REPAYMENT_FRAMES), reading=reading
+                )
             built = repayment_rate(frames, TODAY, keys)
             assert served.content == msgspec.json.encode(
                 report_body(report_head(request), list(keys), built)
@@ -85,20 +87,24 @@ async def test_the_service_names_the_listed_loans_as_the_builder_does_from_every
             assert listed.height == 3 and listed["borrower_name"].is_not_null().all(), keys
 
 
-async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocations(client, world, engine):
+async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocations(
+    client, world, engine, reading
+):
     await portfolio(client, world, engine)
     scope = ReportScope(county_code=COUNTY)
     async with AsyncSession(engine) as session:
-        rebuilt = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES))
-        by_loan = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan"))
+        rebuilt = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES), reading=reading)
+        by_loan = await load_frames(
+            session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan"), reading=reading
+        )
         by_month = await load_frames(
-            session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan_month")
+            session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan_month"), reading=reading
         )
         earlier = await load_frames(
-            session, scope, date(2026, 4, 5), FrameWants(REPAYMENT_FRAMES, due_totals="loan")
+            session, scope, date(2026, 4, 5), FrameWants(REPAYMENT_FRAMES, due_totals="loan"), reading=reading
         )
         # no business date closed yet: the positions from every installment's running sums
-        standing = await load_frames(session, scope, TODAY, FrameWants(positions=True))
+        standing = await load_frames(session, scope, TODAY, FrameWants(positions=True), reading=reading)
 
     assert standing.standing is not None and standing.standing.kept_through is None
     assert installment_positions(standing, TODAY).equals(installment_positions(rebuilt, TODAY))
@@ -133,14 +139,22 @@ async def test_due_totals_from_the_database_equal_the_rate_rebuilt_from_allocati
         repayment_rate(by_loan, date(2026, 6, 1))
 
 
-async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_history(client, world, engine):
+async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_history(
+    client, world, engine, reading
+):
     await portfolio(client, world, engine)
-    await close_of_business(engine, date(2026, 4, 20), TODAY)  # penalties accrue on what is overdue
+    await close_of_business(
+        engine, date(2026, 4, 20), TODAY, lanes=LANES
+    )  # penalties accrue on what is overdue
     scope = ReportScope(county_code=COUNTY)
     async with AsyncSession(engine) as session:
-        rebuilt = await load_frames(session, scope, TODAY)
-        summed = await load_frames(session, scope, TODAY, FrameWants(positions=True, due_totals="loan"))
-        earlier = await load_frames(session, scope, date(2026, 4, 19), FrameWants(positions=True))
+        rebuilt = await load_frames(session, scope, TODAY, reading=reading)
+        summed = await load_frames(
+            session, scope, TODAY, FrameWants(positions=True, due_totals="loan"), reading=reading
+        )
+        earlier = await load_frames(
+            session, scope, date(2026, 4, 19), FrameWants(positions=True), reading=reading
+        )
         # what the county risk kind reads: no applicants, applications or trainings, not every loan column
         declared = await load_frames(
             session,
@@ -149,6 +163,7 @@ async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_hist
             FrameWants(
                 COUNTY_RISK_FRAMES, positions=True, due_totals="loan", loan_columns=COUNTY_RISK_LOAN_COLUMNS
             ),
+            reading=reading,
         )
 
     assert rebuilt.standing is None and summed.standing is not None and summed.standing.as_of == TODAY
@@ -184,12 +199,12 @@ async def test_positions_from_the_running_sums_equal_those_rebuilt_from_the_hist
 
 
 async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is_checked(
-    client, world, engine
+    client, world, engine, reading
 ):
     """Close of business to 30 Jun leaves each loan the sums of its installments due by then; a repayment posted
     after it recomputes its loan's; the report adds the installments due since 30 Jun to the kept sums."""
     await portfolio(client, world, engine)
-    await close_of_business(engine, date(2026, 6, 30), TODAY)
+    await close_of_business(engine, date(2026, 6, 30), TODAY, lanes=LANES)
     # disbursed after that close but dated before it: its first installments are due by 30 Jun, unpaid
     late_entry = await disbursed_loan(client, world, contract_no="DT-3", **EQUAL_PRINCIPAL_LOAN)
     async with engine.begin() as conn:
@@ -221,8 +236,10 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
 
     async def both() -> tuple:
         async with AsyncSession(engine) as session:
-            rebuilt = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES))
-            kept = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan"))
+            rebuilt = await load_frames(session, scope, TODAY, FrameWants(REPAYMENT_FRAMES), reading=reading)
+            kept = await load_frames(
+                session, scope, TODAY, FrameWants(REPAYMENT_FRAMES, due_totals="loan"), reading=reading
+            )
             return rebuilt, kept
 
     rebuilt, kept_frames = await both()
@@ -249,7 +266,7 @@ async def test_rate_from_the_sums_each_loan_keeps_equals_the_rate_rebuilt_and_is
 
 
 async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_closed_date_and_after(
-    client, world, engine
+    client, world, engine, reading
 ):
     """Closed through 15 May, a due date: on that date its installments are in what the loans keep and among those
     read since, and are not overdue yet; DT-0 paid each installment on time, so the oldest date it still owes on is
@@ -278,13 +295,13 @@ async def test_positions_from_what_each_loan_keeps_equal_those_rebuilt_on_the_cl
         201,
     )
     closed = date(2026, 5, 15)
-    await close_of_business(engine, closed, TODAY)
+    await close_of_business(engine, closed, TODAY, lanes=LANES)
     scope = ReportScope(county_code=COUNTY)
 
     async def both(as_of: date) -> tuple:
         async with AsyncSession(engine) as session:
-            rebuilt = await load_frames(session, scope, as_of)
-            kept = await load_frames(session, scope, as_of, FrameWants(positions=True))
+            rebuilt = await load_frames(session, scope, as_of, reading=reading)
+            kept = await load_frames(session, scope, as_of, FrameWants(positions=True), reading=reading)
             return loan_positions(rebuilt, as_of), loan_positions(kept, as_of), kept.standing
 
     async def kept_oldest(contract_no: str) -> date | None:

@@ -15,6 +15,7 @@ from loans.cob.reconcile import ledger_drift
 from loans.cob.service import close_of_business
 from tests.support.http import expect
 from tests.support.journeys import SMALL_LOAN, business_today, disbursed_loan
+from tests.support.world import LANES
 
 # SMALL_LOAN: 12000.00 at 6 %, equal principal over 12 months from 2026-01-15, interest fully subsidised, so the
 # borrower owes 1000.00 of principal on the 15th of each month; penalty on 1000.00 overdue is 25 fen a day.
@@ -22,7 +23,7 @@ FIRST_DUE, SECOND_DUE = date(2026, 2, 15), date(2026, 3, 15)
 
 
 async def close_through(engine, day: date) -> None:
-    await close_of_business(engine, day, business_today())
+    await close_of_business(engine, day, business_today(), lanes=LANES)
 
 
 async def loans(client, world, engine, *names: str) -> dict[str, dict]:
@@ -290,7 +291,7 @@ async def test_a_replay_over_a_date_being_closed_is_booked_once(client, world, e
         raise RuntimeError("worker killed")
 
     with pytest.raises(RuntimeError):
-        await close_of_business(engine, crashed_on, business_today(), after_batch=crash)
+        await close_of_business(engine, crashed_on, business_today(), after_batch=crash, lanes=LANES)
     async with engine.connect() as connection:
         status = await connection.scalar(
             text("SELECT status FROM business_day WHERE business_date = :d"), {"d": crashed_on}

@@ -26,6 +26,8 @@ BANK = "ABC-JC"
 OTHER_BANK = "RCC-JC"
 OTHER_COUNTY_BANK = "ABC-YC"
 PRODUCT = "JC-WOMEN-2026"
+# Lanes and report readers of the tests, whatever this machine's cores: parts really run side by side.
+LANES = 2
 
 USERS: dict[str, dict[str, Any]] = {
     "village": {"role": "village_officer", "region_code": VILLAGE},

@@ -18,7 +18,7 @@ from loans.reminders.outbox import drain_outbox
 from tests.support.browser import DESKTOP, PHONE, answer_to, csrf_token, inspect_page
 from tests.support.http import expect as answer
 from tests.support.journeys import SMALL_LOAN, business_today, disbursed_loan, disbursement_for_first_due
-from tests.support.world import OTHER_TOWNSHIP_VILLAGE, World
+from tests.support.world import LANES, OTHER_TOWNSHIP_VILLAGE, World
 
 TERMS = {name: value for name, value in SMALL_LOAN.items() if name != "disbursed_on"}
 PHONE_NUMBER = "13909350001"  # every borrower of disbursed_loan
@@ -130,7 +130,7 @@ async def follow_up_data(client, world: World, engine) -> FollowUps:
         disbursed_on=disbursement_for_first_due(last_closed - timedelta(days=30)),
         **TERMS,
     )
-    await close_of_business(engine, last_closed - timedelta(days=1), last_closed)
+    await close_of_business(engine, last_closed - timedelta(days=1), last_closed, lanes=LANES)
 
     class RefusingSender:
         channel = "sms"
@@ -140,7 +140,7 @@ async def follow_up_data(client, world: World, engine) -> FollowUps:
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
         assert (await drain_outbox(session, RefusingSender())).failed == 1
-    await close_of_business(engine, last_closed, business_today())
+    await close_of_business(engine, last_closed, business_today(), lanes=LANES)
     return FollowUps(overdue["loan_id"], current["loan_id"], elsewhere["loan_id"])
 
 

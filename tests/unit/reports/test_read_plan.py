@@ -21,14 +21,14 @@ def test_without_running_sums_every_frame_is_read_by_its_own_query_longest_first
     names = [name for name, _ in plan.reads]
     assert names.index("allocations") < names.index("installments") < names.index("loans")
     assert names.index("loans") + 1 == names.index("borrowers")  # the loans' part right after them
-    assert plan.riders == () and plan.rider_columns == () and not plan.standing and not plan.halves
+    assert plan.riders == () and plan.rider_columns == () and not plan.standing and not plan.split_loans
     assert "borrower_name" in plan.columns and "borrower_name" not in plan.loan_read
 
 
-def test_the_whole_portfolio_reads_its_loans_in_halves():
-    assert plan_reads(FrameWants(), Stands(), UNTIL, whole_portfolio=True).halves
+def test_the_whole_portfolio_reads_its_loans_in_parts():
+    assert plan_reads(FrameWants(), Stands(), UNTIL, whole_portfolio=True).split_loans
     without_loans = FrameWants(frozenset({"regions"}))
-    assert not plan_reads(without_loans, Stands(), UNTIL, whole_portfolio=True).halves
+    assert not plan_reads(without_loans, Stands(), UNTIL, whole_portfolio=True).split_loans
 
 
 def test_loan_columns_without_the_borrowers_leave_them_unread():
