@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.repayments import ledger
 from loans.repayments.allocation import Allocation, AllocationLine
 from loans.repayments.ledger.write import COPIED_FROM
-from tests.flows.helpers import EQUAL_PRINCIPAL_LOAN as LOAN
-from tests.flows.helpers import disbursed_loan, expect
+from tests.support.http import expect
+from tests.support.journeys import EQUAL_PRINCIPAL_LOAN as LOAN
+from tests.support.journeys import disbursed_loan
 
 PAID_ON = date(2026, 3, 10)  # on or before installment 2's due date (2026-03-15): paid on time
 
@@ -55,7 +56,7 @@ async def _written(engine, loan_id: UUID) -> tuple[int, int, int, int, int]:
 async def test_a_batch_is_written_whole_or_refused_whole(client, world, engine, entries):
     loan = await disbursed_loan(client, world, **LOAN)
     loan_id = UUID(loan["loan_id"])
-    await expect(
+    expect(
         await client.post(
             f"/api/v1/loans/{loan_id}/repayments",
             json={"amount": "0.01", "paid_on": "2026-03-10", "bank_txn_ref": "TAKEN"},
