@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.core.http import UploadedFile, answering_files
+from loans.core.http import UploadedFile, answering_files, attachment
 from loans.core.schemas import Attributes, Offset
 from loans.imports.models import ImportRow, RepaymentImport
 from loans.imports.schemas import ImportOut, ImportRowOut
@@ -90,11 +90,8 @@ class ImportController(Controller):
     async def loan_book_template(
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
-        return Response(
-            await ImportService(db_session, actor).book_template(today(settings)),
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
-        )
+        content = await ImportService(db_session, actor).book_template(today(settings))
+        return attachment(content, XLSX_MEDIA_TYPE, TEMPLATE_FILENAME)
 
     @get("/{import_id:uuid}")
     async def get_import(

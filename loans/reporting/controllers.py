@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.errors import InvalidInput, NotFound
-from loans.core.http import answering_files
+from loans.core.http import answering_files, attachment
 from loans.jobs.schemas import JobOut
 from loans.jobs.service import JobService
 from loans.outbox.service import hand_over_soon
@@ -93,11 +93,7 @@ class ReportController(Controller):
         rendered = await service.build_for(report_request, target)
         if report_request.format == "json":
             return Response(rendered.content, media_type=rendered.media_type)
-        return Response(
-            rendered.content,
-            media_type=rendered.media_type,
-            headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
-        )
+        return attachment(rendered.content, rendered.media_type, rendered.filename)
 
 
 class JobDownloadController(Controller):
@@ -110,8 +106,4 @@ class JobDownloadController(Controller):
         file = await db_session.get(ReportFile, job_id)
         if file is None:
             raise NotFound("report file", "报表文件", job_id)
-        return Response(
-            file.content,
-            media_type=file.media_type,
-            headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-        )
+        return attachment(file.content, file.media_type, file.filename)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date
-from urllib.parse import quote
 
 import xlsxwriter
 from litestar import Response
 
+from loans.core.http import attachment
 from reports.render.xlsx import display_width
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,8 +39,4 @@ def xlsx_response(
         sheet.set_column(col, col, min(width + 2, 60))
     book.close()
     filename = f"{title}-{day.isoformat()}.xlsx"
-    return Response(
-        buffer.getvalue(),
-        media_type=XLSX_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
+    return attachment(buffer.getvalue(), XLSX_TYPE, filename)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
+from loans.core.http import attachment
 from loans.imports.parsing import COLUMNS
 from loans.imports.service import BOOK_UPLOADERS, ImportService, queue_import
 from loans.imports.template import XLSX_MEDIA_TYPE
@@ -49,11 +49,8 @@ class ImportPages(Controller):
         self, db_session: AsyncSession, actor: Actor, settings: Settings
     ) -> Response:
         """The loan book's template, its example row filled in from the user's county."""
-        return Response(
-            await ImportService(db_session, actor).book_template(today(settings)),
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('贷款台账导入模板.xlsx')}"},
-        )
+        content = await ImportService(db_session, actor).book_template(today(settings))
+        return attachment(content, XLSX_MEDIA_TYPE, "贷款台账导入模板.xlsx")
 
     @post("/loans")
     async def upload_loan_book(

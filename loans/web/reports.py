@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loans.core.actor import Actor
 from loans.core.clock import today
 from loans.core.errors import InvalidInput, NotFound
+from loans.core.http import attachment
 from loans.core.region_codes import RegionLevel, ancestor_code
 from loans.jobs.models import Job
 from loans.jobs.service import JobService
@@ -122,14 +123,6 @@ def _download_name(county_name: str, as_of: str, format: str) -> str:
     return f"{county_name}{KINDS[COUNTY_RISK].title_zh}-{as_of}.{EXTENSIONS[format]}"
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
-
-
 def _back_to_filters(filters: Filters) -> Redirect:
     """A report too big to build now: the filter page, which offers the background build."""
     return Redirect(f"{PAGE}?{filters.query}", status_code=303)
@@ -181,7 +174,7 @@ class ReportPages(Controller):
             return _back_to_filters(filters)
         county = await _county_name(db_session, actor, built.target.scope.region_code)
         name = _download_name(county, filters.as_of.isoformat(), "xlsx")
-        return _attachment(built.rendered.content, built.rendered.media_type, name)
+        return attachment(built.rendered.content, built.rendered.media_type, name)
 
     @post(f"{PAGE}/jobs")
     async def build_in_background(
@@ -226,7 +219,7 @@ class ReportPages(Controller):
         if file is None:
             raise NotFound("report file", "报表文件", job_id)
         county = await _county_name(db_session, actor, job.region_code)
-        return _attachment(
+        return attachment(
             file.content, file.media_type, _download_name(county, job.params["as_of"], job.params["format"])
         )
 
