@@ -304,6 +304,8 @@ class RepaymentService:
             await ledger.write_replays(connection, [replayed], self._author())
             status, outstanding = replayed.final_status(), replayed.outstanding
         status = (await ledger.refresh(self.session, [loan.id], today)).get(loan.id, {}).get("status", status)
+        # not one of the batch's events: the status it names after is known only once the replay and the refresh
+        # have run, after the ledger's statement
         record_event(
             self.session,
             self.actor,
