@@ -4,6 +4,7 @@ the schema made by `alembic upgrade head`, and the API driven through Litestar's
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ class Servers:
     @property
     def async_database_url(self) -> str:
         return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, installed (with a CJK font) by tests/web/install_browser.sh when missing."""
+    subprocess.run(["bash", str(Path(__file__).parent / "web" / "install_browser.sh")], check=True)
+    return "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")

@@ -25,4 +25,3 @@ async def test_health_fails_without_a_worker_beating_within_a_minute(client, eng
         await session.commit()
     silent = await client.get("/health")
     assert silent.status_code == 503 and silent.json()["worker"].startswith("no worker beat for 6")
-

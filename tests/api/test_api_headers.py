@@ -91,12 +91,12 @@ def live_server(settings: Settings) -> Iterator[str]:
         yield base_url
 
 
-def test_swagger_ui_renders_every_operation_in_chromium_under_the_policy(live_server: str):
+def test_swagger_ui_renders_every_operation_in_chromium_under_the_policy(live_server: str, chromium: str):
     with urllib.request.urlopen(f"{live_server}/schema/swagger", timeout=5) as response:
         assert "default-src 'self'" in response.headers[CSP]
     dom = subprocess.run(
         [
-            "chromium",
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

@@ -23,8 +23,6 @@ from tests.conftest import Servers
 from tests.support.browser import DESKTOP
 from tests.support.world import PASSWORD, World
 
-HERE = Path(__file__).parent
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -38,12 +36,6 @@ CHROMIUM_FLAGS = [
 # the page's lang: Chinese, as on a Chinese user's PC (its zh-CN.pak is in chromium-l10n, see install_browser.sh).
 CHROMIUM_ENV = {"LANGUAGE": "zh_CN"}
 SCREENS = Path(os.environ.get("JINGUO_SCREENS", "/tmp/jinguo-screens"))
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    subprocess.run(["bash", str(HERE / "install_browser.sh")], check=True)
-    return CHROMIUM
 
 
 @pytest.fixture(scope="session")
