@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -8,38 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loans.core.actor import Actor
 from loans.core.clock import today
-from loans.money import fen_to_str
-from loans.repayments.schemas import AllocationOut, RepaymentCreate, RepaymentOut, ReversalCreate
+from loans.core.schemas import Attributes
+from loans.repayments.schemas import RepaymentCreate, RepaymentOut, ReversalCreate
 from loans.repayments.service import PostingResult, RepaymentService
 from loans.settings import Settings
 
 
 def repayment_out(result: PostingResult) -> RepaymentOut:
-    r = result.repayment
-    return RepaymentOut(
-        id=r.id,
-        loan_id=r.loan_id,
-        bank_txn_ref=r.bank_txn_ref,
-        amount=fen_to_str(r.amount),
-        paid_on=r.paid_on,
-        settles=r.settles,
-        reversed=r.reversed,
-        source=r.source,
-        allocations=[
-            AllocationOut(
-                seq=line.seq,
-                penalty=fen_to_str(line.penalty),
-                interest=fen_to_str(line.interest),
-                principal=fen_to_str(line.principal),
-                cancelled_interest=fen_to_str(line.cancelled_interest),
-                cancelled_subsidy=fen_to_str(line.cancelled_subsidy),
-            )
-            for line in r.lines
-        ],
+    after = SimpleNamespace(
+        allocations=result.repayment.lines,
         loan_status=result.loan.status,
-        outstanding_principal=fen_to_str(result.loan.outstanding_principal),
-        created_at=r.created_at,
+        outstanding_principal=result.loan.outstanding_principal,
     )
+    return RepaymentOut.model_validate(Attributes(after, result.repayment))
 
 
 class LoanRepaymentController(Controller):

@@ -24,7 +24,7 @@ class AllocationOut(OutSchema):
     interest: AmountText
     principal: AmountText
     cancelled_interest: AmountText
-    cancelled_subsidy: str
+    cancelled_subsidy: AmountText
 
 
 class RepaymentOut(OutSchema):
