@@ -18,33 +18,11 @@ from loans.imports.template import TEMPLATE_FILENAME, XLSX_MEDIA_TYPE
 from loans.settings import Settings
 
 
-def _row_out(row: ImportRow, kind: str) -> ImportRowOut:
-    if kind == "loans":
-        return ImportRowOut(
-            row_no=row.row_no,
-            contract_no=row.contract_no,
-            outcome=row.outcome,
-            reason=row.reason,
-            bank_code=row.bank_code,
-            loan_id=row.loan_id,
-            applicant_id=row.applicant_id,
-        )
-    return ImportRowOut(
-        row_no=row.row_no,
-        contract_no=row.contract_no,
-        outcome=row.outcome,
-        reason=row.reason,
-        bank_txn_ref=row.bank_txn_ref,
-        paid_on=row.paid_on,
-        amount=row.amount,
-        repayment_id=row.repayment_id,
-    )
-
-
 def import_out(
     batch: RepaymentImport, rows: list[ImportRow] | None = None, rows_total: int | None = None
 ) -> ImportOut:
-    shown_rows = None if rows is None else [_row_out(r, batch.kind) for r in rows]
+    # each kind of file writes only its own columns of a row (the other kind's stay NULL)
+    shown_rows = None if rows is None else [ImportRowOut.model_validate(r) for r in rows]
     return ImportOut.model_validate(
         Attributes(SimpleNamespace(rows=shown_rows, rows_total=rows_total), batch)
     )

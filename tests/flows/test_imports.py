@@ -76,6 +76,13 @@ async def test_xlsx_with_english_headers(client, world, engine, run_jobs):
     await run_jobs()
     report = expect(await client.get(f"/api/v1/imports/{accepted['id']}", headers=world["bank"]), 200)
     assert report["posted"] == 1 and report["rows"][0]["amount"] == "1000.50"
+    # a bank file's row answers its repayment, never a loan book's columns
+    assert report["rows"][0]["repayment_id"] and report["rows"][0]["paid_on"]
+    assert (
+        report["rows"][0]["loan_id"],
+        report["rows"][0]["applicant_id"],
+        report["rows"][0]["bank_code"],
+    ) == (None,) * 3
 
 
 async def test_malformed_files_get_a_clear_error(client, world):

@@ -111,6 +111,11 @@ async def test_a_mixed_book_reports_each_row_and_the_reupload_changes_nothing(
     rows = {r["row_no"]: r for r in report["rows"]}
     assert [n for n, r in rows.items() if r["outcome"] == "created"] == [1, 2, 6]
     assert rows[12]["outcome"] == "duplicate"
+    # a book's row answers a loan and its borrower, never a bank file's columns
+    assert rows[1]["loan_id"] and rows[1]["applicant_id"] and rows[1]["bank_code"]
+    assert {(r["bank_txn_ref"], r["paid_on"], r["amount"], r["repayment_id"]) for r in rows.values()} == {
+        (None,) * 4
+    }
     reasons = {n: r["reason"] for n, r in rows.items() if r["outcome"] == "rejected"}
     expected_fields = {
         3: "national_id", 4: "national_id", 5: "national_id", 7: "amount", 8: "term_months", 9: "annual_rate",
